@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Digest.Parsing;
 using Digest.Tests.Infrastructure;
 using Shouldly;
@@ -128,4 +129,24 @@ public sealed class PageParserFixtureTests
         parsed.Papers.Count(paper => paper.GithubRepo is not null).ShouldBe(16);
         parsed.Papers.ShouldAllBe(paper => paper.AiKeywords.Count > 0);
     }
+
+    [Fact]
+    public void Parse_OneInstanceFromManyThreads_GivesTheSameResultAsSequentially()
+    {
+        string[] paths = [ParsingTestData.HtmlFixture, ParsingTestData.ApiFixture, ParsingTestData.CardsFixture2026, .. TestData.CorpusFiles];
+        var pages = paths.Select(path => ParsingTestData.FromFile(path)).ToArray();
+        var sequential = pages.Select(page => Fingerprint(_parser.Parse(page))).ToArray();
+        var parallel = new string[pages.Length * 8];
+
+        Parallel.For(0, parallel.Length, new ParallelOptions { CancellationToken = TestContext.Current.CancellationToken }, index =>
+            parallel[index] = Fingerprint(_parser.Parse(pages[index % pages.Length])));
+
+        for (var index = 0; index < parallel.Length; index++)
+        {
+            parallel[index].ShouldBe(sequential[index % pages.Length], $"page {paths[index % pages.Length]}");
+        }
+    }
+
+    // Records compare author lists by reference; the serialized form compares every field by value.
+    private static string Fingerprint(ParsedPage page) => JsonSerializer.Serialize(page);
 }
