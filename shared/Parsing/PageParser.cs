@@ -138,7 +138,6 @@ public sealed class PageParser
 
         var island = document.QuerySelectorAll("[data-target='DailyPapers']")
             .FirstOrDefault(element => element.HasAttribute("data-props"));
-        var hasCards = CardsReader.HasCards(document);
         if (island is not null)
         {
             var props = island.GetAttribute("data-props") ?? string.Empty;
@@ -148,14 +147,14 @@ public sealed class PageParser
                 return parsed;
             }
 
-            if (!hasCards)
+            if (!CardsReader.HasCards(document))
             {
                 throw Fail(page, $"{problem} The page has no paper cards to fall back to.");
             }
 
             warnings.Add($"{problem} Read the paper cards instead.");
         }
-        else if (!hasCards)
+        else if (!CardsReader.HasCards(document))
         {
             var title = TextCleaner.Normalize(document.Title);
             throw Fail(page,

@@ -61,6 +61,7 @@ public static partial class PaperIds
         var decomposed = title.Normalize(NormalizationForm.FormKD);
         var builder = new StringBuilder(decomposed.Length);
         var pendingSeparator = false;
+        Span<char> utf16 = stackalloc char[2];
         foreach (var rune in decomposed.EnumerateRunes())
         {
             var category = Rune.GetUnicodeCategory(rune);
@@ -81,7 +82,8 @@ public static partial class PaperIds
                 pendingSeparator = false;
             }
 
-            builder.Append(Rune.ToLowerInvariant(rune).ToString());
+            var length = Rune.ToLowerInvariant(rune).EncodeToUtf16(utf16);
+            builder.Append(utf16[..length]);
         }
 
         return builder.ToString();

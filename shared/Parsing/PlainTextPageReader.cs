@@ -169,7 +169,7 @@ internal static partial class PlainTextPageReader
                 return;
             }
 
-            var joined = TextCleaner.Normalize(string.Join(' ', current));
+            var joined = TextCleaner.Normalize(current.Count == 1 ? current[0] : string.Join(' ', current));
             current.Clear();
             if (joined.Length > 0)
             {
