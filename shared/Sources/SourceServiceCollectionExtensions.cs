@@ -33,6 +33,9 @@ public static class SourceServiceCollectionExtensions
             .AddResilienceHandler("huggingface", (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<SourceOptions>>().Value;
+
+                // Waiting for a remote server happens in real time, whatever clock the rest of the app is given.
+                pipeline.TimeProvider = TimeProvider.System;
                 pipeline
                     .AddRetry(new HttpRetryStrategyOptions
                     {
