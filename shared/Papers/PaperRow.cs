@@ -65,7 +65,7 @@ public sealed class PaperRow : ITableEntity
     public static string PartitionFor(string paperId)
     {
         ArgumentNullException.ThrowIfNull(paperId);
-        var isArxivId = paperId.Length >= 10 && paperId[4] == '.' && !paperId.AsSpan(0, 4).ContainsAnyExceptInRange('0', '9');
+        var isArxivId = paperId.Length >= 9 && paperId[4] == '.' && !paperId.AsSpan(0, 4).ContainsAnyExceptInRange('0', '9');
         return isArxivId ? paperId[..4] : "other";
     }
 

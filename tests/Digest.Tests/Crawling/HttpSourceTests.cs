@@ -233,6 +233,40 @@ public sealed class HttpSourceTests(AzuriteFixture azurite) : IAsyncLifetime
         }.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task RunOnceAsync_FirstSightOf50Papers_OneTableTransactionPerPartitionAndTable()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _server.Respond(ApiPath, Answers.Page(ApiBody(ApiItems(50)), "application/json"));
+        await using var harness = Harness(api: true, daily: false);
+        await harness.Storage.EnsureCreatedAsync(ct);
+
+        var report = await harness.Cycle.RunOnceAsync(ct);
+
+        report.Snapshots.ShouldHaveSingleItem().ChangeCount.ShouldBe(50);
+        (await harness.AllAsync<PaperRow>(harness.Storage.Papers, ct)).Select(row => row.PartitionKey).Distinct().ShouldHaveSingleItem();
+
+        // Snapshot step: read the page row; write the blob, the snapshot row and the page row.
+        // Parse step: list pending snapshots, download the blob; one transaction for the 50 papers (one partition,
+        // inserted without reading first), one for the 50 change rows, then the snapshot outcome and the page row.
+        report.StorageTransactions.ShouldBe(new Digest.Storage.StorageTransactions(Reads: 3, Writes: 7));
+    }
+
+    [Fact]
+    public async Task RunOnceAsync_UnchangedPageWithoutValidators_OneReadNoWrite()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _server.Respond(ApiPath, Answers.Page(ApiBody(ApiItems(50)), "application/json"));
+        await using var harness = Harness(api: true, daily: false);
+        await harness.Cycle.RunOnceAsync(ct);
+        harness.Time.Advance(TimeSpan.FromMinutes(15));
+
+        var report = await harness.Cycle.RunOnceAsync(ct);
+
+        report.Pages.ShouldHaveSingleItem().State.ShouldBe(PageFetchState.Unchanged);
+        report.StorageTransactions.ShouldBe(new Digest.Storage.StorageTransactions(Reads: 1, Writes: 0));
+    }
+
     private CrawlerHarness Harness(bool api = false, bool daily = true) =>
         CrawlerHarness.Create(azurite, _server.BaseAddress.ToString(), Now, new Dictionary<string, string?>
         {
