@@ -189,27 +189,47 @@ internal ref struct WordScanner
                 _pending = null;
             }
 
+            // Locals rather than fields in the loops: this is the hot path of matching a batch.
             var text = _text;
-            while (_position < text.Length && !TextNormalizer.IsRunChar(text[_position]))
+            var position = _position;
+            while (position < text.Length && !TextNormalizer.IsRunChar(text[position]))
             {
-                _position++;
+                position++;
             }
 
-            if (_position >= text.Length)
+            if (position >= text.Length)
             {
+                _position = position;
                 return false;
             }
 
-            var start = _position;
+            var start = position;
             var ascii = true;
-            while (_position < text.Length && TextNormalizer.IsRunChar(text[_position]))
+            while (position < text.Length)
             {
-                ascii &= text[_position] < 0x80;
-                _position++;
+                var c = text[position];
+                if (c < 0x80)
+                {
+                    if (!char.IsAsciiLetterOrDigit(c))
+                    {
+                        break;
+                    }
+                }
+                else if (TextNormalizer.IsRunChar(c))
+                {
+                    ascii = false;
+                }
+                else
+                {
+                    break;
+                }
+
+                position++;
             }
 
+            _position = position;
             RunStart = start;
-            RunLength = _position - start;
+            RunLength = position - start;
             if (ascii)
             {
                 if (_buffer.Length < RunLength)
@@ -218,7 +238,7 @@ internal ref struct WordScanner
                 }
 
                 var word = _buffer.AsSpan(0, RunLength);
-                text.Slice(start, RunLength).ToLowerInvariant(word);
+                System.Text.Ascii.ToLower(text.Slice(start, RunLength), word, out _);
                 Current = word;
                 return true;
             }

@@ -39,15 +39,15 @@ public sealed class RuleIndexTests
             ("r3", "bob", "p3"),
             ("r5", "carol", "p3"),
         ]);
-        matches[0].Words.ShouldBe(
+        matches[0].Words.ToArray().ShouldBe(
         [
             new MatchedWord(PaperField.Title, "diffusion"),
             new MatchedWord(PaperField.Title, "low rank"),
             new MatchedWord(PaperField.Abstract, "diffusion"),
         ]);
-        matches[1].Words.ShouldBe([new MatchedWord(PaperField.Abstract, "quantization")]);
-        matches[3].Words.ShouldBe([new MatchedWord(PaperField.Abstract, "quantized")]);
-        matches[7].Words.ShouldBeEmpty();
+        matches[1].Words.ToArray().ShouldBe([new MatchedWord(PaperField.Abstract, "quantization")]);
+        matches[3].Words.ToArray().ShouldBe([new MatchedWord(PaperField.Abstract, "quantized")]);
+        matches[7].Words.IsEmpty.ShouldBeTrue();
         index.Count.ShouldBe(6);
         index.AlwaysCheckedCount.ShouldBe(1);
     }
@@ -132,7 +132,7 @@ public sealed class RuleIndexTests
     }
 
     internal static IEnumerable<string> Flatten(IEnumerable<RuleMatch> matches) =>
-        matches.Select(match => $"{match.RuleId}|{match.OwnerId}|{match.PaperId}|{string.Join(", ", match.Words)}");
+        matches.Select(match => $"{match.RuleId}|{match.OwnerId}|{match.PaperId}|{string.Join(", ", match.Words.ToArray())}");
 
     private static IndexedRule Indexed(string id, string owner, string text) => new(id, owner, RuleParser.Parse(text).Rule!);
 }
