@@ -1,0 +1,1169 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Digest.Papers;
+
+namespace Digest.Rules;
+
+/// <summary>A rule to put in a <see cref="RuleIndex"/>, with who owns it.</summary>
+/// <param name="RuleId">The rule's id.</param>
+/// <param name="OwnerId">The subscriber the rule belongs to.</param>
+/// <param name="Rule">The parsed rule.</param>
+public sealed record IndexedRule(string RuleId, string OwnerId, Rule Rule);
+
+/// <summary>One rule matching one paper.</summary>
+/// <param name="RuleId">The rule.</param>
+/// <param name="OwnerId">The rule's subscriber.</param>
+/// <param name="PaperId">The paper (<see cref="Paper.Id"/>).</param>
+/// <param name="Words">What matched where, exactly as <see cref="RuleEvaluator.Evaluate(Rule, Paper)"/> reports it (distinct,
+/// ordered by field then text). A read-only slice of a buffer shared by the matches of one call, so a batch with a million
+/// matches does not make a million small arrays.</param>
+public readonly record struct RuleMatch(string RuleId, string OwnerId, string PaperId, ReadOnlyMemory<MatchedWord> Words);
+
+/// <summary>
+/// Many rules compiled for matching batches of papers at once. Immutable once built and safe to share between threads.
+/// </summary>
+/// <remarks>
+/// <para>Each rule is filed under <em>anchors</em>: words (or wildcard prefixes) of which a paper must contain at least one
+/// for the rule to have any chance to match. A term's anchor is its word (for a phrase, its rarest exact word); an AND
+/// takes the anchors of its rarest operand that has any; an OR needs anchors from every operand and takes them all;
+/// NOT and thresholds give none. A rule without anchors (<c>upvotes&gt;=50 -survey</c>) is checked on every paper.
+/// For each paper, the index cuts the text into words once, gathers the rules filed under those words and under the
+/// prefixes of those words, and evaluates only them. So the work grows with the rules a paper can match, not with all rules.</para>
+/// <para>Which operand is "rarest" comes from <see cref="WordFrequencies"/> when given; otherwise longer words count as rarer.
+/// The choice changes only the speed: the answers are always those of <see cref="RuleEvaluator"/> on each rule alone.</para>
+/// <para>Each rule is compiled into a contiguous block of 16-byte operations in prefix order (an operation is followed by
+/// its operands), so evaluating a candidate reads one or two cache lines; words are integer ids, and a paper's words
+/// are looked up once per batch.</para>
+/// </remarks>
+public sealed class RuleIndex
+{
+    private const int AllFields = 0b111;
+
+    private readonly Op[] _ops;
+    private readonly int[][] _phraseWords;
+    private readonly int[] _phrasePrefix;
+    private readonly string?[] _phraseText;
+    private readonly Dictionary<string, int> _vocabulary;
+    private readonly string[] _words;
+    private readonly Dictionary<string, int> _prefixIds;
+    private readonly string[] _prefixes;
+    private readonly int[] _prefixLengths;
+    private readonly Postings _first;
+    private readonly Postings _second;
+    private readonly ulong[] _oneAnchorSet;
+    private readonly ulong[] _alwaysChecked;
+    private readonly int _alwaysCheckedCount;
+    private readonly int[] _roots;
+    private readonly string[] _ruleIds;
+    private readonly string[] _ownerIds;
+
+    private RuleIndex(Compiler compiler, IndexedRule[] rules)
+    {
+        _ruleIds = [.. rules.Select(rule => rule.RuleId)];
+        _ownerIds = [.. rules.Select(rule => rule.OwnerId)];
+        _ops = [.. compiler.Ops];
+        _phraseWords = [.. compiler.PhraseWords];
+        _phrasePrefix = [.. compiler.PhrasePrefix];
+        _phraseText = [.. compiler.PhraseWords.Select((words, i) => compiler.PhrasePrefix[i] < 0 ? string.Join(' ', words.Select(word => compiler.Words[word])) : null)];
+        _vocabulary = compiler.Vocabulary;
+        _words = [.. compiler.Words];
+        _prefixIds = compiler.PrefixIds;
+        _prefixes = [.. compiler.Prefixes];
+        _prefixLengths = [.. compiler.Prefixes.Select(prefix => prefix.Length).Distinct().Order()];
+        _roots = [.. compiler.Roots];
+        _first = new Postings(compiler.FirstAnchors, _words.Length, _prefixes.Length);
+        _second = new Postings(compiler.SecondAnchors, _words.Length, _prefixes.Length);
+        _oneAnchorSet = ToBits(compiler.OneAnchorSet, _roots.Length);
+        _alwaysChecked = ToBits(compiler.AlwaysChecked, _roots.Length);
+        _alwaysCheckedCount = compiler.AlwaysChecked.Count;
+    }
+
+    /// <summary>How many rules the index holds.</summary>
+    public int Count => _roots.Length;
+
+    /// <summary>How many rules have no anchor and are evaluated on every paper.</summary>
+    public int AlwaysCheckedCount => _alwaysCheckedCount;
+
+    /// <summary>Compiles <paramref name="rules"/> into an index.</summary>
+    /// <param name="rules">The rules; ids need not be unique, each entry is matched on its own.</param>
+    /// <param name="frequencies">Word frequencies of recent papers, to file rules under their rarest words; optional.</param>
+    public static RuleIndex Build(IEnumerable<IndexedRule> rules, WordFrequencies? frequencies = null)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        IndexedRule[] all = [.. rules];
+        var compiler = new Compiler(frequencies);
+        for (var i = 0; i < all.Length; i++)
+        {
+            ArgumentNullException.ThrowIfNull(all[i]);
+            compiler.Add(i, all[i].Rule);
+        }
+
+        return new RuleIndex(compiler, all);
+    }
+
+    /// <summary>Every (rule, paper) pair that matches, ordered by paper then by the order the rules were given.</summary>
+    public IReadOnlyList<RuleMatch> Match(IReadOnlyList<Paper> papers) => Match(papers, useAnchors: true);
+
+    /// <summary>The same answers as <see cref="Match(IReadOnlyList{Paper})"/>, evaluating every rule on every paper: the baseline the index is measured against.</summary>
+    internal IReadOnlyList<RuleMatch> MatchEveryRule(IReadOnlyList<Paper> papers) => Match(papers, useAnchors: false);
+
+    private Output Match(IReadOnlyList<Paper> papers, bool useAnchors)
+    {
+        ArgumentNullException.ThrowIfNull(papers);
+        var output = new Output();
+        var scratch = new Scratch(this);
+        for (var p = 0; p < papers.Count; p++)
+        {
+            var paper = papers[p];
+            scratch.Load(paper);
+            if (useAnchors)
+            {
+                GatherCandidates(scratch);
+
+                // Candidates are bits, so a rule reached through several words counts once, and the rules are
+                // evaluated in order: their compiled blocks are read front to back, and the matches come out sorted.
+                for (var w = 0; w < _alwaysChecked.Length; w++)
+                {
+                    var word = TakeCandidates(scratch, w);
+                    if (word == 0)
+                    {
+                        continue;
+                    }
+
+                    do
+                    {
+                        var rule = (w << 6) + BitOperations.TrailingZeroCount(word);
+                        word &= word - 1;
+                        EvaluateRule(rule, paper, scratch, output);
+                    }
+                    while (word != 0);
+                }
+            }
+            else
+            {
+                for (var rule = 0; rule < _roots.Length; rule++)
+                {
+                    EvaluateRule(rule, paper, scratch, output);
+                }
+            }
+
+            scratch.Unload();
+        }
+
+        return output;
+    }
+
+    /// <summary>How many rules the index evaluates for <paramref name="papers"/> in all (for the benchmark's report).</summary>
+    internal long CountCandidates(IReadOnlyList<Paper> papers)
+    {
+        ArgumentNullException.ThrowIfNull(papers);
+        var scratch = new Scratch(this);
+        long total = 0;
+        foreach (var paper in papers)
+        {
+            scratch.Load(paper);
+            GatherCandidates(scratch);
+            for (var w = 0; w < _alwaysChecked.Length; w++)
+            {
+                total += BitOperations.PopCount(TakeCandidates(scratch, w));
+            }
+
+            scratch.Unload();
+        }
+
+        return total;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EvaluateRule(int rule, Paper paper, Scratch scratch, Output output)
+    {
+        var root = _roots[rule];
+        if (!Holds(root, scratch))
+        {
+            return;
+        }
+
+        // Collect at once, while the rule's block is still in the cache.
+        var collected = scratch.Collected;
+        collected.Clear();
+        Collect(root, scratch);
+        output.Add(_ruleIds[rule], _ownerIds[rule], paper.Id, Distinct(CollectionsMarshal.AsSpan(collected)));
+    }
+
+    /// <summary>
+    /// The candidates among rules 64w..64w+63, clearing their bits: a rule is a candidate when the paper has one of
+    /// its first anchors and, when it has a second set of anchors (from another operand of its top-level AND), one of those too.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong TakeCandidates(Scratch scratch, int w)
+    {
+        var first = scratch.FirstBits[w];
+        var second = scratch.SecondBits[w];
+        scratch.FirstBits[w] = 0;
+        scratch.SecondBits[w] = 0;
+        return (first & (second | _oneAnchorSet[w])) | _alwaysChecked[w];
+    }
+
+    private void GatherCandidates(Scratch scratch)
+    {
+        var paperWords = scratch.PaperWords;
+        for (var i = 0; i < scratch.PaperWordCount; i++)
+        {
+            var local = paperWords[i];
+            var word = scratch.LocalWord[local];
+            var prefixes = scratch.LocalPrefixes[local];
+            _first.Mark(word, prefixes, scratch.FirstBits);
+            _second.Mark(word, prefixes, scratch.SecondBits);
+        }
+    }
+
+    private bool Holds(int index, Scratch scratch)
+    {
+        ref readonly var op = ref _ops[index];
+        switch (op.Kind)
+        {
+            case OpKind.Word:
+                return (scratch.WordFields[op.A] & op.Fields) != 0;
+            case OpKind.Prefix:
+                return (scratch.PrefixFields[op.A] & op.Fields) != 0;
+            case OpKind.Phrase:
+                return PhraseOccurs(op.A, op.Fields, scratch, collect: false);
+            case OpKind.Threshold:
+                return ThresholdNode.IsSatisfied((ComparisonOperator)op.Comparison, op.A, scratch.Upvotes);
+            case OpKind.Not:
+                return !Holds(index + 1, scratch);
+            case OpKind.And:
+                {
+                    var operand = index + 1;
+                    for (var i = 0; i < op.A; i++)
+                    {
+                        if (!Holds(operand, scratch))
+                        {
+                            return false;
+                        }
+
+                        operand += _ops[operand].Size;
+                    }
+
+                    return true;
+                }
+
+            default:
+                {
+                    var operand = index + 1;
+                    for (var i = 0; i < op.A; i++)
+                    {
+                        if (Holds(operand, scratch))
+                        {
+                            return true;
+                        }
+
+                        operand += _ops[operand].Size;
+                    }
+
+                    return false;
+                }
+        }
+    }
+
+    /// <summary>Gathers what a node known to hold matched, by the rules of <see cref="RuleEvaluator"/>.</summary>
+    private void Collect(int index, Scratch scratch)
+    {
+        ref readonly var op = ref _ops[index];
+        switch (op.Kind)
+        {
+            case OpKind.Word:
+                AddPerField(scratch.WordFields[op.A] & op.Fields, _words[op.A], scratch.Collected);
+                break;
+            case OpKind.Prefix:
+                for (var k = scratch.PrefixHead[op.A] - 1; k >= 0; k = scratch.PrefixWordNext[k] - 1)
+                {
+                    var local = scratch.PrefixWordLocal[k];
+                    AddPerField(scratch.LocalFields[local] & op.Fields, scratch.LocalText[local], scratch.Collected);
+                }
+
+                break;
+            case OpKind.Phrase:
+                PhraseOccurs(op.A, op.Fields, scratch, collect: true);
+                break;
+            case OpKind.And or OpKind.Or:
+                {
+                    var operand = index + 1;
+                    for (var i = 0; i < op.A; i++)
+                    {
+                        // An AND that holds gives all its operands; an OR only those that hold.
+                        if (op.Kind == OpKind.And || Holds(operand, scratch))
+                        {
+                            Collect(operand, scratch);
+                        }
+
+                        operand += _ops[operand].Size;
+                    }
+
+                    break;
+                }
+        }
+    }
+
+    private static void AddPerField(int fields, string text, List<MatchedWord> collected)
+    {
+        for (var field = 0; field < 3; field++)
+        {
+            if ((fields & (1 << field)) != 0)
+            {
+                collected.Add(new MatchedWord((PaperField)field, text));
+            }
+        }
+    }
+
+    private bool PhraseOccurs(int phrase, int fields, Scratch scratch, bool collect)
+    {
+        var words = _phraseWords[phrase];
+        var prefix = _phrasePrefix[phrase];
+        var candidateFields = fields;
+        foreach (var word in words)
+        {
+            candidateFields &= scratch.WordFields[word];
+        }
+
+        if (prefix >= 0)
+        {
+            candidateFields &= scratch.PrefixFields[prefix];
+        }
+
+        if (candidateFields == 0)
+        {
+            return false;
+        }
+
+        var length = words.Length + (prefix >= 0 ? 1 : 0);
+        var first = scratch.VocabularyLocal[words[0]];
+        var found = false;
+        for (var field = 0; field < 3; field++)
+        {
+            if ((candidateFields & (1 << field)) == 0)
+            {
+                continue;
+            }
+
+            // Walk the occurrences of the phrase's first word instead of the whole field.
+            var tokens = scratch.FieldTokens[field];
+            var next = scratch.FieldNext[field];
+            var count = scratch.FieldTokenCount[field];
+            for (var start = scratch.LocalFirst[field][first] - 1; start >= 0 && start + length <= count; start = next[start] - 1)
+            {
+                if (!PhraseAt(words, prefix, tokens, start, scratch))
+                {
+                    continue;
+                }
+
+                if (!collect)
+                {
+                    return true;
+                }
+
+                found = true;
+                var text = _phraseText[phrase];
+                if (text is null)
+                {
+                    var parts = new string[length];
+                    for (var i = 0; i < length; i++)
+                    {
+                        parts[i] = scratch.LocalText[tokens[start + i]];
+                    }
+
+                    text = string.Join(' ', parts);
+                }
+
+                scratch.Collected.Add(new MatchedWord((PaperField)field, text));
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Whether the phrase continues at <paramref name="start"/>, where its first word is known to be.</summary>
+    private static bool PhraseAt(int[] words, int prefix, int[] tokens, int start, Scratch scratch)
+    {
+        for (var i = 1; i < words.Length; i++)
+        {
+            var local = tokens[start + i];
+            if (local < 0 || scratch.LocalWord[local] != words[i])
+            {
+                return false;
+            }
+        }
+
+        if (prefix >= 0)
+        {
+            var local = tokens[start + words.Length];
+            return local >= 0 && Array.IndexOf(scratch.LocalPrefixes[local], prefix) >= 0;
+        }
+
+        return true;
+    }
+
+    /// <summary>Sorts the collected words and moves the distinct ones to the front; returns those.</summary>
+    private static Span<MatchedWord> Distinct(Span<MatchedWord> collected)
+    {
+        if (collected.Length < 2)
+        {
+            return collected;
+        }
+
+        collected.Sort();
+        var distinct = 1;
+        for (var i = 1; i < collected.Length; i++)
+        {
+            if (collected[i] != collected[distinct - 1])
+            {
+                collected[distinct++] = collected[i];
+            }
+        }
+
+        return collected[..distinct];
+    }
+
+    private static ulong[] ToBits(List<int> rules, int ruleCount)
+    {
+        var bits = new ulong[(ruleCount + 63) >> 6];
+        foreach (var rule in rules)
+        {
+            bits[rule >> 6] |= 1UL << rule;
+        }
+
+        return bits;
+    }
+
+    /// <summary>Rules by anchor word and by anchor prefix, as compressed rows (start offsets, then rule ids).</summary>
+    private sealed class Postings
+    {
+        private readonly int[] _wordStart;
+        private readonly int[] _wordRules;
+        private readonly int[] _prefixStart;
+        private readonly int[] _prefixRules;
+
+        public Postings(List<(bool IsPrefix, int Key, int Rule)> anchors, int wordCount, int prefixCount)
+        {
+            (_wordStart, _wordRules) = Build(anchors, isPrefix: false, wordCount);
+            (_prefixStart, _prefixRules) = Build(anchors, isPrefix: true, prefixCount);
+        }
+
+        /// <summary>Sets the bits of the rules filed under a paper word (a vocabulary id, or -1) and under its prefixes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Mark(int word, int[] prefixes, ulong[] bits)
+        {
+            if (word >= 0)
+            {
+                for (var k = _wordStart[word]; k < _wordStart[word + 1]; k++)
+                {
+                    var rule = _wordRules[k];
+                    bits[rule >> 6] |= 1UL << rule;
+                }
+            }
+
+            foreach (var prefix in prefixes)
+            {
+                for (var k = _prefixStart[prefix]; k < _prefixStart[prefix + 1]; k++)
+                {
+                    var rule = _prefixRules[k];
+                    bits[rule >> 6] |= 1UL << rule;
+                }
+            }
+        }
+
+        private static (int[] Start, int[] Rules) Build(List<(bool IsPrefix, int Key, int Rule)> anchors, bool isPrefix, int keyCount)
+        {
+            var start = new int[keyCount + 1];
+            foreach (var anchor in anchors)
+            {
+                if (anchor.IsPrefix == isPrefix)
+                {
+                    start[anchor.Key + 1]++;
+                }
+            }
+
+            for (var i = 0; i < keyCount; i++)
+            {
+                start[i + 1] += start[i];
+            }
+
+            var rules = new int[start[keyCount]];
+            var fill = (int[])start.Clone();
+            foreach (var anchor in anchors)
+            {
+                if (anchor.IsPrefix == isPrefix)
+                {
+                    rules[fill[anchor.Key]++] = anchor.Rule;
+                }
+            }
+
+            return (start, rules);
+        }
+    }
+
+    private enum OpKind : byte
+    {
+        Word,
+        Prefix,
+        Phrase,
+        Threshold,
+        Not,
+        And,
+        Or,
+    }
+
+    /// <summary>
+    /// One compiled node, 16 bytes. Operands follow their operation (prefix order); <see cref="Size"/> is the length of
+    /// the whole subtree, to step over it. Word: A = word id. Prefix: A = prefix id. Phrase: A = phrase id.
+    /// Threshold: A = value. And/Or: A = operand count. Fields: the field bits a term searches.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential, Pack = 4)]
+    private readonly struct Op(OpKind kind, int fields, int a, ComparisonOperator comparison = default)
+    {
+        public readonly OpKind Kind = kind;
+        public readonly byte Fields = (byte)fields;
+        public readonly byte Comparison = (byte)comparison;
+        public readonly int A = a;
+        public readonly int Size = 1;
+
+        public Op WithSize(int size) => new(this, size);
+
+        private Op(Op op, int size)
+            : this(op.Kind, op.Fields, op.A, (ComparisonOperator)op.Comparison) => Size = size;
+    }
+
+    /// <summary>
+    /// The matches of one call, in chunks small enough to stay out of the large object heap (a batch can have a
+    /// million matches). Matched words go into shared chunks too, and each match keeps a read-only slice of one.
+    /// </summary>
+    private sealed class Output : IReadOnlyList<RuleMatch>
+    {
+        private const int MatchChunkSize = 2048;
+        private const int WordChunkSize = 4096;
+
+        private readonly List<RuleMatch[]> _chunks = [];
+        private MatchedWord[] _words = new MatchedWord[WordChunkSize];
+        private int _usedWords;
+
+        public int Count { get; private set; }
+
+        public RuleMatch this[int index]
+        {
+            get
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(index);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+                return _chunks[index / MatchChunkSize][index % MatchChunkSize];
+            }
+        }
+
+        public void Add(string ruleId, string ownerId, string paperId, ReadOnlySpan<MatchedWord> words)
+        {
+            if (_usedWords + words.Length > _words.Length)
+            {
+                // Earlier matches keep pointing into the full chunk; it is never written again.
+                _words = new MatchedWord[Math.Max(WordChunkSize, words.Length)];
+                _usedWords = 0;
+            }
+
+            words.CopyTo(_words.AsSpan(_usedWords));
+            if (Count % MatchChunkSize == 0)
+            {
+                _chunks.Add(new RuleMatch[MatchChunkSize]);
+            }
+
+            _chunks[^1][Count % MatchChunkSize] = new RuleMatch(ruleId, ownerId, paperId, new ReadOnlyMemory<MatchedWord>(_words, _usedWords, words.Length));
+            _usedWords += words.Length;
+            Count++;
+        }
+
+        public IEnumerator<RuleMatch> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                yield return _chunks[i / MatchChunkSize][i % MatchChunkSize];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    /// <summary>Where a rule is filed, and how many papers that lets through (lower is better).</summary>
+    private sealed record Anchors(List<(bool IsPrefix, int Id)> Keys, double Cost);
+
+    private sealed class Compiler(WordFrequencies? frequencies)
+    {
+        private readonly Dictionary<int, double> _wordCost = [];
+        private readonly Dictionary<int, double> _prefixCost = [];
+
+        public List<Op> Ops { get; } = [];
+
+        public List<int[]> PhraseWords { get; } = [];
+
+        public List<int> PhrasePrefix { get; } = [];
+
+        public Dictionary<string, int> Vocabulary { get; } = new(StringComparer.Ordinal);
+
+        public List<string> Words { get; } = [];
+
+        public Dictionary<string, int> PrefixIds { get; } = new(StringComparer.Ordinal);
+
+        public List<string> Prefixes { get; } = [];
+
+        public List<int> Roots { get; } = [];
+
+        /// <summary>Each rule under the anchors of its rarest operand.</summary>
+        public List<(bool IsPrefix, int Key, int Rule)> FirstAnchors { get; } = [];
+
+        /// <summary>Rules whose top-level AND has a second anchored operand, under that operand's anchors.</summary>
+        public List<(bool IsPrefix, int Key, int Rule)> SecondAnchors { get; } = [];
+
+        /// <summary>Rules with first anchors only.</summary>
+        public List<int> OneAnchorSet { get; } = [];
+
+        public List<int> AlwaysChecked { get; } = [];
+
+        public void Add(int rule, Rule parsed)
+        {
+            Roots.Add(Compile(parsed.Root, AllFields));
+            var root = parsed.Root;
+            while (root is FieldScopeNode scope)
+            {
+                root = scope.Operand;
+            }
+
+            // A rule needs the anchors of every operand of its top-level AND; the two rarest sets are enough to
+            // keep most rules that cannot match from being evaluated at all.
+            var sets = root is AndNode andNode
+                ? andNode.Operands.Select(Anchor).OfType<Anchors>().OrderBy(anchors => anchors.Cost).Take(2).ToArray()
+                : Anchor(root) is { } single ? [single] : [];
+            if (sets.Length == 0)
+            {
+                AlwaysChecked.Add(rule);
+                return;
+            }
+
+            File(sets[0], rule, FirstAnchors);
+            if (sets.Length == 2)
+            {
+                File(sets[1], rule, SecondAnchors);
+            }
+            else
+            {
+                OneAnchorSet.Add(rule);
+            }
+        }
+
+        private static void File(Anchors anchors, int rule, List<(bool IsPrefix, int Key, int Rule)> postings)
+        {
+            // An OR can name the same word twice; file the rule once per key.
+            foreach (var (isPrefix, id) in anchors.Keys.Distinct())
+            {
+                postings.Add((isPrefix, id, rule));
+            }
+        }
+
+        /// <summary>Emits <paramref name="node"/> in prefix order; returns the index of its operation.</summary>
+        private int Compile(RuleNode node, int fields)
+        {
+            switch (node)
+            {
+                case TermNode term when !term.IsPhrase && !term.IsPrefix:
+                    return Emit(new Op(OpKind.Word, fields, WordId(term.Words[0])));
+                case TermNode term when !term.IsPhrase:
+                    return Emit(new Op(OpKind.Prefix, fields, PrefixId(term.Words[0])));
+                case TermNode term:
+                    {
+                        var exact = term.IsPrefix ? term.Words.Length - 1 : term.Words.Length;
+                        var ids = new int[exact];
+                        for (var i = 0; i < exact; i++)
+                        {
+                            ids[i] = WordId(term.Words[i]);
+                        }
+
+                        PhraseWords.Add(ids);
+                        PhrasePrefix.Add(term.IsPrefix ? PrefixId(term.Words[^1]) : -1);
+                        return Emit(new Op(OpKind.Phrase, fields, PhraseWords.Count - 1));
+                    }
+
+                case ThresholdNode threshold:
+                    return Emit(new Op(OpKind.Threshold, 0, threshold.Value, threshold.Comparison));
+                case NotNode not:
+                    {
+                        var index = Emit(new Op(OpKind.Not, 0, 0));
+                        Compile(not.Operand, fields);
+                        return Close(index);
+                    }
+
+                case FieldScopeNode scope:
+                    return Compile(scope.Operand, 1 << (int)scope.Field);
+                case AndNode andNode:
+                    {
+                        // When the index brings a rule up, its anchoring operand most likely holds, so it goes last;
+                        // cheap lookups go before negations and phrase walks, and rarer words before common ones.
+                        var anchors = andNode.Operands.Select(Anchor).ToArray();
+                        var best = -1;
+                        for (var i = 0; i < anchors.Length; i++)
+                        {
+                            if (anchors[i] is { } candidate && (best < 0 || candidate.Cost < anchors[best]!.Cost))
+                            {
+                                best = i;
+                            }
+                        }
+
+                        var order = Enumerable.Range(0, anchors.Length)
+                            .OrderBy(i => Rank(andNode.Operands[i]))
+                            .ThenBy(i => i == best ? 1 : 0)
+                            .ThenBy(i => anchors[i]?.Cost ?? double.MaxValue);
+                        return CompileGroup(OpKind.And, order.Select(i => andNode.Operands[i]), andNode.Operands.Length, fields);
+                    }
+
+                case OrNode orNode:
+                    return CompileGroup(OpKind.Or, orNode.Operands.OrderBy(Rank), orNode.Operands.Length, fields);
+                default:
+                    throw new ArgumentException($"Unknown rule node {node.GetType().Name}.", nameof(node));
+            }
+        }
+
+        private int CompileGroup(OpKind kind, IEnumerable<RuleNode> operands, int count, int fields)
+        {
+            var index = Emit(new Op(kind, 0, count));
+            foreach (var operand in operands)
+            {
+                Compile(operand, fields);
+            }
+
+            return Close(index);
+        }
+
+        private static int Rank(RuleNode node) => node switch
+        {
+            TermNode { IsPhrase: false } => 0,
+            ThresholdNode => 1,
+            TermNode => 3,
+            FieldScopeNode scope => Rank(scope.Operand),
+            _ => 2,
+        };
+
+        private int Emit(Op op)
+        {
+            Ops.Add(op);
+            return Ops.Count - 1;
+        }
+
+        private int Close(int index)
+        {
+            Ops[index] = Ops[index].WithSize(Ops.Count - index);
+            return index;
+        }
+
+        private int WordId(string word)
+        {
+            if (!Vocabulary.TryGetValue(word, out var id))
+            {
+                id = Words.Count;
+                Vocabulary.Add(word, id);
+                Words.Add(word);
+            }
+
+            return id;
+        }
+
+        private int PrefixId(string prefix)
+        {
+            if (!PrefixIds.TryGetValue(prefix, out var id))
+            {
+                id = Prefixes.Count;
+                PrefixIds.Add(prefix, id);
+                Prefixes.Add(prefix);
+            }
+
+            return id;
+        }
+
+        /// <summary>The keys a paper must contain one of for the node to hold; null when there are none.</summary>
+        private Anchors? Anchor(RuleNode node)
+        {
+            switch (node)
+            {
+                case TermNode term:
+                    {
+                        // A phrase is filed under its rarest exact word (or its prefix, when that is rarer still).
+                        var exact = term.IsPrefix ? term.Words.Length - 1 : term.Words.Length;
+                        (bool IsPrefix, int Id) best = default;
+                        var bestCost = double.MaxValue;
+                        for (var i = 0; i < exact; i++)
+                        {
+                            var id = WordId(term.Words[i]);
+                            if (WordCost(id) < bestCost)
+                            {
+                                (best, bestCost) = ((false, id), WordCost(id));
+                            }
+                        }
+
+                        if (term.IsPrefix)
+                        {
+                            var id = PrefixId(term.Words[^1]);
+                            if (PrefixCost(id) < bestCost)
+                            {
+                                (best, bestCost) = ((true, id), PrefixCost(id));
+                            }
+                        }
+
+                        return new Anchors([best], bestCost);
+                    }
+
+                case FieldScopeNode scope:
+                    return Anchor(scope.Operand);
+                case AndNode andNode:
+                    {
+                        Anchors? best = null;
+                        foreach (var operand in andNode.Operands)
+                        {
+                            var anchors = Anchor(operand);
+                            if (anchors is not null && (best is null || anchors.Cost < best.Cost))
+                            {
+                                best = anchors;
+                            }
+                        }
+
+                        return best;
+                    }
+
+                case OrNode orNode:
+                    {
+                        var keys = new List<(bool, int)>();
+                        var cost = 0.0;
+                        foreach (var operand in orNode.Operands)
+                        {
+                            // One operand that can hold without any word makes the whole OR unanchored.
+                            var anchors = Anchor(operand);
+                            if (anchors is null)
+                            {
+                                return null;
+                            }
+
+                            keys.AddRange(anchors.Keys);
+                            cost += anchors.Cost;
+                        }
+
+                        return new Anchors(keys, cost);
+                    }
+
+                default:
+                    // NOT and thresholds hold on papers without any particular word.
+                    return null;
+            }
+        }
+
+        private double WordCost(int id)
+        {
+            if (!_wordCost.TryGetValue(id, out var cost))
+            {
+                var word = Words[id];
+                cost = frequencies is null
+                    ? 1.0 / (word.Length * word.Length)
+                    : frequencies.DocumentFrequency(word) + (0.5 / (frequencies.PaperCount + 1));
+                _wordCost.Add(id, cost);
+            }
+
+            return cost;
+        }
+
+        private double PrefixCost(int id)
+        {
+            if (!_prefixCost.TryGetValue(id, out var cost))
+            {
+                var prefix = Prefixes[id];
+                cost = frequencies is null
+                    ? 4.0 / (prefix.Length * prefix.Length)
+                    : frequencies.PrefixFrequency(prefix) + (0.5 / (frequencies.PaperCount + 1));
+                _prefixCost.Add(id, cost);
+            }
+
+            return cost;
+        }
+    }
+
+    /// <summary>
+    /// Per-call working memory. Words of the batch get local ids once (so each distinct word is looked up in the
+    /// vocabulary and probed for prefixes once per batch); the per-paper arrays are cleared word by word after each paper.
+    /// </summary>
+    private sealed class Scratch
+    {
+        private static readonly int[] NoPrefixes = [];
+
+        private readonly RuleIndex _index;
+        private readonly Dictionary<string, int> _localIds = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _localLookup;
+        private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _prefixLookup;
+        private char[] _buffer = new char[64];
+
+        public Scratch(RuleIndex index)
+        {
+            _index = index;
+            _localLookup = _localIds.GetAlternateLookup<ReadOnlySpan<char>>();
+            _prefixLookup = index._prefixIds.GetAlternateLookup<ReadOnlySpan<char>>();
+            FirstBits = new ulong[(index._roots.Length + 63) >> 6];
+            SecondBits = new ulong[FirstBits.Length];
+            WordFields = new byte[index._words.Length];
+            VocabularyLocal = new int[index._words.Length];
+            PrefixFields = new byte[index._prefixes.Length];
+            PrefixHead = new int[index._prefixes.Length];
+        }
+
+        /// <summary>Per local word: its vocabulary id or -1.</summary>
+        public int[] LocalWord { get; private set; } = new int[1024];
+
+        /// <summary>Per local word: the ids of the rule prefixes it starts with.</summary>
+        public int[][] LocalPrefixes { get; private set; } = new int[1024][];
+
+        public string[] LocalText { get; private set; } = new string[1024];
+
+        /// <summary>Per local word: the field bits it occurs in, in the current paper.</summary>
+        public byte[] LocalFields { get; private set; } = new byte[1024];
+
+        /// <summary>Per field, per local word: 1 + the position of its first occurrence in the current paper, or 0.</summary>
+        public int[][] LocalFirst { get; } = [new int[1024], new int[1024], new int[1024]];
+
+        /// <summary>Per field, per local word: 1 + the position of its last occurrence so far, or 0 (to link the next one).</summary>
+        private int[][] LocalLast { get; } = [new int[1024], new int[1024], new int[1024]];
+
+        /// <summary>Per vocabulary word: its local id, once the batch has met it.</summary>
+        public int[] VocabularyLocal { get; }
+
+        /// <summary>Per vocabulary word: the field bits it occurs in, in the current paper.</summary>
+        public byte[] WordFields { get; }
+
+        /// <summary>Per prefix: the field bits where a word starting with it occurs, in the current paper.</summary>
+        public byte[] PrefixFields { get; }
+
+        /// <summary>Per prefix: 1 + the first entry of its list of the current paper's words that start with it, or 0.</summary>
+        public int[] PrefixHead { get; }
+
+        /// <summary>Entries of the per-prefix word lists: the local word.</summary>
+        public int[] PrefixWordLocal { get; private set; } = new int[256];
+
+        /// <summary>Entries of the per-prefix word lists: 1 + the next entry, or 0.</summary>
+        public int[] PrefixWordNext { get; private set; } = new int[256];
+
+        /// <summary>Per field: local word ids in text order; -1 separates authors.</summary>
+        public int[][] FieldTokens { get; } = [new int[64], new int[512], new int[64]];
+
+        /// <summary>Per field, per position: 1 + the position of the next occurrence of the same word, or 0.</summary>
+        public int[][] FieldNext { get; } = [new int[64], new int[512], new int[64]];
+
+        public int[] FieldTokenCount { get; } = new int[3];
+
+        /// <summary>The distinct local words of the current paper.</summary>
+        public int[] PaperWords { get; private set; } = new int[512];
+
+        public int PaperWordCount { get; private set; }
+
+        public int Upvotes { get; private set; }
+
+        /// <summary>One bit per rule: the paper has one of the rule's first anchors.</summary>
+        public ulong[] FirstBits { get; }
+
+        /// <summary>One bit per rule: the paper has one of the rule's second anchors.</summary>
+        public ulong[] SecondBits { get; }
+
+        public List<MatchedWord> Collected { get; } = [];
+
+        public void Load(Paper paper)
+        {
+            Upvotes = paper.Upvotes;
+            PaperWordCount = 0;
+            FieldTokenCount[0] = 0;
+            FieldTokenCount[1] = 0;
+            FieldTokenCount[2] = 0;
+            Tokenize(paper.Title, 0);
+            Tokenize(paper.Abstract, 1);
+            for (var i = 0; i < paper.Authors.Count; i++)
+            {
+                if (i > 0)
+                {
+                    Append(2, -1);
+                }
+
+                Tokenize(paper.Authors[i], 2);
+            }
+
+            var entries = 0;
+            for (var i = 0; i < PaperWordCount; i++)
+            {
+                var local = PaperWords[i];
+                var fields = LocalFields[local];
+                var word = LocalWord[local];
+                if (word >= 0)
+                {
+                    WordFields[word] = fields;
+                }
+
+                foreach (var prefix in LocalPrefixes[local])
+                {
+                    PrefixFields[prefix] |= fields;
+                    if (entries == PrefixWordLocal.Length)
+                    {
+                        PrefixWordLocal = Grow(PrefixWordLocal, entries * 2);
+                        PrefixWordNext = Grow(PrefixWordNext, entries * 2);
+                    }
+
+                    PrefixWordLocal[entries] = local;
+                    PrefixWordNext[entries] = PrefixHead[prefix];
+                    PrefixHead[prefix] = ++entries;
+                }
+            }
+        }
+
+        public void Unload()
+        {
+            for (var i = 0; i < PaperWordCount; i++)
+            {
+                var local = PaperWords[i];
+                LocalFields[local] = 0;
+                for (var field = 0; field < 3; field++)
+                {
+                    LocalFirst[field][local] = 0;
+                    LocalLast[field][local] = 0;
+                }
+
+                var word = LocalWord[local];
+                if (word >= 0)
+                {
+                    WordFields[word] = 0;
+                }
+
+                foreach (var prefix in LocalPrefixes[local])
+                {
+                    PrefixFields[prefix] = 0;
+                    PrefixHead[prefix] = 0;
+                }
+            }
+        }
+
+        private void Tokenize(string? text, int field)
+        {
+            if (string.IsNullOrEmpty(text))
+            {
+                return;
+            }
+
+            var bit = (byte)(1 << field);
+            var scanner = new WordScanner(text, _buffer);
+            while (scanner.MoveNext())
+            {
+                var local = LocalId(scanner.Current);
+                if (LocalFields[local] == 0)
+                {
+                    if (PaperWordCount == PaperWords.Length)
+                    {
+                        var grown = PaperWords;
+                        Array.Resize(ref grown, grown.Length * 2);
+                        PaperWords = grown;
+                    }
+
+                    PaperWords[PaperWordCount++] = local;
+                }
+
+                LocalFields[local] |= bit;
+                var position = Append(field, local);
+                var last = LocalLast[field][local];
+                if (last == 0)
+                {
+                    LocalFirst[field][local] = position + 1;
+                }
+                else
+                {
+                    FieldNext[field][last - 1] = position + 1;
+                }
+
+                LocalLast[field][local] = position + 1;
+            }
+
+            _buffer = scanner.Buffer;
+        }
+
+        private int Append(int field, int local)
+        {
+            var tokens = FieldTokens[field];
+            var position = FieldTokenCount[field];
+            if (position == tokens.Length)
+            {
+                Array.Resize(ref tokens, tokens.Length * 2);
+                FieldTokens[field] = tokens;
+                var next = FieldNext[field];
+                Array.Resize(ref next, tokens.Length);
+                FieldNext[field] = next;
+            }
+
+            tokens[position] = local;
+            FieldNext[field][position] = 0;
+            FieldTokenCount[field] = position + 1;
+            return position;
+        }
+
+        private int LocalId(ReadOnlySpan<char> word)
+        {
+            if (_localLookup.TryGetValue(word, out var local))
+            {
+                return local;
+            }
+
+            local = _localIds.Count;
+            var text = word.ToString();
+            _localIds.Add(text, local);
+            if (local == LocalWord.Length)
+            {
+                var size = local * 2;
+                LocalWord = Grow(LocalWord, size);
+                LocalPrefixes = Grow(LocalPrefixes, size);
+                LocalText = Grow(LocalText, size);
+                LocalFields = Grow(LocalFields, size);
+                for (var field = 0; field < 3; field++)
+                {
+                    LocalFirst[field] = Grow(LocalFirst[field], size);
+                    LocalLast[field] = Grow(LocalLast[field], size);
+                }
+            }
+
+            var vocabularyId = _index._vocabulary.GetValueOrDefault(text, -1);
+            LocalWord[local] = vocabularyId;
+            if (vocabularyId >= 0)
+            {
+                VocabularyLocal[vocabularyId] = local;
+            }
+
+            LocalText[local] = text;
+            LocalPrefixes[local] = FindPrefixes(word);
+            return local;
+        }
+
+        private int[] FindPrefixes(ReadOnlySpan<char> word)
+        {
+            List<int>? found = null;
+            foreach (var length in _index._prefixLengths)
+            {
+                if (length > word.Length)
+                {
+                    break;
+                }
+
+                if (_prefixLookup.TryGetValue(word[..length], out var prefix))
+                {
+                    (found ??= []).Add(prefix);
+                }
+            }
+
+            return found is null ? NoPrefixes : [.. found];
+        }
+
+        private static T[] Grow<T>(T[] array, int size)
+        {
+            Array.Resize(ref array, size);
+            return array;
+        }
+    }
+}
