@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Digest.Crawling;
 using Digest.Papers;
@@ -57,4 +59,9 @@ public sealed record ChangeView(
 [JsonSerializable(typeof(CycleView))]
 [JsonSerializable(typeof(IReadOnlyList<Paper>))]
 [JsonSerializable(typeof(IReadOnlyList<ChangeView>))]
-internal sealed partial class CliJsonContext : JsonSerializerContext;
+[JsonSerializable(typeof(RuleTestView))]
+internal sealed partial class CliJsonContext : JsonSerializerContext
+{
+    /// <summary>Output for people and scripts at a terminal: no HTML-safe escaping of <c>&lt;</c>, <c>&gt;</c>, <c>&amp;</c> or quotes.</summary>
+    public static CliJsonContext Output { get; } = new(new JsonSerializerOptions(Default.Options) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+}

@@ -92,6 +92,8 @@ public static class DigestCommandLine
             return 0;
         }));
         root.Subcommands.Add(changes);
+
+        root.Subcommands.Add(RulesCommand.Create((result, token, action) => WithServicesAsync(result, token, action)));
         return root;
     }
 
@@ -227,7 +229,7 @@ public static class DigestCommandLine
     {
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(CycleView.From(report), CliJsonContext.Default.CycleView));
+            Console.Out.WriteLine(JsonSerializer.Serialize(CycleView.From(report), CliJsonContext.Output.CycleView));
             return;
         }
 
@@ -238,7 +240,7 @@ public static class DigestCommandLine
     {
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(papers, CliJsonContext.Default.IReadOnlyListPaper));
+            Console.Out.WriteLine(JsonSerializer.Serialize(papers, CliJsonContext.Output.IReadOnlyListPaper));
             return;
         }
 
@@ -249,7 +251,7 @@ public static class DigestCommandLine
     {
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize([.. changes.Select(ChangeView.From)], CliJsonContext.Default.IReadOnlyListChangeView));
+            Console.Out.WriteLine(JsonSerializer.Serialize([.. changes.Select(ChangeView.From)], CliJsonContext.Output.IReadOnlyListChangeView));
             return;
         }
 

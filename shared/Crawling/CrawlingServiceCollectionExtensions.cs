@@ -23,6 +23,7 @@ public static class CrawlingServiceCollectionExtensions
         services.TryAddSingleton<SnapshotDigests>();
         services.TryAddSingleton<ParseAndDiff>();
         services.TryAddSingleton<CrawlCycle>();
+        services.TryAddSingleton<SavedPages>();
         return services;
     }
 }
