@@ -63,5 +63,17 @@ public sealed record ChangeView(
 internal sealed partial class CliJsonContext : JsonSerializerContext
 {
     /// <summary>Output for people and scripts at a terminal: no HTML-safe escaping of <c>&lt;</c>, <c>&gt;</c>, <c>&amp;</c> or quotes.</summary>
-    public static CliJsonContext Output { get; } = new(new JsonSerializerOptions(Default.Options) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    public static CliJsonContext Output => LazyOutput.Value;
+
+    // Lazy: the order of static initializers across the generated partial class is not defined.
+
+    private static readonly Lazy<CliJsonContext> LazyOutput = new(() =>
+        new CliJsonContext(new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            WriteIndented = true,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            Converters = { new JsonStringEnumConverter() },
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        }));
 }

@@ -20,7 +20,12 @@ public sealed record CrawlReport(
 }
 
 /// <summary>The crawl pipeline's entry points: one method per timer function and per command.</summary>
+/// <remarks>
+/// The storage transactions a report counts start after the tables and container are known to exist: creating
+/// them costs five idempotent requests once per process, not per cycle.
+/// </remarks>
 public sealed class CrawlCycle(
+    DigestStorage storage,
     SnapshotDigests snapshotDigests,
     ParseAndDiff parseAndDiff,
     StorageRequestCounter storageRequests,
@@ -29,7 +34,7 @@ public sealed class CrawlCycle(
     /// <summary>The SnapshotDigests timer: fetch and store new versions of the watched pages.</summary>
     public async Task<CrawlReport> SnapshotAsync(CancellationToken cancellationToken)
     {
-        var (started, before) = (timeProvider.GetUtcNow(), storageRequests.Current);
+        var (started, before) = await StartAsync(cancellationToken);
         var pages = await snapshotDigests.RunAsync(cancellationToken);
         return new CrawlReport(started, timeProvider.GetUtcNow(), pages, [], storageRequests.Current - before);
     }
@@ -37,7 +42,7 @@ public sealed class CrawlCycle(
     /// <summary>The ParseAndDiff timer: parse and diff every snapshot not parsed yet (including those a crash left).</summary>
     public async Task<CrawlReport> ParseAsync(CancellationToken cancellationToken)
     {
-        var (started, before) = (timeProvider.GetUtcNow(), storageRequests.Current);
+        var (started, before) = await StartAsync(cancellationToken);
         var parsed = await parseAndDiff.RunAsync(cancellationToken);
         return new CrawlReport(started, timeProvider.GetUtcNow(), [], parsed, storageRequests.Current - before);
     }
@@ -49,7 +54,7 @@ public sealed class CrawlCycle(
     /// <summary>One full cycle on the given pages (or those planned for now).</summary>
     public async Task<CrawlReport> RunOnceAsync(IReadOnlyList<PageRequest>? pages, CancellationToken cancellationToken)
     {
-        var (started, before) = (timeProvider.GetUtcNow(), storageRequests.Current);
+        var (started, before) = await StartAsync(cancellationToken);
         var fetched = pages is null
             ? await snapshotDigests.RunAsync(cancellationToken)
             : await snapshotDigests.RunAsync(pages, cancellationToken);
@@ -62,8 +67,14 @@ public sealed class CrawlCycle(
     /// <summary>Parses every stored snapshot again with the current parser.</summary>
     public async Task<CrawlReport> ReparseAsync(CancellationToken cancellationToken)
     {
-        var (started, before) = (timeProvider.GetUtcNow(), storageRequests.Current);
+        var (started, before) = await StartAsync(cancellationToken);
         var parsed = await parseAndDiff.ReparseAsync(cancellationToken);
         return new CrawlReport(started, timeProvider.GetUtcNow(), [], parsed, storageRequests.Current - before);
+    }
+
+    private async Task<(DateTimeOffset Started, StorageTransactions Before)> StartAsync(CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        return (timeProvider.GetUtcNow(), storageRequests.Current);
     }
 }

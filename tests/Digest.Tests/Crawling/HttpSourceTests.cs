@@ -239,7 +239,6 @@ public sealed class HttpSourceTests(AzuriteFixture azurite) : IAsyncLifetime
         var ct = TestContext.Current.CancellationToken;
         _server.Respond(ApiPath, Answers.Page(ApiBody(ApiItems(50)), "application/json"));
         await using var harness = Harness(api: true, daily: false);
-        await harness.Storage.EnsureCreatedAsync(ct);
 
         var report = await harness.Cycle.RunOnceAsync(ct);
 
