@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Runtime.Serialization;
 using System.Text.Json;
-using Azure.Data.Tables;
 using Azure;
+using Azure.Data.Tables;
 using Digest.Storage;
 
 namespace Digest.Papers;

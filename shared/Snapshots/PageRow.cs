@@ -1,6 +1,6 @@
 using System.Runtime.Serialization;
-using Azure.Data.Tables;
 using Azure;
+using Azure.Data.Tables;
 
 namespace Digest.Snapshots;
 
