@@ -276,8 +276,8 @@ public sealed partial class BotActivityHandler(
             return await ReplyAsync(activity, "This conversation has the most rules allowed; remove one first (**rules**, then **remove** *n*).", cancellationToken).ConfigureAwait(false);
         }
 
-        var now = time.GetUtcNow();
-        var recent = await papers.ListRecentAsync(now.AddDays(-PreviewDays), now, cancellationToken).ConfigureAwait(false);
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var recent = await papers.ListByDateAsync(today.AddDays(1 - PreviewDays), today, cancellationToken).ConfigureAwait(false);
         var hits = rules.Match(ruleText, recent);
         var heading = string.Create(CultureInfo.InvariantCulture,
             $"Rule {added.Number} added: {ruleText}. In the last {PreviewDays} days it would have matched {hits.Count} paper{(hits.Count == 1 ? "" : "s")}{(hits.Count > 0 ? ", for example:" : ".")}");
@@ -349,7 +349,7 @@ public sealed partial class BotActivityHandler(
 
         var now = time.GetUtcNow();
         var since = subscription.LastDeliveryAt ?? now.AddDays(-1);
-        var recent = await papers.ListRecentAsync(since, now, cancellationToken).ConfigureAwait(false);
+        var recent = await papers.ListNewAsync(since, now, cancellationToken).ConfigureAwait(false);
         var matched = MatchAll(stored, recent);
         if (matched.Count == 0)
         {
