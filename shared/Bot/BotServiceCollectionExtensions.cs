@@ -55,8 +55,7 @@ public static class BotServiceCollectionExtensions
         provider.GetRequiredService<IHttpClientFactory>().CreateClient(name);
 
     /// <summary>Registers the conversation side: <see cref="AddDigestBotDelivery"/>, inbound token validation, the
-    /// paper source over the crawl's tables, and the activity handler. The rule engine
-    /// (<see cref="IRuleEngine"/>) is registered by the rules feature.</summary>
+    /// paper source over the crawl's tables, the rule language and the activity handler.</summary>
     public static IServiceCollection AddDigestBotConversation(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -65,6 +64,7 @@ public static class BotServiceCollectionExtensions
         services.TryAddSingleton<BotTokenValidator>();
         services.TryAddSingleton<PaperStore>();
         services.TryAddSingleton<IPaperSource, StoredPaperSource>();
+        services.TryAddSingleton<IRuleEngine, RuleLanguageEngine>();
         services.TryAddSingleton<IActivityHandler, BotActivityHandler>();
         return services;
     }

@@ -266,8 +266,7 @@ public sealed partial class BotActivityHandler(
         var check = rules.Check(ruleText);
         if (!check.IsValid)
         {
-            var where = check.Position is { } position ? $" at position {position + 1}" : "";
-            return await ReplyAsync(activity, $"That rule has a problem{where}: {EscapeText(check.Error!)}", cancellationToken).ConfigureAwait(false);
+            return await ReplyAsync(activity, $"That rule has a problem: {EscapeText(check.Error!)}", cancellationToken).ConfigureAwait(false);
         }
 
         var added = await store.AddRuleAsync(key, ruleText, cancellationToken).ConfigureAwait(false);
