@@ -40,34 +40,35 @@ public sealed partial class ParseAndDiff(
     public async Task<IReadOnlyList<SnapshotParseResult>> RunAsync(IEnumerable<PageRow> pages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pages);
-        var results = new List<SnapshotParseResult>();
+        var pending = new List<(PageRow Page, SnapshotRow Snapshot)>();
         foreach (var page in pages.Where(page => page.HasPendingSnapshot))
         {
             var filter = page.ParsedSnapshot is null
                 ? TableClient.CreateQueryFilter($"PartitionKey eq {page.RowKey}")
                 : TableClient.CreateQueryFilter($"PartitionKey eq {page.RowKey} and RowKey gt {page.ParsedSnapshot}");
-            results.AddRange(await ParsePageAsync(page, filter, cancellationToken));
+            pending.AddRange((await ListSnapshotsAsync(filter, cancellationToken)).Select(snapshot => (page, snapshot)));
         }
 
-        return results;
+        return await ParseInOrderAsync(pending, cancellationToken);
     }
 
     /// <summary>
-    /// Parses every stored snapshot again with the current parser, in fetch order per page: failed pages get a second
-    /// chance after a parser fix, and what they hold is diffed in. Snapshots older than a paper's stored values never
-    /// roll it back, and change rows already written are written to the same keys.
+    /// Parses every stored snapshot again with the current parser: failed pages get a second chance after a parser
+    /// fix, and what they hold is diffed in. Snapshots older than a paper's stored values never roll it back, and
+    /// change rows already written are written to the same keys.
     /// </summary>
     public async Task<IReadOnlyList<SnapshotParseResult>> ReparseAsync(CancellationToken cancellationToken)
     {
         await storage.EnsureCreatedAsync(cancellationToken);
-        var results = new List<SnapshotParseResult>();
+        var all = new List<(PageRow Page, SnapshotRow Snapshot)>();
         foreach (var page in await ListPagesAsync(cancellationToken))
         {
             page.Members = null;
-            results.AddRange(await ParsePageAsync(page, TableClient.CreateQueryFilter($"PartitionKey eq {page.RowKey}"), cancellationToken));
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {page.RowKey}");
+            all.AddRange((await ListSnapshotsAsync(filter, cancellationToken)).Select(snapshot => (page, snapshot)));
         }
 
-        return results;
+        return await ParseInOrderAsync(all, cancellationToken);
     }
 
     private async Task<List<PageRow>> ListPagesAsync(CancellationToken cancellationToken)
@@ -81,16 +82,25 @@ public sealed partial class ParseAndDiff(
         return pages;
     }
 
-    private async Task<List<SnapshotParseResult>> ParsePageAsync(PageRow page, string snapshotFilter, CancellationToken cancellationToken)
+    private async Task<List<SnapshotRow>> ListSnapshotsAsync(string filter, CancellationToken cancellationToken)
     {
-        var pending = new List<SnapshotRow>();
-        await foreach (var snapshot in storage.SnapshotLog.QueryAsync<SnapshotRow>(snapshotFilter, cancellationToken: cancellationToken))
+        var snapshots = new List<SnapshotRow>();
+        await foreach (var snapshot in storage.SnapshotLog.QueryAsync<SnapshotRow>(filter, cancellationToken: cancellationToken))
         {
-            pending.Add(snapshot);
+            snapshots.Add(snapshot);
         }
 
+        return snapshots;
+    }
+
+    /// <summary>
+    /// Parses snapshots across all pages in the order they were fetched (ties by snapshot id, as the differ orders
+    /// them), so a snapshot left pending by a crash is dealt with before any newer snapshot of another page.
+    /// </summary>
+    private async Task<List<SnapshotParseResult>> ParseInOrderAsync(List<(PageRow Page, SnapshotRow Snapshot)> work, CancellationToken cancellationToken)
+    {
         var results = new List<SnapshotParseResult>();
-        foreach (var snapshot in pending.OrderBy(snapshot => snapshot.RowKey, StringComparer.Ordinal))
+        foreach (var (page, snapshot) in work.OrderBy(item => item.Snapshot.FetchedAt).ThenBy(item => item.Snapshot.SnapshotId, StringComparer.Ordinal))
         {
             var (result, members) = await ParseSnapshotAsync(snapshot, page.MemberIds, cancellationToken);
             results.Add(result);

@@ -15,7 +15,7 @@ public sealed record PageDiff(IReadOnlyList<PaperRow> PaperWrites, IReadOnlyList
 /// <remarks>
 /// Rules: a paper id not stored is <see cref="ChangeKind.New"/>. A stored paper is compared on the fields the page's
 /// format carries (plain text has no upvotes or authors; cards have no abstract), and only when the snapshot is not
-/// older than the stored values, so re-parsing an old snapshot never rolls a paper back. A field the page leaves empty
+/// older than the stored values (see <see cref="IsOlderThan"/>), so re-parsing an old snapshot never rolls a paper back. A field the page leaves empty
 /// is unknown, not a change. When the paper row already records this snapshot's changes (a run that crashed after
 /// writing papers), those changes are returned again so their rows get written; change row keys are deterministic,
 /// so writing them twice is harmless. Ids on the page's previous version and not on this one are
@@ -54,7 +54,7 @@ public static class PaperDiffer
                 continue;
             }
 
-            if (snapshot.FetchedAt < existing.ObservedAt)
+            if (IsOlderThan(snapshot, existing))
             {
                 continue;
             }
@@ -80,6 +80,14 @@ public static class PaperDiffer
 
         return new PageDiff(writes, changes);
     }
+
+    /// <summary>
+    /// Snapshots are ordered by fetch time, then by id: pages fetched at the same instant are parsed in page-key
+    /// order, and the snapshot id begins with the page key, so the order is the same on every run.
+    /// </summary>
+    private static bool IsOlderThan(SnapshotContext snapshot, PaperRow existing) =>
+        snapshot.FetchedAt < existing.ObservedAt
+        || (snapshot.FetchedAt == existing.ObservedAt && string.CompareOrdinal(snapshot.SnapshotId, existing.LastSnapshot) < 0);
 
     /// <summary>Which fields a format carries; the others are unknown on such a page.</summary>
     public static PaperFields FieldsCarried(ParsePath path) => path switch

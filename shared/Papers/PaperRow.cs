@@ -1,7 +1,8 @@
 using System.Globalization;
+using System.Runtime.Serialization;
 using System.Text.Json;
-using Azure;
 using Azure.Data.Tables;
+using Azure;
 using Digest.Storage;
 
 namespace Digest.Papers;
@@ -86,6 +87,7 @@ public sealed class PaperRow : ITableEntity
         SubmittedBy = SubmittedBy,
     };
 
+    [IgnoreDataMember]
     public IReadOnlyList<RecordedChange> RecordedChanges =>
         JsonSerializer.Deserialize(LastChanges, DigestJsonContext.Default.ListRecordedChange) ?? [];
 

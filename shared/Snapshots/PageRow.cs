@@ -1,5 +1,6 @@
-using Azure;
+using System.Runtime.Serialization;
 using Azure.Data.Tables;
+using Azure;
 
 namespace Digest.Snapshots;
 
@@ -51,9 +52,11 @@ public sealed class PageRow : ITableEntity
 
     public DateTimeOffset? LastFetchErrorAt { get; set; }
 
+    [IgnoreDataMember]
     public bool HasPendingSnapshot =>
         LatestSnapshot is not null && string.CompareOrdinal(LatestSnapshot, ParsedSnapshot) > 0;
 
+    [IgnoreDataMember]
     public IReadOnlyList<string> MemberIds =>
         string.IsNullOrEmpty(Members) ? [] : Members.Split(',');
 }

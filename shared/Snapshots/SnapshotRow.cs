@@ -1,6 +1,7 @@
 using System.Globalization;
-using Azure;
+using System.Runtime.Serialization;
 using Azure.Data.Tables;
+using Azure;
 
 namespace Digest.Snapshots;
 
@@ -73,8 +74,10 @@ public sealed class SnapshotRow : ITableEntity
         string.Create(CultureInfo.InvariantCulture, $"{fetchedAt.UtcTicks:D19}-{hash[..12]}");
 
     /// <summary>The id used in change rows and reports: page key and row key.</summary>
+    [IgnoreDataMember]
     public string SnapshotId => $"{PartitionKey}/{RowKey}";
 
+    [IgnoreDataMember]
     public DateOnly? RequestedDay =>
         DateOnly.TryParseExact(RequestedDate, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
 }
