@@ -281,7 +281,7 @@ public sealed partial class BotActivityHandler(
         var heading = string.Create(CultureInfo.InvariantCulture,
             $"Rule {added.Number} added: {ruleText}. In the last {PreviewDays} days it would have matched {hits.Count} paper{(hits.Count == 1 ? "" : "s")}{(hits.Count > 0 ? ", for example:" : ".")}");
         var examples = hits.Take(PreviewExamples).Select(hit => new PaperCardItem(hit.Paper, hit.Highlights)).ToList();
-        await SendCardAsync(activity, cards.Papers(heading, examples), $"Rule {added.Number} added", cancellationToken).ConfigureAwait(false);
+        await SendCardAsync(activity, cards.Papers(heading, examples, hits.Count), $"Rule {added.Number} added", cancellationToken).ConfigureAwait(false);
         return $"Rule {added.Number} added.";
     }
 
