@@ -55,6 +55,7 @@ public sealed class AdaptiveCardRenderer
         return Card(body, actions);
     }
 
+    /// <summary>The rules, numbered, each with a Remove button; rules beyond the size budget are counted.</summary>
     public JsonObject Rules(IReadOnlyList<StoredRule> rules)
     {
         ArgumentNullException.ThrowIfNull(rules);
@@ -62,37 +63,7 @@ public sealed class AdaptiveCardRenderer
         {
             TextBlock(rules.Count == 0 ? "No rules yet. Add one with **add** *rule*, e.g. `add diffusion AND video`." : $"Rules of this conversation ({rules.Count})", weight: "Bolder"),
         };
-        foreach (var rule in rules)
-        {
-            body.Add(new JsonObject
-            {
-                ["type"] = "ColumnSet",
-                ["columns"] = new JsonArray
-                {
-                    new JsonObject
-                    {
-                        ["type"] = "Column",
-                        ["width"] = "stretch",
-                        ["items"] = new JsonArray { TextBlock($"**{rule.Number}.** {EscapeInline(rule.Text)}") },
-                    },
-                    new JsonObject
-                    {
-                        ["type"] = "Column",
-                        ["width"] = "auto",
-                        ["items"] = new JsonArray
-                        {
-                            new JsonObject
-                            {
-                                ["type"] = "ActionSet",
-                                ["actions"] = new JsonArray { SubmitAction("Remove", $"remove {rule.Number.ToString(CultureInfo.InvariantCulture)}") },
-                            },
-                        },
-                    },
-                },
-            });
-        }
-
-        return Card(body, []);
+        return Budgeted(Card(body, []), body, rules.Select(RuleRow), rules.Count, null);
     }
 
     /// <summary>A list of papers under a heading. Papers that do not fit the size budget are left out and counted
@@ -101,25 +72,29 @@ public sealed class AdaptiveCardRenderer
     {
         ArgumentNullException.ThrowIfNull(papers);
         var body = new JsonArray { TextBlock(Escape(heading), weight: "Bolder", size: "Medium") };
-        var card = Card(body, []);
+        return Budgeted(Card(body, []), body, papers.Select(PaperContainer), papers.Count, totalCount);
+    }
+
+    // Adds items while the card stays under the budget, then an "and N more" line for the rest.
+    private static JsonObject Budgeted(JsonObject card, JsonArray body, IEnumerable<JsonObject> items, int itemCount, int? totalCount)
+    {
         var budgetChars = (MaxCardBytes / 2) - ReserveChars;
         var used = card.ToJsonString().Length;
         var shown = 0;
-        foreach (var item in papers)
+        foreach (var item in items)
         {
-            var container = PaperContainer(item);
-            var size = container.ToJsonString().Length + 1;
+            var size = item.ToJsonString().Length + 1;
             if (used + size > budgetChars)
             {
                 break;
             }
 
-            body.Add(container);
+            body.Add(item);
             used += size;
             shown++;
         }
 
-        var more = Math.Max(papers.Count, totalCount ?? 0) - shown;
+        var more = Math.Max(itemCount, totalCount ?? 0) - shown;
         if (more > 0)
         {
             body.Add(TextBlock(string.Create(CultureInfo.InvariantCulture, $"…and {more} more"), isSubtle: true));
@@ -171,7 +146,34 @@ public sealed class AdaptiveCardRenderer
         return builder.ToString();
     }
 
-    private static string EscapeInline(string text) => Escape(text.Length > 500 ? text[..500] + "…" : text);
+    private static string EscapeInline(string text) => Escape(text.Length > 200 ? text[..200] + "…" : text);
+
+    private static JsonObject RuleRow(StoredRule rule) => new()
+    {
+        ["type"] = "ColumnSet",
+        ["columns"] = new JsonArray
+        {
+            new JsonObject
+            {
+                ["type"] = "Column",
+                ["width"] = "stretch",
+                ["items"] = new JsonArray { TextBlock($"**{rule.Number}.** {EscapeInline(rule.Text)}") },
+            },
+            new JsonObject
+            {
+                ["type"] = "Column",
+                ["width"] = "auto",
+                ["items"] = new JsonArray
+                {
+                    new JsonObject
+                    {
+                        ["type"] = "ActionSet",
+                        ["actions"] = new JsonArray { SubmitAction("Remove", $"remove {rule.Number.ToString(CultureInfo.InvariantCulture)}") },
+                    },
+                },
+            },
+        },
+    };
 
     private static JsonObject PaperContainer(PaperCardItem item)
     {
