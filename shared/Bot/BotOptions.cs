@@ -39,6 +39,11 @@ public sealed class BotOptions
     /// start with <c>*.</c> to allow its subdomains. Anything else is refused inbound and outbound.</summary>
     public List<string> AllowedServiceUrls { get; set; } = [];
 
+    /// <summary>For Entra-issued inbound tokens: the <c>azp</c> (v2) / <c>appid</c> (v1) values allowed to call the bot.
+    /// Empty accepts any caller with a token for this app id from the bot's tenant, and logs the caller so that
+    /// a deployment can pin it (bot-protocol.md §2.3: the value Azure Bot Service uses is not documented).</summary>
+    public List<string> AllowedEntraCallers { get; set; } = [];
+
     /// <summary>Tenants allowed to talk to the bot; empty allows every tenant.</summary>
     public List<string> AllowedTenantIds { get; set; } = [];
 

@@ -42,7 +42,9 @@ public sealed partial class BotTokenValidator
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly Dictionary<string, (BotTokenIssuerKind Kind, OpenIdKeySource Keys)> _issuers = new(StringComparer.Ordinal);
     private readonly string _appId;
+    private readonly HashSet<string> _allowedEntraCallers;
     private readonly TimeProvider _time;
+    private readonly ILogger<BotTokenValidator> _logger;
 
     public BotTokenValidator(IOptions<BotOptions> options, IHttpClientFactory httpClientFactory, TimeProvider time, ILogger<BotTokenValidator> logger)
     {
@@ -50,7 +52,9 @@ public sealed partial class BotTokenValidator
         ArgumentNullException.ThrowIfNull(httpClientFactory);
         var settings = options.Value;
         _appId = settings.AppId ?? "";
+        _allowedEntraCallers = new HashSet<string>(settings.AllowedEntraCallers, StringComparer.OrdinalIgnoreCase);
         _time = time;
+        _logger = logger;
 
         var http = httpClientFactory.CreateClient(nameof(OpenIdKeySource));
         OpenIdKeySource Source(Uri url) => new(url, http, time, settings.KeyRefreshInterval, settings.KeyRefreshMinimumInterval, logger);
@@ -150,6 +154,18 @@ public sealed partial class BotTokenValidator
             return BotAuthenticationResult.Fail("the signing key has no kid in the key set");
         }
 
+        if (source.Kind == BotTokenIssuerKind.Entra)
+        {
+            var caller = unvalidated.TryGetPayloadValue<string>("azp", out var azp) ? azp
+                : unvalidated.TryGetPayloadValue<string>("appid", out var appid) ? appid : null;
+            if (_allowedEntraCallers.Count > 0 && (caller is null || !_allowedEntraCallers.Contains(caller)))
+            {
+                return BotAuthenticationResult.Fail($"Entra caller '{Truncate(caller ?? "")}' is not in Bot:AllowedEntraCallers");
+            }
+
+            LogEntraCaller(_logger, caller, issuer);
+        }
+
         unvalidated.TryGetPayloadValue<string>("serviceurl", out var serviceUrlClaim);
         return new BotAuthenticationResult(
             new ValidatedBotToken(source.Kind, issuer, result.ClaimsIdentity, ReadEndorsements(signingKey), serviceUrlClaim),
@@ -230,6 +246,9 @@ public sealed partial class BotTokenValidator
             _ => [],
         };
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Entra-issued token accepted from caller {Caller} (issuer {Issuer})")]
+    private static partial void LogEntraCaller(ILogger logger, string? caller, string issuer);
 
     private static string Truncate(string value) => value.Length <= 80 ? value : value[..80] + "…";
 }

@@ -78,6 +78,25 @@ public sealed class MessagesEndpointSecurityTests(AzuriteFixture azurite) : IAsy
     }
 
     [Fact]
+    public async Task Post_EntraCallerNotAllowListed_Returns401()
+    {
+        var configuration = BotTestHost.Configuration(_identity, _connector, azurite.ConnectionString);
+        configuration["Bot:AllowedEntraCallers:0"] = "bot-service";
+        var handler = new RecordingActivityHandler();
+        await using var bot = await BotTestHost.StartAsync(configuration, Cancel, configureServices: services => services.AddSingleton<IActivityHandler>(handler));
+
+        using var allowed = await bot.PostAsync(MessageJson(), _identity.EntraToken(), Cancel);
+        using var other = await bot.PostAsync(MessageJson(), _identity.EntraToken(claims: new() { ["azp"] = "some-other-app", ["tid"] = _tenantId }), Cancel);
+        using var none = await bot.PostAsync(MessageJson(), _identity.EntraToken(claims: new() { ["tid"] = _tenantId }), Cancel);
+
+        allowed.StatusCode.ShouldBe(HttpStatusCode.OK);
+        other.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        none.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        await handler.NextAsync(Cancel);
+        (await handler.StaysQuietAsync(Cancel)).ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task Post_TokenExpiredWithinFiveMinuteSkew_Accepted()
     {
         var now = TimeProvider.System.GetUtcNow();
