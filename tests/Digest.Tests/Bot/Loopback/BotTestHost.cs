@@ -60,7 +60,12 @@ public sealed class BotTestHost : IAsyncDisposable
         Action<IServiceCollection>? configureServices = null,
         LogLevel minimumLogLevel = LogLevel.Warning)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment, ApplicationName = typeof(MessagesEndpoint).Assembly.GetName().Name });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            EnvironmentName = environment,
+            ApplicationName = typeof(MessagesEndpoint).Assembly.GetName().Name,
+            Args = LoopbackServer.NoFileWatchers,
+        });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.Logging.ClearProviders();
