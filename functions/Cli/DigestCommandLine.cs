@@ -34,22 +34,30 @@ public static class DigestCommandLine
         Recursive = true,
     };
 
-    public static RootCommand Create()
+    /// <summary>The command line, configured from host.json, environment variables and its own options.</summary>
+    public static RootCommand Create() => Create(new Dictionary<string, string?>(StringComparer.Ordinal));
+
+    /// <summary>
+    /// The command line with settings beneath its own options (above host.json and environment variables): tests point
+    /// it at their own storage this way instead of through process-wide environment variables.
+    /// </summary>
+    internal static RootCommand Create(IReadOnlyDictionary<string, string?> settings)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         var root = new RootCommand("Digest: watches the Hugging Face Daily Papers pages, keeps every version, and records what changed.");
         root.Options.Add(SourceOption);
         root.Options.Add(DatesOption);
         root.Options.Add(VerboseOption);
 
         var run = new Command("run", "Run the timer host (the default): SnapshotDigests and ParseAndDiff on their schedules from host.json.");
-        run.SetAction(RunHostAsync);
-        root.SetAction(RunHostAsync);
+        run.SetAction((result, token) => RunHostAsync(result, settings, token));
+        root.SetAction((result, token) => RunHostAsync(result, settings, token));
         root.Subcommands.Add(run);
 
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts instead of a readable summary." };
 
         var once = new Command("once", "Run one full cycle now: snapshot the pages, then parse and diff them.") { json };
-        once.SetAction((result, token) => WithServicesAsync(result, token, async (services, ct) =>
+        once.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
         {
             var report = await services.GetRequiredService<CrawlCycle>().RunOnceAsync(ct);
             WriteCycle(result.GetValue(json), report);
@@ -60,11 +68,11 @@ public static class DigestCommandLine
         var from = new Option<string>("--from") { Description = "First date (yyyy-MM-dd).", Required = true };
         var to = new Option<string>("--to") { Description = "Last date (yyyy-MM-dd).", Required = true };
         var backfill = new Command("backfill", "Snapshot, parse and diff every date in a range, with a progress bar.") { from, to, json };
-        backfill.SetAction((result, token) => BackfillAsync(result, token, result.GetValue(from)!, result.GetValue(to)!, result.GetValue(json)));
+        backfill.SetAction((result, token) => BackfillAsync(result, settings, token, result.GetValue(from)!, result.GetValue(to)!, result.GetValue(json)));
         root.Subcommands.Add(backfill);
 
         var reparse = new Command("reparse", "Parse every stored snapshot again with the current parser (after a parser fix).") { json };
-        reparse.SetAction((result, token) => WithServicesAsync(result, token, async (services, ct) =>
+        reparse.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
         {
             var report = await services.GetRequiredService<CrawlCycle>().ReparseAsync(ct);
             WriteCycle(result.GetValue(json), report);
@@ -74,7 +82,7 @@ public static class DigestCommandLine
 
         var date = new Option<string>("--date") { Description = "The daily date (yyyy-MM-dd).", Required = true };
         var papers = new Command("papers", "List the stored papers of a daily date.") { date, json };
-        papers.SetAction((result, token) => WithServicesAsync(result, token, async (services, ct) =>
+        papers.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
         {
             var day = ParseDate(result.GetValue(date)!, "--date");
             var list = await services.GetRequiredService<PaperStore>().ListByDateAsync(day, day, ct);
@@ -85,7 +93,7 @@ public static class DigestCommandLine
 
         var since = new Option<string>("--since") { Description = "A time (ISO 8601, UTC if no offset) or a date (yyyy-MM-dd).", Required = true };
         var changes = new Command("changes", "List the changes recorded since a time.") { since, json };
-        changes.SetAction((result, token) => WithServicesAsync(result, token, async (services, ct) =>
+        changes.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
         {
             var list = await services.GetRequiredService<PaperStore>().ListChangesSinceAsync(ParseTime(result.GetValue(since)!), ct);
             WriteChanges(result.GetValue(json), list);
@@ -95,9 +103,9 @@ public static class DigestCommandLine
         return root;
     }
 
-    private static async Task<int> RunHostAsync(ParseResult result, CancellationToken cancellationToken)
+    private static async Task<int> RunHostAsync(ParseResult result, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken)
     {
-        using var host = DigestHost.CreateTimerHost(Overrides(result));
+        using var host = DigestHost.CreateTimerHost(Overrides(result, settings));
         try
         {
             DigestHost.ValidateOptions(host.Services);
@@ -111,7 +119,8 @@ public static class DigestCommandLine
         return 0;
     }
 
-    private static async Task<int> BackfillAsync(ParseResult result, CancellationToken cancellationToken, string fromText, string toText, bool json)
+    private static async Task<int> BackfillAsync(
+        ParseResult result, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken, string fromText, string toText, bool json)
     {
         var first = ParseDate(fromText, "--from");
         var last = ParseDate(toText, "--to");
@@ -121,7 +130,7 @@ public static class DigestCommandLine
         }
 
         var dates = Enumerable.Range(0, last.DayNumber - first.DayNumber + 1).Select(first.AddDays).ToArray();
-        return await WithServicesAsync(result, cancellationToken, async (services, ct) =>
+        return await WithServicesAsync(result, settings, cancellationToken, async (services, ct) =>
         {
             var fetcher = services.GetRequiredService<IPageFetcher>();
             var cycle = services.GetRequiredService<CrawlCycle>();
@@ -156,11 +165,15 @@ public static class DigestCommandLine
     }
 
     private static async Task<int> WithServicesAsync(
-        ParseResult result, CancellationToken cancellationToken, Func<IServiceProvider, CancellationToken, Task<int>> action, IReadOnlyList<DateOnly>? dates = null)
+        ParseResult result,
+        IReadOnlyDictionary<string, string?> settings,
+        CancellationToken cancellationToken,
+        Func<IServiceProvider, CancellationToken, Task<int>> action,
+        IReadOnlyList<DateOnly>? dates = null)
     {
         try
         {
-            var overrides = Overrides(result, dates);
+            var overrides = Overrides(result, settings, dates);
             using var host = DigestHost.CreateCommandHost(overrides, result.GetValue(VerboseOption) ? LogLevel.Information : LogLevel.Warning);
             DigestHost.ValidateOptions(host.Services);
             return await action(host.Services, cancellationToken);
@@ -181,9 +194,9 @@ public static class DigestCommandLine
         }
     }
 
-    private static Dictionary<string, string?> Overrides(ParseResult result, IReadOnlyList<DateOnly>? dates = null)
+    private static Dictionary<string, string?> Overrides(ParseResult result, IReadOnlyDictionary<string, string?> settings, IReadOnlyList<DateOnly>? dates = null)
     {
-        var overrides = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var overrides = new Dictionary<string, string?>(settings, StringComparer.Ordinal);
         if (result.GetValue(SourceOption) is { Length: > 0 } source)
         {
             overrides["Sources:Source"] = source;
