@@ -122,11 +122,19 @@ public static class DigestCommandLine
     private static async Task<int> BackfillAsync(
         ParseResult result, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken, string fromText, string toText, bool json)
     {
-        var first = ParseDate(fromText, "--from");
-        var last = ParseDate(toText, "--to");
-        if (last < first)
+        DateOnly first, last;
+        try
         {
-            throw new CommandLineException($"--to ({toText}) is before --from ({fromText}).");
+            first = ParseDate(fromText, "--from");
+            last = ParseDate(toText, "--to");
+            if (last < first)
+            {
+                throw new CommandLineException($"--to ({toText}) is before --from ({fromText}).");
+            }
+        }
+        catch (CommandLineException e)
+        {
+            return CommandLineError(e);
         }
 
         var dates = Enumerable.Range(0, last.DayNumber - first.DayNumber + 1).Select(first.AddDays).ToArray();
@@ -138,21 +146,30 @@ public static class DigestCommandLine
                 ? fetcher.Plan(services.GetRequiredService<TimeProvider>().GetUtcNow()).Where(page => page.RequestedDate is { } day && day >= first && day <= last).ToList()
                 : [.. fetcher.Plan(services.GetRequiredService<TimeProvider>().GetUtcNow())];
             var reports = new List<CrawlReport>();
-            await AnsiConsole.Progress()
-                .AutoClear(json)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .StartAsync(async progress =>
+            async Task BackfillPagesAsync(ProgressTask? task)
+            {
+                foreach (var page in pages)
                 {
-                    var task = progress.AddTask($"backfill {first:yyyy-MM-dd}..{last:yyyy-MM-dd}", maxValue: Math.Max(pages.Count, 1));
-                    foreach (var page in pages)
-                    {
-                        task.Description = page.Key;
-                        reports.Add(await cycle.RunOnceAsync([page], ct));
-                        task.Increment(1);
-                    }
+                    task?.Description = page.Key;
+                    reports.Add(await cycle.RunOnceAsync([page], ct));
+                    task?.Increment(1);
+                }
 
-                    task.Description = "backfill done";
-                });
+                task?.Description = "backfill done";
+            }
+
+            // With --json standard output is for the JSON alone: a progress bar on a console that is not a terminal
+            // prints its lines there too.
+            if (json)
+            {
+                await BackfillPagesAsync(null);
+            }
+            else
+            {
+                await AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .StartAsync(progress => BackfillPagesAsync(progress.AddTask($"backfill {first:yyyy-MM-dd}..{last:yyyy-MM-dd}", maxValue: Math.Max(pages.Count, 1))));
+            }
             var merged = new CrawlReport(
                 reports.FirstOrDefault()?.StartedAt ?? default,
                 reports.LastOrDefault()?.FinishedAt ?? default,
@@ -184,8 +201,7 @@ public static class DigestCommandLine
         }
         catch (CommandLineException e)
         {
-            AnsiConsole.Console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            return 2;
+            return CommandLineError(e);
         }
         catch (Azure.RequestFailedException e) when (e.Status == 0 || e.InnerException is HttpRequestException)
         {
@@ -224,6 +240,12 @@ public static class DigestCommandLine
             : DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
                 ? time
                 : throw new CommandLineException($"--since \"{text}\" is not a time like 2026-03-13T08:00:00Z or a date like 2026-03-13.");
+
+    private static int CommandLineError(CommandLineException e)
+    {
+        AnsiConsole.Console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+        return 2;
+    }
 
     private static int ConfigurationError(OptionsValidationException e)
     {
