@@ -109,6 +109,15 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         }
     }
 
+    [Theory]
+    [InlineData("", "digest")]
+    [InlineData(null, "digest")]
+    [InlineData("prod", "digest-prod")]
+    [InlineData("abcdefghij0123456789", "digest-abcdefghij0123456789")]
+    [InlineData("Not_Valid", "digest")]
+    public void HostId_NamePrefix_GivesAValidHostIdOfItsOwn(string? prefix, string expected) =>
+        DigestHost.HostId(prefix).ShouldBe(expected);
+
     private static string NewPrefix() => "h" + Guid.NewGuid().ToString("N")[..12];
 
     private static FunctionExecutionRecorder Record(IHost host, string name)
