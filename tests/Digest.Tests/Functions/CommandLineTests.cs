@@ -171,6 +171,19 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Backfill_WithoutJson_ShowsProgressAndSummary()
+    {
+        var page = File.ReadAllBytes(TestData.HfPapers("list_2024-08-01_slbqc.html"));
+        _server.Respond(FirstDay, Answers.Page(page));
+
+        var run = await DigestAsync("backfill", "--from", "2024-08-01", "--to", "2024-08-01", "--source", _server.BaseAddress.ToString());
+
+        run.ExitCode.ShouldBe(0, run.Describe());
+        run.FlatOutput.ShouldContain("13 new, 0 updated, 0 upvote changes, 0 removed; 1 pages fetched, 1 snapshots parsed");
+        _server.CountRequests(FirstDay).ShouldBe(1);
+    }
+
+    [Fact]
     public async Task Reparse_AfterOnce_ParsesEverySnapshotAgainAndAddsNoChangeRows()
     {
         (await DigestAsync("once", "--source", CorpusFolder)).ExitCode.ShouldBe(0);

@@ -66,6 +66,28 @@ public sealed class OptionsValidationTests(AzuriteFixture azurite)
         Should.NotThrow(() => DigestHost.ValidateOptions(host.Services));
     }
 
+    [Fact]
+    public void CreateCommandHost_EnvironmentVariable_IsReadAndOverridesWin()
+    {
+        // Process-wide, but only hosts read it, and every test that builds one is in this collection.
+        Environment.SetEnvironmentVariable("Storage__NamePrefix", "From_Environment");
+        try
+        {
+            var settings = Settings("Sources:LookBackDays", "1");
+            settings.Remove("Storage:NamePrefix");
+            using var fromEnvironment = DigestHost.CreateCommandHost(settings, LogLevel.Warning);
+            Should.Throw<OptionsValidationException>(() => DigestHost.ValidateOptions(fromEnvironment.Services))
+                .Failures.ShouldHaveSingleItem().ShouldContain("Storage:NamePrefix must be");
+
+            using var overridden = DigestHost.CreateCommandHost(Settings("Storage:NamePrefix", "fromoverrides"), LogLevel.Warning);
+            Should.NotThrow(() => DigestHost.ValidateOptions(overridden.Services));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("Storage__NamePrefix", null);
+        }
+    }
+
     private Dictionary<string, string?> Settings(string key, string value) => new(StringComparer.Ordinal)
     {
         ["Storage:ConnectionString"] = azurite.ConnectionString,
