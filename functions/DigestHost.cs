@@ -1,5 +1,6 @@
 using Digest.Crawling;
 using Digest.Storage;
+using Microsoft.Azure.WebJobs;
 using Microsoft.Azure.WebJobs.Host;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,8 +19,12 @@ public static class DigestHost
         ArgumentNullException.ThrowIfNull(overrides);
         return new HostBuilder()
             .ConfigureAppConfiguration(configuration => Configure(configuration, overrides))
-            .ConfigureWebJobs(webJobs =>
+            .ConfigureWebJobs((context, webJobs) =>
             {
+                // The singleton locks live under the host id in the account's azure-webjobs-hosts container. The SDK's
+                // default id is a hash of the assembly name, the same for every deployment: deployments that share an
+                // account through Storage:NamePrefix would wait for each other's locks.
+                webJobs.UseHostId(HostId(context.Configuration[$"{StorageOptions.SectionName}:{nameof(StorageOptions.NamePrefix)}"]));
                 webJobs.AddAzureStorageCoreServices();
                 webJobs.AddTimers();
             })
@@ -31,6 +36,15 @@ public static class DigestHost
             })
             .Build();
     }
+
+    /// <summary>
+    /// The WebJobs host id: <c>digest-</c> and the name prefix (at most 27 characters, as host ids must be), or
+    /// <c>digest</c>. A prefix that is not valid is refused by options validation before the host starts.
+    /// </summary>
+    internal static string HostId(string? namePrefix) =>
+        namePrefix is { Length: > 0 and <= 20 } && namePrefix.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c))
+            ? $"digest-{namePrefix}"
+            : "digest";
 
     /// <summary>A plain host for one command: the crawler's services, logging to standard error.</summary>
     public static IHost CreateCommandHost(IReadOnlyDictionary<string, string?> overrides, LogLevel logLevel)

@@ -34,22 +34,30 @@ public static class DigestCommandLine
         Recursive = true,
     };
 
-    public static RootCommand Create()
+    /// <summary>The command line, configured from host.json, environment variables and its own options.</summary>
+    public static RootCommand Create() => Create(new Dictionary<string, string?>(StringComparer.Ordinal));
+
+    /// <summary>
+    /// The command line with settings beneath its own options (above host.json and environment variables): tests point
+    /// it at their own storage this way instead of through process-wide environment variables.
+    /// </summary>
+    internal static RootCommand Create(IReadOnlyDictionary<string, string?> settings)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         var root = new RootCommand("Digest: watches the Hugging Face Daily Papers pages, keeps every version, and records what changed.");
         root.Options.Add(SourceOption);
         root.Options.Add(DatesOption);
         root.Options.Add(VerboseOption);
 
         var run = new Command("run", "Run the timer host (the default): SnapshotDigests and ParseAndDiff on their schedules from host.json.");
-        run.SetAction(RunHostAsync);
-        root.SetAction(RunHostAsync);
+        run.SetAction((result, token) => RunHostAsync(result, settings, token));
+        root.SetAction((result, token) => RunHostAsync(result, settings, token));
         root.Subcommands.Add(run);
 
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts instead of a readable summary." };
 
         var once = new Command("once", "Run one full cycle now: snapshot the pages, then parse and diff them.") { json };
-        once.SetAction((result, token) => WithServicesAsync(result, token, async (services, ct) =>
+        once.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
         {
             var report = await services.GetRequiredService<CrawlCycle>().RunOnceAsync(ct);
             WriteCycle(result.GetValue(json), report);
@@ -60,11 +68,11 @@ public static class DigestCommandLine
         var from = new Option<string>("--from") { Description = "First date (yyyy-MM-dd).", Required = true };
         var to = new Option<string>("--to") { Description = "Last date (yyyy-MM-dd).", Required = true };
         var backfill = new Command("backfill", "Snapshot, parse and diff every date in a range, with a progress bar.") { from, to, json };
-        backfill.SetAction((result, token) => BackfillAsync(result, token, result.GetValue(from)!, result.GetValue(to)!, result.GetValue(json)));
+        backfill.SetAction((result, token) => BackfillAsync(result, settings, token, result.GetValue(from)!, result.GetValue(to)!, result.GetValue(json)));
         root.Subcommands.Add(backfill);
 
         var reparse = new Command("reparse", "Parse every stored snapshot again with the current parser (after a parser fix).") { json };
-        reparse.SetAction((result, token) => WithServicesAsync(result, token, async (services, ct) =>
+        reparse.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
         {
             var report = await services.GetRequiredService<CrawlCycle>().ReparseAsync(ct);
             WriteCycle(result.GetValue(json), report);
@@ -74,7 +82,7 @@ public static class DigestCommandLine
 
         var date = new Option<string>("--date") { Description = "The daily date (yyyy-MM-dd).", Required = true };
         var papers = new Command("papers", "List the stored papers of a daily date.") { date, json };
-        papers.SetAction((result, token) => WithServicesAsync(result, token, async (services, ct) =>
+        papers.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
         {
             var day = ParseDate(result.GetValue(date)!, "--date");
             var list = await services.GetRequiredService<PaperStore>().ListByDateAsync(day, day, ct);
@@ -85,7 +93,7 @@ public static class DigestCommandLine
 
         var since = new Option<string>("--since") { Description = "A time (ISO 8601, UTC if no offset) or a date (yyyy-MM-dd).", Required = true };
         var changes = new Command("changes", "List the changes recorded since a time.") { since, json };
-        changes.SetAction((result, token) => WithServicesAsync(result, token, async (services, ct) =>
+        changes.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
         {
             var list = await services.GetRequiredService<PaperStore>().ListChangesSinceAsync(ParseTime(result.GetValue(since)!), ct);
             WriteChanges(result.GetValue(json), list);
@@ -97,9 +105,9 @@ public static class DigestCommandLine
         return root;
     }
 
-    private static async Task<int> RunHostAsync(ParseResult result, CancellationToken cancellationToken)
+    private static async Task<int> RunHostAsync(ParseResult result, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken)
     {
-        using var host = DigestHost.CreateTimerHost(Overrides(result));
+        using var host = DigestHost.CreateTimerHost(Overrides(result, settings));
         try
         {
             DigestHost.ValidateOptions(host.Services);
@@ -113,17 +121,26 @@ public static class DigestCommandLine
         return 0;
     }
 
-    private static async Task<int> BackfillAsync(ParseResult result, CancellationToken cancellationToken, string fromText, string toText, bool json)
+    private static async Task<int> BackfillAsync(
+        ParseResult result, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken, string fromText, string toText, bool json)
     {
-        var first = ParseDate(fromText, "--from");
-        var last = ParseDate(toText, "--to");
-        if (last < first)
+        DateOnly first, last;
+        try
         {
-            throw new CommandLineException($"--to ({toText}) is before --from ({fromText}).");
+            first = ParseDate(fromText, "--from");
+            last = ParseDate(toText, "--to");
+            if (last < first)
+            {
+                throw new CommandLineException($"--to ({toText}) is before --from ({fromText}).");
+            }
+        }
+        catch (CommandLineException e)
+        {
+            return CommandLineError(e);
         }
 
         var dates = Enumerable.Range(0, last.DayNumber - first.DayNumber + 1).Select(first.AddDays).ToArray();
-        return await WithServicesAsync(result, cancellationToken, async (services, ct) =>
+        return await WithServicesAsync(result, settings, cancellationToken, async (services, ct) =>
         {
             var fetcher = services.GetRequiredService<IPageFetcher>();
             var cycle = services.GetRequiredService<CrawlCycle>();
@@ -131,21 +148,30 @@ public static class DigestCommandLine
                 ? fetcher.Plan(services.GetRequiredService<TimeProvider>().GetUtcNow()).Where(page => page.RequestedDate is { } day && day >= first && day <= last).ToList()
                 : [.. fetcher.Plan(services.GetRequiredService<TimeProvider>().GetUtcNow())];
             var reports = new List<CrawlReport>();
-            await AnsiConsole.Progress()
-                .AutoClear(json)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .StartAsync(async progress =>
+            async Task BackfillPagesAsync(ProgressTask? task)
+            {
+                foreach (var page in pages)
                 {
-                    var task = progress.AddTask($"backfill {first:yyyy-MM-dd}..{last:yyyy-MM-dd}", maxValue: Math.Max(pages.Count, 1));
-                    foreach (var page in pages)
-                    {
-                        task.Description = page.Key;
-                        reports.Add(await cycle.RunOnceAsync([page], ct));
-                        task.Increment(1);
-                    }
+                    task?.Description = page.Key;
+                    reports.Add(await cycle.RunOnceAsync([page], ct));
+                    task?.Increment(1);
+                }
 
-                    task.Description = "backfill done";
-                });
+                task?.Description = "backfill done";
+            }
+
+            // With --json standard output is for the JSON alone: a progress bar on a console that is not a terminal
+            // prints its lines there too.
+            if (json)
+            {
+                await BackfillPagesAsync(null);
+            }
+            else
+            {
+                await AnsiConsole.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .StartAsync(progress => BackfillPagesAsync(progress.AddTask($"backfill {first:yyyy-MM-dd}..{last:yyyy-MM-dd}", maxValue: Math.Max(pages.Count, 1))));
+            }
             var merged = new CrawlReport(
                 reports.FirstOrDefault()?.StartedAt ?? default,
                 reports.LastOrDefault()?.FinishedAt ?? default,
@@ -158,11 +184,15 @@ public static class DigestCommandLine
     }
 
     private static async Task<int> WithServicesAsync(
-        ParseResult result, CancellationToken cancellationToken, Func<IServiceProvider, CancellationToken, Task<int>> action, IReadOnlyList<DateOnly>? dates = null)
+        ParseResult result,
+        IReadOnlyDictionary<string, string?> settings,
+        CancellationToken cancellationToken,
+        Func<IServiceProvider, CancellationToken, Task<int>> action,
+        IReadOnlyList<DateOnly>? dates = null)
     {
         try
         {
-            var overrides = Overrides(result, dates);
+            var overrides = Overrides(result, settings, dates);
             using var host = DigestHost.CreateCommandHost(overrides, result.GetValue(VerboseOption) ? LogLevel.Information : LogLevel.Warning);
             DigestHost.ValidateOptions(host.Services);
             return await action(host.Services, cancellationToken);
@@ -173,8 +203,7 @@ public static class DigestCommandLine
         }
         catch (CommandLineException e)
         {
-            AnsiConsole.Console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            return 2;
+            return CommandLineError(e);
         }
         catch (Azure.RequestFailedException e) when (e.Status == 0 || e.InnerException is HttpRequestException)
         {
@@ -183,9 +212,9 @@ public static class DigestCommandLine
         }
     }
 
-    private static Dictionary<string, string?> Overrides(ParseResult result, IReadOnlyList<DateOnly>? dates = null)
+    private static Dictionary<string, string?> Overrides(ParseResult result, IReadOnlyDictionary<string, string?> settings, IReadOnlyList<DateOnly>? dates = null)
     {
-        var overrides = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var overrides = new Dictionary<string, string?>(settings, StringComparer.Ordinal);
         if (result.GetValue(SourceOption) is { Length: > 0 } source)
         {
             overrides["Sources:Source"] = source;
@@ -213,6 +242,12 @@ public static class DigestCommandLine
             : DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
                 ? time
                 : throw new CommandLineException($"--since \"{text}\" is not a time like 2026-03-13T08:00:00Z or a date like 2026-03-13.");
+
+    private static int CommandLineError(CommandLineException e)
+    {
+        AnsiConsole.Console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+        return 2;
+    }
 
     private static int ConfigurationError(OptionsValidationException e)
     {
