@@ -101,7 +101,7 @@ public static class DigestCommandLine
         }));
         root.Subcommands.Add(changes);
 
-        root.Subcommands.Add(RulesCommand.Create((result, token, action) => WithServicesAsync(result, token, action)));
+        root.Subcommands.Add(RulesCommand.Create((result, token, action) => WithServicesAsync(result, settings, token, action)));
         return root;
     }
 
