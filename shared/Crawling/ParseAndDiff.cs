@@ -163,7 +163,7 @@ public sealed partial class ParseAndDiff(
             try
             {
                 await papers.WriteAsync(diff.PaperWrites, cancellationToken);
-                await papers.WriteChangesAsync(diff.Changes, cancellationToken);
+                await papers.WriteChangesAsync(diff.ChangeRowsToWrite, cancellationToken);
                 return diff;
             }
             catch (PaperWriteConflictException e) when (attempt < MaxConflictRetries)

@@ -7,7 +7,14 @@ namespace Digest.Papers;
 public sealed record SnapshotContext(string PageKey, string SnapshotId, DateTimeOffset FetchedAt);
 
 /// <summary>What a parsed snapshot changes: the paper rows to write and the change rows to record.</summary>
-public sealed record PageDiff(IReadOnlyList<PaperRow> PaperWrites, IReadOnlyList<ChangeRow> Changes);
+/// <param name="PaperWrites">Paper rows to insert or replace.</param>
+/// <param name="Changes">Changes this diff found.</param>
+/// <param name="Replayed">Changes an earlier run of the same snapshot found and recorded on the paper rows, written again in case that run stopped before writing them.</param>
+public sealed record PageDiff(IReadOnlyList<PaperRow> PaperWrites, IReadOnlyList<ChangeRow> Changes, IReadOnlyList<ChangeRow> Replayed)
+{
+    /// <summary>Every change row to write.</summary>
+    public IReadOnlyList<ChangeRow> ChangeRowsToWrite => [.. Changes, .. Replayed];
+}
 
 /// <summary>
 /// Compares a parsed page with the stored papers. Pure: storage reads and writes are the caller's.
@@ -37,6 +44,7 @@ public static class PaperDiffer
         var carried = FieldsCarried(page.Path);
         var writes = new List<PaperRow>();
         var changes = new List<ChangeRow>();
+        var replayed = new List<ChangeRow>();
         var onPage = new HashSet<string>(StringComparer.Ordinal);
 
         foreach (var paper in page.Papers)
@@ -68,7 +76,7 @@ public static class PaperDiffer
             }
             else if (existing.LastSnapshot == snapshot.SnapshotId)
             {
-                changes.AddRange(ChangeRowsFor(existing, existing.RecordedChanges, snapshot));
+                replayed.AddRange(ChangeRowsFor(existing, existing.RecordedChanges, snapshot));
             }
         }
 
@@ -78,7 +86,7 @@ public static class PaperDiffer
             changes.Add(NewChangeRow(snapshot, removed, title, row?.Date, new RecordedChange(ChangeKind.Removed)));
         }
 
-        return new PageDiff(writes, changes);
+        return new PageDiff(writes, changes, replayed);
     }
 
     /// <summary>

@@ -117,6 +117,7 @@ public sealed class CrawlCycleTests(AzuriteFixture azurite)
 
         report.Snapshots.Count.ShouldBe(5);
         report.Snapshots.ShouldAllBe(snapshot => snapshot.Outcome == SnapshotOutcome.Parsed);
+        report.Snapshots.Sum(snapshot => snapshot.ChangeCount).ShouldBe(0);
         (await harness.AllAsync<ChangeRow>(harness.Storage.Changes, ct)).Count.ShouldBe(before.Count);
         (await harness.AllAsync<PaperRow>(harness.Storage.Papers, ct)).Count.ShouldBe(506);
     }

@@ -56,8 +56,9 @@ public sealed class PaperDifferTests
         var again = PaperDiffer.Diff(page, snapshot, written, []);
 
         again.PaperWrites.ShouldBeEmpty();
-        again.Changes.Select(change => change.RowKey).ShouldBe(first.Changes.Select(change => change.RowKey));
-        again.Changes.ShouldHaveSingleItem().Kind.ShouldBe(ChangeKind.New);
+        again.Changes.ShouldBeEmpty();
+        again.ChangeRowsToWrite.Select(change => change.RowKey).ShouldBe(first.Changes.Select(change => change.RowKey));
+        again.Replayed.ShouldHaveSingleItem().Kind.ShouldBe(ChangeKind.New);
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public static class PaperSeeder
         var diff = PaperDiffer.Diff(page, new SnapshotContext("api-daily", $"{seenAt.UtcTicks:D19}", seenAt), new Dictionary<string, PaperRow>(), []);
         var store = new PaperStore(storage);
         await store.WriteAsync(diff.PaperWrites, cancellationToken);
-        await store.WriteChangesAsync(diff.Changes, cancellationToken);
+        await store.WriteChangesAsync(diff.ChangeRowsToWrite, cancellationToken);
         await storage.Pages.UpsertEntityAsync(new PageRow { RowKey = "api-daily", Url = "https://huggingface.co/api/daily_papers", LatestFetchedAt = seenAt }, cancellationToken: cancellationToken);
         return papers;
     }
