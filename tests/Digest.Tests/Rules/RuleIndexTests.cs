@@ -47,7 +47,7 @@ public sealed class RuleIndexTests
         ]);
         matches[1].Words.ToArray().ShouldBe([new MatchedWord(PaperField.Abstract, "quantization")]);
         matches[3].Words.ToArray().ShouldBe([new MatchedWord(PaperField.Abstract, "quantized")]);
-        matches[7].Words.IsEmpty.ShouldBeTrue();
+        matches[7].Words.Count.ShouldBe(0);
         index.Count.ShouldBe(6);
         index.AlwaysCheckedCount.ShouldBe(1);
     }
