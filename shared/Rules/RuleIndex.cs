@@ -139,6 +139,7 @@ public sealed class RuleIndex
     private readonly int[][] _phraseWords;
     private readonly int[] _phrasePrefix;
     private readonly string?[] _phraseText;
+    private readonly int[] _textRank;
     private readonly Dictionary<string, int> _vocabulary;
     private readonly string[] _words;
     private readonly Dictionary<string, int> _prefixIds;
@@ -161,6 +162,7 @@ public sealed class RuleIndex
         _phraseWords = [.. compiler.PhraseWords];
         _phrasePrefix = [.. compiler.PhrasePrefix];
         _phraseText = [.. compiler.PhraseWords.Select((words, i) => compiler.PhrasePrefix[i] < 0 ? string.Join(' ', words.Select(word => compiler.Words[word])) : null)];
+        _textRank = RankTexts([.. compiler.Words, .. _phraseText]);
         _vocabulary = compiler.Vocabulary;
         _words = [.. compiler.Words];
         _prefixIds = compiler.PrefixIds;
@@ -545,6 +547,25 @@ public sealed class RuleIndex
         return codes[..distinct];
     }
 
+    /// <summary>
+    /// The ordinal rank of each text of the index (vocabulary words, then phrases; equal texts share a rank, a prefix
+    /// phrase's missing text ranks last), so matched words of the index sort by integers instead of string comparisons.
+    /// </summary>
+    private static int[] RankTexts(string?[] texts)
+    {
+        var order = Enumerable.Range(0, texts.Length).ToArray();
+        Array.Sort(order, (left, right) => string.CompareOrdinal(texts[left] ?? "\uffff", texts[right] ?? "\uffff"));
+        var ranks = new int[texts.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            ranks[order[i]] = i > 0 && string.Equals(texts[order[i]], texts[order[i - 1]], StringComparison.Ordinal)
+                ? ranks[order[i - 1]]
+                : i;
+        }
+
+        return ranks;
+    }
+
     private static ulong[] ToBits(List<int> rules, int ruleCount)
     {
         var bits = new ulong[(ruleCount + 63) >> 6];
@@ -734,7 +755,16 @@ public sealed class RuleIndex
             }
 
             var byField = (left & 3) - (right & 3);
-            return byField != 0 ? byField : string.CompareOrdinal(Text(left), Text(right));
+            if (byField != 0)
+            {
+                return byField;
+            }
+
+            var ranks = owner._textRank;
+            var (leftReference, rightReference) = (left >> 2, right >> 2);
+            return leftReference < ranks.Length && rightReference < ranks.Length
+                ? ranks[leftReference] - ranks[rightReference]
+                : string.CompareOrdinal(Text(left), Text(right));
         }
 
         public MatchedWord MatchedWordAt(int index)
@@ -761,6 +791,7 @@ public sealed class RuleIndex
     {
         private readonly Dictionary<int, double> _wordCost = [];
         private readonly Dictionary<int, double> _prefixCost = [];
+        private readonly Dictionary<string, int> _phraseIds = new(StringComparer.Ordinal);
 
         public List<Op> Ops { get; } = [];
 
@@ -847,9 +878,17 @@ public sealed class RuleIndex
                             ids[i] = WordId(term.Words[i]);
                         }
 
-                        PhraseWords.Add(ids);
-                        PhrasePrefix.Add(term.IsPrefix ? PrefixId(term.Words[^1]) : -1);
-                        return Emit(new Op(OpKind.Phrase, fields, PhraseWords.Count - 1));
+                        // One phrase id per distinct phrase, shared by every rule that uses it.
+                        var key = (term.IsPrefix ? "*" : "=") + string.Join(' ', term.Words);
+                        if (!_phraseIds.TryGetValue(key, out var phrase))
+                        {
+                            phrase = PhraseWords.Count;
+                            _phraseIds.Add(key, phrase);
+                            PhraseWords.Add(ids);
+                            PhrasePrefix.Add(term.IsPrefix ? PrefixId(term.Words[^1]) : -1);
+                        }
+
+                        return Emit(new Op(OpKind.Phrase, fields, phrase));
                     }
 
                 case ThresholdNode threshold:
