@@ -121,14 +121,17 @@ internal interface IMatchedWordSource
 /// <para>Each rule is filed under <em>anchors</em>: words (or wildcard prefixes) of which a paper must contain at least one
 /// for the rule to have any chance to match. A term's anchor is its word (for a phrase, its rarest exact word); an AND
 /// takes the anchors of its rarest operand that has any; an OR needs anchors from every operand and takes them all;
-/// NOT and thresholds give none. A rule without anchors (<c>upvotes&gt;=50 -survey</c>) is checked on every paper.
-/// For each paper, the index cuts the text into words once, gathers the rules filed under those words and under the
-/// prefixes of those words, and evaluates only them. So the work grows with the rules a paper can match, not with all rules.</para>
+/// NOT and thresholds give none. A rule whose top level is an AND is filed under the anchors of its two rarest anchored
+/// operands, and is a candidate only when the paper has an anchor from each. A rule without anchors
+/// (<c>upvotes&gt;=50 -survey</c>) is checked on every paper.</para>
+/// <para>For each paper, the index cuts the text into words once (a batch looks each distinct word up once), sets one
+/// bit per rule filed under those words or under the prefixes of those words, and evaluates only the rules whose bits
+/// are set, in order. So the work grows with the rules a paper can match, not with all rules.</para>
 /// <para>Which operand is "rarest" comes from <see cref="WordFrequencies"/> when given; otherwise longer words count as rarer.
 /// The choice changes only the speed: the answers are always those of <see cref="RuleEvaluator"/> on each rule alone.</para>
-/// <para>Each rule is compiled into a contiguous block of 16-byte operations in prefix order (an operation is followed by
-/// its operands), so evaluating a candidate reads one or two cache lines; words are integer ids, and a paper's words
-/// are looked up once per batch.</para>
+/// <para>Each rule is compiled into a contiguous block of 12-byte operations in prefix order (an operation is followed by
+/// its operands), words are integer ids, and the matches of a call are packed into integer arrays that hold no references,
+/// so a batch with a million matches costs the garbage collector almost nothing.</para>
 /// </remarks>
 public sealed class RuleIndex
 {

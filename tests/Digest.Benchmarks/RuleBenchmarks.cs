@@ -30,6 +30,14 @@ public class RuleBenchmarks
     [Params(1_000, 10_000, 100_000)]
     public int RuleCount { get; set; }
 
+    /// <summary>
+    /// <c>corpus</c>: rule words drawn from every corpus word but English stop words, in proportion to frequency (so
+    /// <c>models</c>, <c>training</c>, <c>language</c> are the commonest rule words, and a rule matches about 1% of papers).
+    /// <c>topical</c>: the same without the corpus's own stop words, the words found in more than 10% of its papers.
+    /// </summary>
+    [Params("corpus", "topical")]
+    public string Vocabulary { get; set; } = "corpus";
+
     [GlobalSetup]
     public void Setup()
     {
@@ -37,14 +45,14 @@ public class RuleBenchmarks
         _papers = RuleWorkload.Papers(distinct, 1_000);
         _firstTenPapers = [.. _papers.Take(10).Select(TokenizedPaper.Create)];
         _frequencies = WordFrequencies.FromPapers(distinct);
-        _ruleTexts = RuleWorkload.RuleTexts(distinct, RuleCount);
+        _ruleTexts = RuleWorkload.RuleTexts(distinct, RuleCount, Vocabulary == "topical" ? 0.10 : 1.0);
         _rules = RuleWorkload.Parse(_ruleTexts);
         _index = RuleIndex.Build(_rules, _frequencies);
 
         var matches = _index.Match(_papers);
         var candidates = _index.CountCandidates(_papers);
         Console.WriteLine(
-            $"// Workload: {distinct.Count} distinct corpus papers cycled to {_papers.Count}; {RuleCount} rules, " +
+            $"// Workload ({Vocabulary}): {distinct.Count} distinct corpus papers cycled to {_papers.Count}; {RuleCount} rules, " +
             $"{_index.AlwaysCheckedCount} without anchors; {matches.Count} matches " +
             $"({(double)matches.Count / _papers.Count:F1} per paper); {(double)candidates / _papers.Count:F1} rules evaluated per paper " +
             $"({100.0 * candidates / ((double)_papers.Count * RuleCount):F2}% of all).");

@@ -83,8 +83,15 @@ public static class RuleWorkload
     }
 
     /// <summary><paramref name="count"/> rule texts of realistic shape over the words of <paramref name="papers"/>.</summary>
-    public static IReadOnlyList<string> RuleTexts(IReadOnlyList<Paper> papers, int count, int seed = 42)
+    /// <param name="papers">The corpus papers the words and their frequencies come from.</param>
+    /// <param name="count">How many rules.</param>
+    /// <param name="maxPaperShare">Leave out words found in more than this share of the papers (the corpus's own stop
+    /// words, such as <c>models</c> or <c>training</c>); 1 keeps every word that is not an English stop word.</param>
+    /// <param name="seed">The random seed.</param>
+    public static IReadOnlyList<string> RuleTexts(IReadOnlyList<Paper> papers, int count, double maxPaperShare = 1.0, int seed = 42)
     {
+        var frequencies = WordFrequencies.FromPapers(papers);
+        bool IsTopical(string word) => frequencies.DocumentFrequency(word) <= maxPaperShare;
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         var pairs = new List<(string, string)>();
         var surnames = new List<string>();
@@ -98,8 +105,12 @@ public static class RuleWorkload
                     continue;
                 }
 
-                counts[words[i]] = counts.GetValueOrDefault(words[i]) + 1;
-                if (i + 1 < words.Count && IsContentWord(words[i + 1]))
+                if (IsTopical(words[i]))
+                {
+                    counts[words[i]] = counts.GetValueOrDefault(words[i]) + 1;
+                }
+
+                if (i + 1 < words.Count && IsContentWord(words[i + 1]) && (IsTopical(words[i]) || IsTopical(words[i + 1])))
                 {
                     pairs.Add((words[i], words[i + 1]));
                 }
