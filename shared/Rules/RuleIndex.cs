@@ -688,6 +688,9 @@ public sealed class RuleIndex
     {
         private const int Stride = 3;
 
+        // Copied now, so the answers do not change if the caller later changes its list.
+        private readonly string[] _paperIds = [.. papers.Select(paper => paper.Id)];
+
         private readonly List<string> _texts = [];
         private int[] _matches = new int[Stride * 1024];
         private int[] _codes = new int[4096];
@@ -704,7 +707,7 @@ public sealed class RuleIndex
                 var rule = _matches[index * Stride];
                 var start = _matches[(index * Stride) + 2];
                 var end = index + 1 < Count ? _matches[((index + 1) * Stride) + 2] : _codeCount;
-                return new RuleMatch(owner._ruleIds[rule], owner._ownerIds[rule], papers[_matches[(index * Stride) + 1]].Id, new MatchedWordList(this, start, end - start));
+                return new RuleMatch(owner._ruleIds[rule], owner._ownerIds[rule], _paperIds[_matches[(index * Stride) + 1]], new MatchedWordList(this, start, end - start));
             }
         }
 

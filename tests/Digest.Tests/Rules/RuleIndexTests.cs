@@ -120,6 +120,30 @@ public sealed class RuleIndexTests
     }
 
     [Fact]
+    public void Match_CallerChangesItsListAfterwards_AnswersStay()
+    {
+        var index = RuleIndex.Build([Indexed("r", "o", "diffusion")]);
+        var papers = new List<Paper>(Batch);
+
+        var matches = index.Match(papers);
+        papers.Clear();
+
+        matches.Select(match => match.PaperId).ShouldBe(["p1", "p3"]);
+    }
+
+    [Fact]
+    public void Words_ListView_ReadsLikeAnArray()
+    {
+        var match = RuleIndex.Build([Indexed("r", "o", "diffusion \"low rank\"")]).Match(Batch)[0];
+
+        match.Words.Count.ShouldBe(3);
+        match.Words[1].ShouldBe(new MatchedWord(PaperField.Title, "low rank"));
+        Should.Throw<ArgumentOutOfRangeException>(() => match.Words[3]);
+        match.Words.ToString().ShouldBe(string.Join(", ", match.Words.ToArray()));
+        match.ShouldBe(RuleIndex.Build([Indexed("r", "o", "\"low rank\" diffusion")]).Match(Batch)[0]);
+    }
+
+    [Fact]
     public void WordFrequencies_FromPapers_CountsPapersNotOccurrences()
     {
         var frequencies = WordFrequencies.FromPapers(Batch);
