@@ -1,0 +1,216 @@
+using System.Buffers;
+using System.Net.Mime;
+using Digest.Bot.Authentication;
+using Digest.Bot.Conversation;
+using Digest.Bot.Schema;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Digest.Bot;
+
+/// <summary><c>/api/messages</c>: the inbound checks of bot-protocol.md §2.5, in order, then a fast acknowledgement
+/// (the work is queued; answers go out through the connector), except <c>invoke</c>, answered in the response.</summary>
+public sealed partial class MessagesEndpoint(
+    IOptions<BotOptions> options,
+    BotTokenValidator validator,
+    ActivityQueue queue,
+    IActivityHandler handler,
+    RecentActivities recent,
+    ILogger<MessagesEndpoint> logger)
+{
+    public const string Path = "/api/messages";
+
+    private readonly BotOptions _options = options.Value;
+    private readonly ServiceUrlPolicy _serviceUrls = new(options.Value.AllowedServiceUrls);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var request = context.Request;
+        var response = context.Response;
+        var cancellationToken = context.RequestAborted;
+
+        // 1. Method, content type, size.
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            response.Headers.Allow = "POST";
+            response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            return;
+        }
+
+        if (!IsJson(request.ContentType))
+        {
+            response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            return;
+        }
+
+        if (request.ContentLength > _options.MaxRequestBodyBytes)
+        {
+            response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            return;
+        }
+
+        // 2. The bearer token, before the body is even read.
+        ValidatedBotToken? token = null;
+        if (!_options.AuthenticationDisabled)
+        {
+            if (!BotTokenValidator.TryGetBearerToken([.. request.Headers.Authorization], out var bearer, out var headerFailure))
+            {
+                Reject(context, StatusCodes.Status401Unauthorized, headerFailure);
+                return;
+            }
+
+            var result = await validator.ValidateTokenAsync(bearer, cancellationToken).ConfigureAwait(false);
+            if (!result.Succeeded)
+            {
+                Reject(context, StatusCodes.Status401Unauthorized, result.FailureReason!);
+                return;
+            }
+
+            token = result.Token;
+        }
+
+        var body = await ReadBodyAsync(request, _options.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            return;
+        }
+
+        // 3. The activity.
+        var activity = ActivityReader.TryRead(body);
+        if (activity is null || string.IsNullOrEmpty(activity.Type))
+        {
+            Reject(context, StatusCodes.Status400BadRequest, activity is null ? "body is not a JSON object activity" : "activity has no type");
+            return;
+        }
+
+        // 4. Endorsements and the serviceurl claim; the service URL must be one we may send our token to.
+        if (token is not null && BotTokenValidator.CheckActivity(token, activity) is { } claimFailure)
+        {
+            Reject(context, StatusCodes.Status401Unauthorized, claimFailure);
+            return;
+        }
+
+        if (!_serviceUrls.IsAllowed(activity.ServiceUrl, out _))
+        {
+            Reject(context, StatusCodes.Status401Unauthorized, $"serviceUrl '{Truncate(activity.ServiceUrl)}' is not allow-listed");
+            return;
+        }
+
+        // 5. Tenant consistency and the tenant allow-list.
+        var tenant = activity.Conversation?.TenantId;
+        var dataTenant = BotActivityHandler.ChannelDataTenant(activity);
+        if (tenant is { Length: > 0 } && dataTenant is { Length: > 0 } && !string.Equals(tenant, dataTenant, StringComparison.OrdinalIgnoreCase))
+        {
+            Reject(context, StatusCodes.Status403Forbidden, "conversation.tenantId differs from channelData.tenant.id");
+            return;
+        }
+
+        if (_options.AllowedTenantIds.Count > 0 && !_options.AllowedTenantIds.Contains(BotActivityHandler.TenantOf(activity) ?? "", StringComparer.OrdinalIgnoreCase))
+        {
+            Reject(context, StatusCodes.Status403Forbidden, "tenant is not allowed");
+            return;
+        }
+
+        if (activity.ChannelId == "msteams" && !_options.AuthenticationDisabled && activity.Recipient?.Id != "28:" + _options.AppId)
+        {
+            LogUnexpectedRecipient(logger, activity.Recipient?.Id);
+        }
+
+        // 6. Dispatch.
+        if (activity.Type == ActivityTypes.Invoke)
+        {
+            var invokeResponse = await handler.HandleInvokeAsync(activity, cancellationToken).ConfigureAwait(false);
+            response.StatusCode = invokeResponse.Status;
+            if (invokeResponse.Body is { } invokeBody)
+            {
+                response.ContentType = "application/json; charset=utf-8";
+                await response.WriteAsync(invokeBody.ToJsonString(), cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        if (activity.Type is ActivityTypes.Message or ActivityTypes.ConversationUpdate or ActivityTypes.InstallationUpdate)
+        {
+            if (activity.Id is { Length: > 0 } id && activity.Conversation?.Id is { } conversationId && !recent.TryAdd(conversationId, id))
+            {
+                LogDuplicate(logger, id);
+            }
+            else if (!queue.TryEnqueue(activity))
+            {
+                response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                response.Headers.RetryAfter = "1";
+                return;
+            }
+        }
+
+        response.StatusCode = StatusCodes.Status200OK;
+    }
+
+    private void Reject(HttpContext context, int status, string reason)
+    {
+        LogRejected(logger, status, reason, context.Connection.RemoteIpAddress?.ToString());
+        context.Response.StatusCode = status;
+    }
+
+    private static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+        && parsed.MediaType.Equals(MediaTypeNames.Application.Json, StringComparison.OrdinalIgnoreCase)
+        && (!parsed.Charset.HasValue || parsed.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+
+    // Reads at most limit bytes; null when the body is larger (chunked bodies have no Content-Length to check first).
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, (int?)request.ContentLength + 1 ?? 16 * 1024));
+        try
+        {
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (buffer.Length > limit)
+                    {
+                        return null;
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, limit + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                if (length > limit)
+                {
+                    return null;
+                }
+            }
+
+            return buffer.AsSpan(0, length).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static string Truncate(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "…";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected a request to /api/messages with {Status}: {Reason} (from {RemoteIp})")]
+    private static partial void LogRejected(ILogger logger, int status, string reason, string? remoteIp);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Activity {Id} was already accepted; acknowledged without handling it again")]
+    private static partial void LogDuplicate(ILogger logger, string id);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Activity addressed to {RecipientId}, not to this bot's 28:<app id>")]
+    private static partial void LogUnexpectedRecipient(ILogger logger, string? recipientId);
+}

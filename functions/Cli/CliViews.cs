@@ -1,0 +1,79 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Digest.Crawling;
+using Digest.Papers;
+
+namespace Digest.Functions.Cli;
+
+/// <summary>One cycle, as <c>digest once --json</c> prints it.</summary>
+public sealed record CycleView(
+    DateTimeOffset StartedAt,
+    DateTimeOffset FinishedAt,
+    IReadOnlyList<PageView> Pages,
+    IReadOnlyList<SnapshotView> Snapshots,
+    ChangeCountsView Changes,
+    StorageView StorageTransactions)
+{
+    public static CycleView From(CrawlReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return new CycleView(
+            report.StartedAt,
+            report.FinishedAt,
+            [.. report.Pages.Select(page => new PageView(page.PageKey, page.Url.ToString(), page.State.ToString(), page.Status, page.Size, page.SnapshotId, page.Error))],
+            [.. report.Snapshots.Select(snapshot => new SnapshotView(snapshot.SnapshotId, snapshot.Outcome, snapshot.Path, snapshot.PaperCount, snapshot.ChangeCount, snapshot.Error))],
+            new ChangeCountsView(
+                report.ChangeCount(ChangeKind.New),
+                report.ChangeCount(ChangeKind.Updated),
+                report.ChangeCount(ChangeKind.UpvotesChanged),
+                report.ChangeCount(ChangeKind.Removed)),
+            new StorageView(report.StorageTransactions.Reads, report.StorageTransactions.Writes, report.StorageTransactions.Total));
+    }
+}
+
+public sealed record PageView(string Key, string Url, string State, int Status, long Size, string? SnapshotId, string? Error);
+
+public sealed record SnapshotView(string SnapshotId, string Outcome, string? Path, int PaperCount, int ChangeCount, string? Error);
+
+public sealed record ChangeCountsView(int New, int Updated, int UpvotesChanged, int Removed);
+
+public sealed record StorageView(long Reads, long Writes, long Total);
+
+/// <summary>A change, as <c>digest changes --json</c> prints it.</summary>
+public sealed record ChangeView(
+    DateTimeOffset DetectedAt, string Kind, string PaperId, string Title, string? Date, string Page, string Snapshot, string? Fields, int? OldUpvotes, int? NewUpvotes)
+{
+    public static ChangeView From(ChangeRow row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return new(row.DetectedAt, row.Kind, row.PaperId, row.Title, row.PaperDate, row.PageKey, row.SnapshotId, row.Fields, row.OldUpvotes, row.NewUpvotes);
+    }
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(CycleView))]
+[JsonSerializable(typeof(IReadOnlyList<Paper>))]
+[JsonSerializable(typeof(IReadOnlyList<ChangeView>))]
+[JsonSerializable(typeof(RuleTestView))]
+internal sealed partial class CliJsonContext : JsonSerializerContext
+{
+    /// <summary>Output for people and scripts at a terminal: no HTML-safe escaping of <c>&lt;</c>, <c>&gt;</c>, <c>&amp;</c> or quotes.</summary>
+    public static CliJsonContext Output => LazyOutput.Value;
+
+    // Lazy: the order of static initializers across the generated partial class is not defined.
+
+    private static readonly Lazy<CliJsonContext> LazyOutput = new(() =>
+        new CliJsonContext(new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            WriteIndented = true,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            Converters = { new JsonStringEnumConverter() },
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        }));
+}

@@ -1,0 +1,82 @@
+using Digest.Crawling;
+using Digest.Papers;
+using Digest.Snapshots;
+using Spectre.Console;
+
+namespace Digest.Functions.Cli;
+
+/// <summary>Readable summaries for people at a terminal.</summary>
+internal static class ConsoleReport
+{
+    public static void WriteCycle(CrawlReport report)
+    {
+        var pages = new Table().Border(TableBorder.Rounded).AddColumns("page", "fetch", "status", "bytes", "note");
+        foreach (var page in report.Pages)
+        {
+            var state = page.State switch
+            {
+                PageFetchState.Stored => "[green]stored[/]",
+                PageFetchState.Failed => "[red]failed[/]",
+                PageFetchState.NotModified => "not modified",
+                _ => "unchanged",
+            };
+            pages.AddRow(Markup.Escape(page.PageKey), state, page.Status.ToString(System.Globalization.CultureInfo.InvariantCulture), page.Size.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(page.Error ?? ""));
+        }
+
+        if (report.Pages.Count > 0)
+        {
+            AnsiConsole.Write(pages);
+        }
+
+        var parsed = new Table().Border(TableBorder.Rounded).AddColumns("snapshot", "outcome", "path", "papers", "changes", "error");
+        foreach (var snapshot in report.Snapshots)
+        {
+            var outcome = snapshot.Outcome == SnapshotOutcome.Failed ? "[red]failed[/]" : "[green]parsed[/]";
+            parsed.AddRow(Markup.Escape(snapshot.SnapshotId), outcome, snapshot.Path ?? "", $"{snapshot.PaperCount}", $"{snapshot.ChangeCount}", Markup.Escape(snapshot.Error ?? ""));
+        }
+
+        if (report.Snapshots.Count > 0)
+        {
+            AnsiConsole.Write(parsed);
+        }
+
+        AnsiConsole.MarkupLineInterpolated(
+            $"[bold]{report.ChangeCount(ChangeKind.New)}[/] new, [bold]{report.ChangeCount(ChangeKind.Updated)}[/] updated, [bold]{report.ChangeCount(ChangeKind.UpvotesChanged)}[/] upvote changes, [bold]{report.ChangeCount(ChangeKind.Removed)}[/] removed; {report.Pages.Count} pages fetched, {report.Snapshots.Count} snapshots parsed; storage: {report.StorageTransactions.Reads} reads, {report.StorageTransactions.Writes} writes; {(report.FinishedAt - report.StartedAt).TotalSeconds:F1} s.");
+        if (report.HasFailures)
+        {
+            AnsiConsole.MarkupLine("[yellow]Some pages failed; they are kept and reported above. Failed parses can be retried with 'digest reparse'.[/]");
+        }
+    }
+
+    public static void WritePapers(IReadOnlyList<Paper> papers)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("id", "upvotes", "title", "authors");
+        foreach (var paper in papers)
+        {
+            var authors = paper.Authors.Count > 3 ? $"{string.Join(", ", paper.Authors.Take(3))} +{paper.Authors.Count - 3}" : string.Join(", ", paper.Authors);
+            table.AddRow(Markup.Escape(paper.Id), $"{paper.Upvotes}", Markup.Escape(paper.Title), Markup.Escape(authors));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"{papers.Count} papers.");
+    }
+
+    public static void WriteChanges(IReadOnlyList<ChangeRow> changes)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("detected (UTC)", "kind", "paper", "title", "detail");
+        foreach (var change in changes)
+        {
+            var detail = change.Kind switch
+            {
+                ChangeKind.Updated => change.Fields ?? "",
+                ChangeKind.UpvotesChanged => $"{change.OldUpvotes} → {change.NewUpvotes}",
+                ChangeKind.Removed => $"from {change.PageKey}",
+                _ => change.PageKey,
+            };
+            table.AddRow($"{change.DetectedAt.UtcDateTime:yyyy-MM-dd HH:mm}", change.Kind, Markup.Escape(change.PaperId), Markup.Escape(change.Title), Markup.Escape(detail));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"{changes.Count} changes.");
+    }
+}

@@ -1,0 +1,93 @@
+using Digest.Crawling;
+using Digest.Storage;
+using Microsoft.Azure.WebJobs;
+using Microsoft.Azure.WebJobs.Host;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Digest.Functions;
+
+/// <summary>Builds the two hosts of the <c>digest</c> executable: the WebJobs timer host and the command-line host.</summary>
+public static class DigestHost
+{
+    /// <summary>The WebJobs host with the timer functions of <see cref="CrawlFunctions"/>.</summary>
+    public static IHost CreateTimerHost(IReadOnlyDictionary<string, string?> overrides)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        return new HostBuilder()
+            .ConfigureAppConfiguration(configuration => Configure(configuration, overrides))
+            .ConfigureWebJobs((context, webJobs) =>
+            {
+                // The singleton locks live under the host id in the account's azure-webjobs-hosts container. The SDK's
+                // default id is a hash of the assembly name, the same for every deployment: deployments that share an
+                // account through Storage:NamePrefix would wait for each other's locks.
+                webJobs.UseHostId(HostId(context.Configuration[$"{StorageOptions.SectionName}:{nameof(StorageOptions.NamePrefix)}"]));
+                webJobs.AddAzureStorageCoreServices();
+                webJobs.AddTimers();
+            })
+            .ConfigureLogging((context, logging) => logging.AddConfiguration(context.Configuration.GetSection("Logging")).AddSimpleConsole(console => console.SingleLine = true))
+            .ConfigureServices(services =>
+            {
+                services.AddDigestCrawler();
+                services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
+            })
+            .Build();
+    }
+
+    /// <summary>
+    /// The WebJobs host id: <c>digest-</c> and the name prefix (at most 27 characters, as host ids must be), or
+    /// <c>digest</c>. A prefix that is not valid is refused by options validation before the host starts.
+    /// </summary>
+    internal static string HostId(string? namePrefix) =>
+        namePrefix is { Length: > 0 and <= 20 } && namePrefix.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c))
+            ? $"digest-{namePrefix}"
+            : "digest";
+
+    /// <summary>A plain host for one command: the crawler's services, logging to standard error.</summary>
+    public static IHost CreateCommandHost(IReadOnlyDictionary<string, string?> overrides, LogLevel logLevel)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        Configure(builder.Configuration, overrides);
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.SetMinimumLevel(logLevel);
+        builder.Logging.AddFilter("Azure", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning);
+        builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
+        builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.AddDigestCrawler();
+        return builder.Build();
+    }
+
+    /// <summary>Validates every option now, so that a bad setting stops the command with its message.</summary>
+    public static void ValidateOptions(IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.GetRequiredService<IStartupValidator>().Validate();
+    }
+
+    /// <summary>
+    /// host.json, then environment variables (<c>Storage__ConnectionString</c>), then the command line. The WebJobs
+    /// runtime reads its storage from <c>AzureWebJobsStorage</c>; it is mapped from <c>Storage:ConnectionString</c>
+    /// so that there is one setting.
+    /// </summary>
+    private static void Configure(IConfigurationBuilder configuration, IReadOnlyDictionary<string, string?> overrides)
+    {
+        configuration.SetBasePath(AppContext.BaseDirectory)
+            .AddJsonFile("host.json", optional: true)
+            .AddEnvironmentVariables()
+            .AddInMemoryCollection(overrides);
+        var built = configuration.Build();
+        configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureWebJobsStorage"] = built[$"{StorageOptions.SectionName}:{nameof(StorageOptions.ConnectionString)}"] ?? StorageOptions.DevelopmentConnectionString,
+        });
+    }
+
+    private sealed class ServiceProviderJobActivator(IServiceProvider services) : IJobActivator
+    {
+        public T CreateInstance<T>() => ActivatorUtilities.GetServiceOrCreateInstance<T>(services);
+    }
+}

@@ -1,0 +1,90 @@
+using Azure.Data.Tables;
+using Digest.Papers;
+using Digest.Snapshots;
+using Digest.Storage;
+
+namespace Digest.Bot;
+
+/// <summary>What the crawler last did, for <c>status</c>.</summary>
+/// <param name="LastCrawlAt">When a page was last fetched, if ever.</param>
+/// <param name="PapersToday">Papers listed for today's UTC date.</param>
+public sealed record CrawlStatus(DateTimeOffset? LastCrawlAt, int PapersToday);
+
+/// <summary>The papers the bot previews and sends: a read-only view of the crawl's tables.</summary>
+public interface IPaperSource
+{
+    /// <summary>Papers listed under a daily date in [<paramref name="from"/>, <paramref name="to"/>].</summary>
+    Task<IReadOnlyList<Paper>> ListByDateAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken);
+
+    /// <summary>Papers the crawl saw for the first time in [<paramref name="since"/>, <paramref name="until"/>).</summary>
+    Task<IReadOnlyList<Paper>> ListNewAsync(DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken);
+
+    /// <summary>The crawl's latest status.</summary>
+    Task<CrawlStatus> GetCrawlStatusAsync(CancellationToken cancellationToken);
+}
+
+/// <summary><see cref="IPaperSource"/> over the crawl pipeline's <c>papers</c>, <c>changes</c> and <c>pages</c> tables.</summary>
+public sealed class StoredPaperSource(PaperStore papers, DigestStorage storage, TimeProvider time) : IPaperSource
+{
+    public async Task<IReadOnlyList<Paper>> ListByDateAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        return await papers.ListByDateAsync(from, to, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<Paper>> ListNewAsync(DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var changes = await papers.ListChangesSinceAsync(since, cancellationToken).ConfigureAwait(false);
+        var ids = changes
+            .Where(change => change.Kind == ChangeKind.New && change.DetectedAt < until)
+            .Select(change => change.PaperId)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var rows = await papers.ReadAsync(ids, cancellationToken).ConfigureAwait(false);
+        return [.. ids.Where(rows.ContainsKey).Select(id => rows[id].ToPaper())];
+    }
+
+    public async Task<CrawlStatus> GetCrawlStatusAsync(CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        DateTimeOffset? last = null;
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {PageRow.Partition}");
+        await foreach (var page in storage.Pages.QueryAsync<PageRow>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (page.LatestFetchedAt is { } fetched && (last is null || fetched > last))
+            {
+                last = fetched;
+            }
+        }
+
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var listedToday = await papers.ListByDateAsync(today, today, cancellationToken).ConfigureAwait(false);
+        return new CrawlStatus(last, listedToday.Count);
+    }
+}
+
+/// <summary>A rule the user typed, checked: either an error pointing at the problem, or fine.</summary>
+/// <param name="Error">The parser's message, shown to the user exactly; null when the rule is valid.</param>
+/// <param name="Position">The 0-based character position of the problem, when known.</param>
+public sealed record RuleCheck(string? Error, int? Position)
+{
+    public bool IsValid => Error is null;
+}
+
+/// <summary>One paper a rule matched, with the words that made it match.</summary>
+public sealed record RuleHit(Paper Paper, IReadOnlyList<string> Highlights);
+
+/// <summary>The rule language, as the bot needs it: check a rule, and run it over papers.</summary>
+public interface IRuleEngine
+{
+    RuleCheck Check(string ruleText);
+
+    /// <summary>The papers <paramref name="ruleText"/> matches, in the order given. The rule must be valid.</summary>
+    IReadOnlyList<RuleHit> Match(string ruleText, IReadOnlyList<Paper> papers);
+}

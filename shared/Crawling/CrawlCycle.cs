@@ -1,0 +1,80 @@
+using Digest.Snapshots;
+using Digest.Sources;
+using Digest.Storage;
+
+namespace Digest.Crawling;
+
+/// <summary>What one cycle did, for people (<c>digest once</c>) and scripts (<c>--json</c>).</summary>
+public sealed record CrawlReport(
+    DateTimeOffset StartedAt,
+    DateTimeOffset FinishedAt,
+    IReadOnlyList<PageFetchResult> Pages,
+    IReadOnlyList<SnapshotParseResult> Snapshots,
+    StorageTransactions StorageTransactions)
+{
+    public int ChangeCount(string kind) =>
+        Snapshots.Sum(snapshot => snapshot.ChangesByKind.GetValueOrDefault(kind));
+
+    public bool HasFailures =>
+        Pages.Any(page => page.State == PageFetchState.Failed) || Snapshots.Any(snapshot => snapshot.Outcome == SnapshotOutcome.Failed);
+}
+
+/// <summary>The crawl pipeline's entry points: one method per timer function and per command.</summary>
+/// <remarks>
+/// The storage transactions a report counts start after the tables and container are known to exist: creating
+/// them costs five idempotent requests once per process, not per cycle.
+/// </remarks>
+public sealed class CrawlCycle(
+    DigestStorage storage,
+    SnapshotDigests snapshotDigests,
+    ParseAndDiff parseAndDiff,
+    StorageRequestCounter storageRequests,
+    TimeProvider timeProvider)
+{
+    /// <summary>The SnapshotDigests timer: fetch and store new versions of the watched pages.</summary>
+    public async Task<CrawlReport> SnapshotAsync(CancellationToken cancellationToken)
+    {
+        var (started, before) = await StartAsync(cancellationToken);
+        var pages = await snapshotDigests.RunAsync(cancellationToken);
+        return new CrawlReport(started, timeProvider.GetUtcNow(), pages, [], storageRequests.Current - before);
+    }
+
+    /// <summary>The ParseAndDiff timer: parse and diff every snapshot not parsed yet (including those a crash left).</summary>
+    public async Task<CrawlReport> ParseAsync(CancellationToken cancellationToken)
+    {
+        var (started, before) = await StartAsync(cancellationToken);
+        var parsed = await parseAndDiff.RunAsync(cancellationToken);
+        return new CrawlReport(started, timeProvider.GetUtcNow(), [], parsed, storageRequests.Current - before);
+    }
+
+    /// <summary>One full cycle now: snapshot the pages planned for now, then parse what is pending on them.</summary>
+    public Task<CrawlReport> RunOnceAsync(CancellationToken cancellationToken) =>
+        RunOnceAsync(null, cancellationToken);
+
+    /// <summary>One full cycle on the given pages (or those planned for now).</summary>
+    public async Task<CrawlReport> RunOnceAsync(IReadOnlyList<PageRequest>? pages, CancellationToken cancellationToken)
+    {
+        var (started, before) = await StartAsync(cancellationToken);
+        var fetched = pages is null
+            ? await snapshotDigests.RunAsync(cancellationToken)
+            : await snapshotDigests.RunAsync(pages, cancellationToken);
+
+        // The page rows the snapshot step read tell what is pending, so an unchanged page costs no further read.
+        var parsed = await parseAndDiff.RunAsync(fetched.Select(page => page.Page).OfType<PageRow>(), cancellationToken);
+        return new CrawlReport(started, timeProvider.GetUtcNow(), fetched, parsed, storageRequests.Current - before);
+    }
+
+    /// <summary>Parses every stored snapshot again with the current parser.</summary>
+    public async Task<CrawlReport> ReparseAsync(CancellationToken cancellationToken)
+    {
+        var (started, before) = await StartAsync(cancellationToken);
+        var parsed = await parseAndDiff.ReparseAsync(cancellationToken);
+        return new CrawlReport(started, timeProvider.GetUtcNow(), [], parsed, storageRequests.Current - before);
+    }
+
+    private async Task<(DateTimeOffset Started, StorageTransactions Before)> StartAsync(CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken);
+        return (timeProvider.GetUtcNow(), storageRequests.Current);
+    }
+}

@@ -1,0 +1,52 @@
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Digest.Storage;
+
+public static class StorageServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers validated <see cref="StorageOptions"/>, the Blob and Table service clients (connection string,
+    /// or service URIs with managed identity), the request counter and <see cref="DigestStorage"/>.
+    /// </summary>
+    public static IServiceCollection AddDigestStorage(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<StorageOptions>()
+            .BindConfiguration(StorageOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.TryAddSingleton<StorageRequestCounter>();
+        services.TryAddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var clientOptions = new BlobClientOptions();
+            clientOptions.AddPolicy(provider.GetRequiredService<StorageRequestCounter>(), HttpPipelinePosition.PerRetry);
+            return options.UsesServiceUris
+                ? new BlobServiceClient(options.BlobServiceUri, Credential(options), clientOptions)
+                : new BlobServiceClient(options.ConnectionString, clientOptions);
+        });
+        services.TryAddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var clientOptions = new TableClientOptions();
+            clientOptions.AddPolicy(provider.GetRequiredService<StorageRequestCounter>(), HttpPipelinePosition.PerRetry);
+            return options.UsesServiceUris
+                ? new TableServiceClient(options.TableServiceUri, Credential(options), clientOptions)
+                : new TableServiceClient(options.ConnectionString, clientOptions);
+        });
+        services.TryAddSingleton<DigestStorage>();
+        return services;
+    }
+
+    private static TokenCredential Credential(StorageOptions options) =>
+        string.IsNullOrEmpty(options.ManagedIdentityClientId)
+            ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
+            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ManagedIdentityClientId));
+}

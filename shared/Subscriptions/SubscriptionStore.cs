@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Digest.Bot.Schema;
+using Microsoft.Extensions.Options;
+
+namespace Digest.Subscriptions;
+
+/// <summary>Subscriptions and rules in Table Storage. Every method takes the <see cref="ConversationKey"/> of the
+/// verified activity, so a conversation reads and changes only its own rows; every query is built with
+/// <see cref="TableClient.CreateQueryFilter(FormattableString)"/>.</summary>
+public sealed class SubscriptionStore
+{
+    private const string SubscriptionRowKey = "subscription";
+    private const int MaxConcurrencyRetries = 5;
+
+    private readonly TableClient _subscriptions;
+    private readonly TableClient _rules;
+    private readonly SubscriptionStoreOptions _options;
+    private readonly TimeProvider _time;
+
+    public SubscriptionStore(TableServiceClient tables, IOptions<SubscriptionStoreOptions> options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _subscriptions = tables.GetTableClient(_options.SubscriptionsTable);
+        _rules = tables.GetTableClient(_options.RulesTable);
+        _time = time;
+    }
+
+    /// <summary>Creates the tables when missing.</summary>
+    public async Task EnsureTablesAsync(CancellationToken cancellationToken)
+    {
+        await _subscriptions.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await _rules.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<Subscription?> GetAsync(ConversationKey key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var entity = await _subscriptions.GetEntityIfExistsAsync<TableEntity>(key.PartitionKey, SubscriptionRowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return entity.HasValue && entity.Value is { } row ? ToSubscription(key, row) : null;
+    }
+
+    /// <summary>Creates the conversation's row or refreshes its reference (the service URL can change) from a verified
+    /// activity; marks it installed.</summary>
+    public Task<Subscription> RecordReferenceAsync(ConversationKey key, ConversationReference reference, CancellationToken cancellationToken) =>
+        UpdateAsync(key, reference, current => current with { Reference = reference, Installed = true, VerifiedAt = _time.GetUtcNow() }, cancellationToken);
+
+    /// <summary>Applies a change to an existing (or, with a reference, new) subscription with optimistic concurrency.</summary>
+    public async Task<Subscription> UpdateAsync(ConversationKey key, ConversationReference? referenceForNew, Func<Subscription, Subscription> change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(change);
+        for (var attempt = 1; ; attempt++)
+        {
+            var existing = await _subscriptions.GetEntityIfExistsAsync<TableEntity>(key.PartitionKey, SubscriptionRowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+            Subscription current;
+            if (existing.HasValue && existing.Value is { } row)
+            {
+                current = ToSubscription(key, row);
+            }
+            else if (referenceForNew is not null)
+            {
+                var now = _time.GetUtcNow();
+                current = new Subscription { Key = key, Reference = referenceForNew, CreatedAt = now, VerifiedAt = now };
+            }
+            else
+            {
+                throw new InvalidOperationException($"No subscription row for conversation {key}.");
+            }
+
+            var updated = change(current);
+            var entity = ToEntity(updated);
+            try
+            {
+                if (existing.HasValue && existing.Value is { } previous)
+                {
+                    await _subscriptions.UpdateEntityAsync(entity, previous.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _subscriptions.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+                }
+
+                return updated;
+            }
+            catch (RequestFailedException exception) when (exception.Status is 409 or 412 && attempt < MaxConcurrencyRetries)
+            {
+                // Another request changed the row in between: read it again and re-apply the change.
+            }
+        }
+    }
+
+    /// <summary>Subscriptions that should receive papers now (installed, subscribed, not paused).</summary>
+    public async IAsyncEnumerable<Subscription> ListActiveAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"RowKey eq {SubscriptionRowKey} and Subscribed eq {true} and Paused eq {false} and Installed eq {true}");
+        await foreach (var row in _subscriptions.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            var key = ConversationKey.Create(row.GetString("ChannelId"), row.GetString("TenantId"), row.GetString("ConversationId"));
+            if (key.PartitionKey == row.PartitionKey)
+            {
+                yield return ToSubscription(key, row);
+            }
+        }
+    }
+
+    /// <summary>The conversation's rules, numbered 1.. in creation order.</summary>
+    public async Task<IReadOnlyList<StoredRule>> ListRulesAsync(ConversationKey key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {key.PartitionKey}");
+        var rows = new List<TableEntity>();
+        await foreach (var row in _rules.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            // A hash collision would be astronomically unlikely; the stored originals make it impossible to exploit.
+            if (row.GetString("ConversationId") == key.ConversationId && row.GetString("TenantId") == key.TenantId)
+            {
+                rows.Add(row);
+            }
+        }
+
+        return [.. rows.OrderBy(row => row.RowKey, StringComparer.Ordinal)
+            .Select((row, index) => new StoredRule(index + 1, row.RowKey, row.GetString("Text"), row.GetDateTimeOffset("CreatedAt") ?? default))];
+    }
+
+    /// <summary>Adds a rule; null when the conversation already has the most rules allowed.</summary>
+    public async Task<StoredRule?> AddRuleAsync(ConversationKey key, string text, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        var existing = await ListRulesAsync(key, cancellationToken).ConfigureAwait(false);
+        if (existing.Count >= _options.MaxRulesPerConversation)
+        {
+            return null;
+        }
+
+        var now = _time.GetUtcNow();
+        // Sortable by creation: ticks first, then a random suffix so two rules in one tick never collide.
+        var rowKey = string.Create(CultureInfo.InvariantCulture, $"{now.UtcTicks:D19}-{Guid.NewGuid():N}");
+        var entity = new TableEntity(key.PartitionKey, rowKey)
+        {
+            ["Text"] = text,
+            ["CreatedAt"] = now,
+            ["ChannelId"] = key.ChannelId,
+            ["TenantId"] = key.TenantId,
+            ["ConversationId"] = key.ConversationId,
+        };
+        await _rules.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+        return new StoredRule(existing.Count + 1, rowKey, text, now);
+    }
+
+    /// <summary>Removes the rule numbered <paramref name="number"/> (as <see cref="ListRulesAsync"/> numbers them).</summary>
+    public async Task<StoredRule?> RemoveRuleAsync(ConversationKey key, int number, CancellationToken cancellationToken)
+    {
+        var rules = await ListRulesAsync(key, cancellationToken).ConfigureAwait(false);
+        if (number < 1 || number > rules.Count)
+        {
+            return null;
+        }
+
+        var rule = rules[number - 1];
+        await _rules.DeleteEntityAsync(key.PartitionKey, rule.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+        return rule;
+    }
+
+    private static TableEntity ToEntity(Subscription subscription)
+    {
+        var key = subscription.Key;
+        return new TableEntity(key.PartitionKey, SubscriptionRowKey)
+        {
+            ["ChannelId"] = key.ChannelId,
+            ["TenantId"] = key.TenantId,
+            ["ConversationId"] = key.ConversationId,
+            ["ServiceUrl"] = subscription.Reference.ServiceUrl,
+            ["ConversationType"] = subscription.Reference.Conversation.ConversationType,
+            ["Reference"] = JsonSerializer.Serialize(subscription.Reference, BotJsonContext.Default.ConversationReference),
+            ["Subscribed"] = subscription.Subscribed,
+            ["Paused"] = subscription.Paused,
+            ["Installed"] = subscription.Installed,
+            ["Mode"] = subscription.Mode.Cadence.ToString(),
+            ["DailyAt"] = subscription.Mode.DailyAt?.ToString("HH:mm", CultureInfo.InvariantCulture),
+            ["TimeZone"] = subscription.Mode.TimeZoneId,
+            ["LastDeliveryAt"] = subscription.LastDeliveryAt,
+            ["DeliveryCount"] = subscription.DeliveryCount,
+            ["VerifiedAt"] = subscription.VerifiedAt,
+            ["CreatedAt"] = subscription.CreatedAt,
+        };
+    }
+
+    private static Subscription ToSubscription(ConversationKey key, TableEntity row)
+    {
+        if (row.GetString("ConversationId") != key.ConversationId || row.GetString("TenantId") != key.TenantId || row.GetString("ChannelId") != key.ChannelId)
+        {
+            throw new InvalidOperationException("A subscription row does not belong to the conversation its key names.");
+        }
+
+        var reference = JsonSerializer.Deserialize(row.GetString("Reference"), BotJsonContext.Default.ConversationReference)
+            ?? throw new InvalidOperationException("A subscription row has no conversation reference.");
+        var cadence = Enum.TryParse<DeliveryCadence>(row.GetString("Mode"), out var parsed) ? parsed : DeliveryCadence.Instant;
+        var mode = cadence == DeliveryCadence.Daily && TimeOnly.TryParseExact(row.GetString("DailyAt"), "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
+            ? new DeliveryMode(DeliveryCadence.Daily, at, row.GetString("TimeZone"))
+            : DeliveryMode.Instant;
+        return new Subscription
+        {
+            Key = key,
+            Reference = reference,
+            Subscribed = row.GetBoolean("Subscribed") ?? false,
+            Paused = row.GetBoolean("Paused") ?? false,
+            Installed = row.GetBoolean("Installed") ?? true,
+            Mode = mode,
+            LastDeliveryAt = row.GetDateTimeOffset("LastDeliveryAt"),
+            DeliveryCount = row.GetInt32("DeliveryCount") ?? 0,
+            VerifiedAt = row.GetDateTimeOffset("VerifiedAt") ?? default,
+            CreatedAt = row.GetDateTimeOffset("CreatedAt") ?? default,
+        };
+    }
+}

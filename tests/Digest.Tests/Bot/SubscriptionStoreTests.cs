@@ -1,0 +1,97 @@
+using Digest.Bot.Schema;
+using Digest.Subscriptions;
+using Digest.Tests.Infrastructure;
+using Microsoft.Extensions.Options;
+using Shouldly;
+
+namespace Digest.Tests.Bot;
+
+public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private async Task<SubscriptionStore> StoreAsync(int maxRules = 50)
+    {
+        var store = new SubscriptionStore(azurite.TableService, Options.Create(new SubscriptionStoreOptions
+        {
+            SubscriptionsTable = AzuriteFixture.UniqueName("subs"),
+            RulesTable = AzuriteFixture.UniqueName("rules"),
+            MaxRulesPerConversation = maxRules,
+        }), TimeProvider.System);
+        await store.EnsureTablesAsync(Cancel);
+        return store;
+    }
+
+    private static ConversationReference Reference(ConversationKey key) => new()
+    {
+        ChannelId = key.ChannelId,
+        ServiceUrl = "https://smba.trafficmanager.net/amer/",
+        Conversation = new ConversationAccount { Id = key.ConversationId, TenantId = key.TenantId, ConversationType = "channel" },
+    };
+
+    [Theory]
+    [InlineData("19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2;messageid=1481567603816")]
+    [InlineData("a:1/with\\slashes#and?query\u0001control")]
+    [InlineData("' or PartitionKey ne '")]
+    public async Task Keys_AwkwardConversationIds_RoundTripAndStayApart(string conversationId)
+    {
+        var store = await StoreAsync();
+        var key = ConversationKey.Create("msteams", "tenant-a", conversationId);
+        var other = ConversationKey.Create("msteams", "tenant-a", conversationId + "x");
+
+        await store.RecordReferenceAsync(key, Reference(key), Cancel);
+        await store.AddRuleAsync(key, "agents", Cancel);
+        await store.RecordReferenceAsync(other, Reference(other), Cancel);
+
+        key.PartitionKey.ShouldMatch("^[A-Za-z0-9_-]{43}$");
+        (await store.GetAsync(key, Cancel))!.Reference.Conversation.Id.ShouldBe(conversationId);
+        (await store.ListRulesAsync(key, Cancel)).Count.ShouldBe(1);
+        (await store.ListRulesAsync(other, Cancel)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task ListActive_OnlyInstalledSubscribedUnpaused()
+    {
+        var store = await StoreAsync();
+        var keys = Enumerable.Range(0, 4).Select(i => ConversationKey.Create("msteams", "t", $"a:{i}")).ToArray();
+        foreach (var key in keys)
+        {
+            await store.RecordReferenceAsync(key, Reference(key), Cancel);
+        }
+
+        await store.UpdateAsync(keys[0], null, s => s with { Subscribed = true }, Cancel);
+        await store.UpdateAsync(keys[1], null, s => s with { Subscribed = true, Paused = true }, Cancel);
+        await store.UpdateAsync(keys[2], null, s => s with { Subscribed = true, Installed = false }, Cancel);
+
+        var active = new List<Subscription>();
+        await foreach (var subscription in store.ListActiveAsync(Cancel))
+        {
+            active.Add(subscription);
+        }
+
+        active.Select(s => s.Key.ConversationId).ShouldBe(["a:0"]);
+    }
+
+    [Fact]
+    public async Task AddRule_BeyondLimit_Refused()
+    {
+        var store = await StoreAsync(maxRules: 2);
+        var key = ConversationKey.Create("msteams", "t", "a:1");
+
+        (await store.AddRuleAsync(key, "one", Cancel)).ShouldNotBeNull();
+        (await store.AddRuleAsync(key, "two", Cancel))!.Number.ShouldBe(2);
+        (await store.AddRuleAsync(key, "three", Cancel)).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task Update_ConcurrentChanges_NoneLost()
+    {
+        var store = await StoreAsync();
+        var key = ConversationKey.Create("msteams", "t", "a:1");
+        await store.RecordReferenceAsync(key, Reference(key), Cancel);
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => store.UpdateAsync(key, null, s => s with { DeliveryCount = s.DeliveryCount + 1 }, Cancel)));
+
+        (await store.GetAsync(key, Cancel))!.DeliveryCount.ShouldBe(4);
+    }
+}

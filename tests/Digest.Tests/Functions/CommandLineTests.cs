@@ -1,0 +1,293 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using Digest.Functions.Cli;
+using Digest.Tests.Infrastructure;
+using Digest.Tests.Parsing;
+using Shouldly;
+
+namespace Digest.Tests.Functions;
+
+/// <summary>The <c>digest</c> command line, invoked in-process against Azurite, as a script would call it.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private const string FirstDay = "/papers/date/2024-08-01";
+    private const string SecondDay = "/papers/date/2024-08-02";
+    private static readonly string CorpusFolder = Path.GetDirectoryName(TestData.CorpusFiles[0])!;
+    private readonly string _prefix = "c" + Guid.NewGuid().ToString("N")[..12];
+    private LoopbackHuggingFace _server = null!;
+
+    public async ValueTask InitializeAsync() => _server = await LoopbackHuggingFace.StartAsync(TestContext.Current.CancellationToken);
+
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
+
+    [Fact]
+    public async Task Once_CorpusFolderJson_ReportsPagesSnapshotsChangesAndTransactions()
+    {
+        var run = await DigestAsync("once", "--source", CorpusFolder, "--json");
+
+        run.ExitCode.ShouldBe(0, run.Describe());
+        using var json = JsonDocument.Parse(run.Output);
+        var root = json.RootElement;
+        root.GetProperty("pages").GetArrayLength().ShouldBe(5);
+        root.GetProperty("pages").EnumerateArray().ShouldAllBe(page => page.GetProperty("state").GetString() == "Stored");
+        root.GetProperty("snapshots").GetArrayLength().ShouldBe(5);
+        root.GetProperty("snapshots").EnumerateArray().ShouldAllBe(snapshot => snapshot.GetProperty("outcome").GetString() == "Parsed");
+        root.GetProperty("changes").GetProperty("new").GetInt32().ShouldBe(506);
+        root.GetProperty("changes").GetProperty("updated").GetInt32().ShouldBe(1);
+        var storage = root.GetProperty("storageTransactions");
+        storage.GetProperty("writes").GetInt64().ShouldBeGreaterThan(0);
+        storage.GetProperty("total").GetInt64().ShouldBe(storage.GetProperty("reads").GetInt64() + storage.GetProperty("writes").GetInt64());
+    }
+
+    [Fact]
+    public async Task Once_SameFolderTwice_SecondRunWritesNothing()
+    {
+        (await DigestAsync("once", "--source", CorpusFolder, "--json")).ExitCode.ShouldBe(0);
+
+        var second = await DigestAsync("once", "--source", CorpusFolder, "--json");
+
+        second.ExitCode.ShouldBe(0, second.Describe());
+        using var json = JsonDocument.Parse(second.Output);
+        var root = json.RootElement;
+        root.GetProperty("pages").EnumerateArray().ShouldAllBe(page => page.GetProperty("state").GetString() == "Unchanged");
+        root.GetProperty("snapshots").GetArrayLength().ShouldBe(0);
+        root.GetProperty("changes").GetProperty("new").GetInt32().ShouldBe(0);
+        root.GetProperty("storageTransactions").GetProperty("writes").GetInt64().ShouldBe(0);
+
+        // One read per page row; the new process's check that its tables exist is made before the cycle's count starts.
+        root.GetProperty("storageTransactions").GetProperty("reads").GetInt64().ShouldBe(5);
+    }
+
+    [Fact]
+    public async Task Once_WithoutJson_PrintsReadableSummary()
+    {
+        var run = await DigestAsync("once", "--source", CorpusFolder);
+
+        run.ExitCode.ShouldBe(0, run.Describe());
+        run.FlatOutput.ShouldContain("506 new, 1 updated, 0 upvote changes, 0 removed; 5 pages fetched, 5 snapshots parsed");
+    }
+
+    [Fact]
+    public async Task Changes_SinceLongAgoJson_ListsEveryChangeWithItsFields()
+    {
+        (await DigestAsync("once", "--source", CorpusFolder)).ExitCode.ShouldBe(0);
+
+        var run = await DigestAsync("changes", "--since", "2000-01-01", "--json");
+
+        run.ExitCode.ShouldBe(0, run.Describe());
+        using var json = JsonDocument.Parse(run.Output);
+        var changes = json.RootElement.EnumerateArray().ToList();
+        changes.Count.ShouldBe(507);
+        changes.Count(change => change.GetProperty("kind").GetString() == "New").ShouldBe(506);
+        var updated = changes.Where(change => change.GetProperty("kind").GetString() == "Updated").ShouldHaveSingleItem();
+        updated.GetProperty("fields").GetString().ShouldBe("abstract");
+        changes.ShouldAllBe(change =>
+            change.GetProperty("paperId").GetString()!.Length > 0 &&
+            change.GetProperty("title").GetString()!.Length > 0 &&
+            change.GetProperty("detectedAt").GetDateTimeOffset() > new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    }
+
+    [Fact]
+    public async Task Changes_SinceAfterTheRun_ListsNothing()
+    {
+        (await DigestAsync("once", "--source", CorpusFolder)).ExitCode.ShouldBe(0);
+
+        var run = await DigestAsync("changes", "--since", "2999-01-01T00:00:00Z", "--json");
+
+        run.ExitCode.ShouldBe(0, run.Describe());
+        using var json = JsonDocument.Parse(run.Output);
+        json.RootElement.GetArrayLength().ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Papers_DateOfStoredCorpusPapersJson_HasTheDocumentedFields()
+    {
+        (await DigestAsync("once", "--source", CorpusFolder)).ExitCode.ShouldBe(0);
+        var changes = await DigestAsync("changes", "--since", "2000-01-01", "--json");
+        using var changesJson = JsonDocument.Parse(changes.Output);
+        var date = changesJson.RootElement.EnumerateArray().Select(change => change.GetProperty("date").GetString()).First(value => value is not null)!;
+
+        var run = await DigestAsync("papers", "--date", date, "--json");
+
+        run.ExitCode.ShouldBe(0, run.Describe());
+        using var json = JsonDocument.Parse(run.Output);
+        var papers = json.RootElement.EnumerateArray().ToList();
+        papers.ShouldNotBeEmpty();
+        foreach (var paper in papers)
+        {
+            paper.GetProperty("id").GetString().ShouldNotBeNullOrWhiteSpace();
+            paper.GetProperty("title").GetString().ShouldNotBeNullOrWhiteSpace();
+            paper.GetProperty("abstract").ValueKind.ShouldBe(JsonValueKind.String);
+            paper.GetProperty("authors").ValueKind.ShouldBe(JsonValueKind.Array);
+            paper.GetProperty("authors").EnumerateArray().ShouldAllBe(author => author.ValueKind == JsonValueKind.String);
+            paper.GetProperty("upvotes").ValueKind.ShouldBe(JsonValueKind.Number);
+            paper.GetProperty("date").GetString().ShouldBe(date);
+        }
+
+        date.ShouldMatch(@"^\d{4}-\d{2}-\d{2}$");
+    }
+
+    [Fact]
+    public async Task Backfill_TwoDaysFromLoopbackServer_StoresBothDaysAndPapersMatchThePage()
+    {
+        var page = File.ReadAllText(TestData.HfPapers("list_2024-08-01_slbqc.html"));
+        _server.Respond(FirstDay, Answers.Page(Encoding.UTF8.GetBytes(page)));
+        _server.Respond(SecondDay, Answers.Page(Encoding.UTF8.GetBytes(NextDay(page))));
+
+        var run = await DigestAsync("backfill", "--from", "2024-08-01", "--to", "2024-08-02", "--source", _server.BaseAddress.ToString(), "--json");
+
+        run.ExitCode.ShouldBe(0, run.Describe());
+        _server.CountRequests(FirstDay).ShouldBe(1);
+        _server.CountRequests(SecondDay).ShouldBe(1);
+        using var json = JsonDocument.Parse(run.Output);
+        var root = json.RootElement;
+        root.GetProperty("pages").EnumerateArray().Select(page => page.GetProperty("key").GetString())
+            .ShouldBe(["daily-2024-08-01", "daily-2024-08-02"], ignoreOrder: true);
+        root.GetProperty("snapshots").EnumerateArray().ShouldAllBe(snapshot => snapshot.GetProperty("outcome").GetString() == "Parsed");
+        root.GetProperty("changes").GetProperty("new").GetInt32().ShouldBe(26);
+
+        var papers = await DigestAsync("papers", "--date", "2024-08-01", "--json");
+
+        papers.ExitCode.ShouldBe(0, papers.Describe());
+        using var actual = JsonDocument.Parse(papers.Output);
+        var stored = actual.RootElement.EnumerateArray().ToDictionary(paper => paper.GetProperty("id").GetString()!, StringComparer.Ordinal);
+        var expected = ParsingTestData.ReadExpected(TestData.HfPapers("list_2024-08-01_slbqc.dataprops.json"));
+        stored.Keys.ShouldBe(expected.Select(paper => paper.Id), ignoreOrder: true);
+        foreach (var paper in expected)
+        {
+            var row = stored[paper.Id];
+            row.GetProperty("title").GetString().ShouldBe(paper.Title);
+            row.GetProperty("authors").EnumerateArray().Select(author => author.GetString()).ShouldBe(paper.Authors);
+            row.GetProperty("upvotes").GetInt32().ShouldBe(paper.Upvotes);
+            row.GetProperty("date").GetString().ShouldBe("2024-08-01");
+        }
+
+        var second = await DigestAsync("papers", "--date", "2024-08-02", "--json");
+        using var secondJson = JsonDocument.Parse(second.Output);
+        secondJson.RootElement.EnumerateArray().Select(paper => paper.GetProperty("id").GetString())
+            .ShouldBe(expected.Select(paper => paper.Id.Replace("2407.", "2408.", StringComparison.Ordinal).Replace("2404.", "2408.", StringComparison.Ordinal)), ignoreOrder: true);
+    }
+
+    [Fact]
+    public async Task Backfill_WithoutJson_ShowsProgressAndSummary()
+    {
+        var page = File.ReadAllBytes(TestData.HfPapers("list_2024-08-01_slbqc.html"));
+        _server.Respond(FirstDay, Answers.Page(page));
+
+        var run = await DigestAsync("backfill", "--from", "2024-08-01", "--to", "2024-08-01", "--source", _server.BaseAddress.ToString());
+
+        run.ExitCode.ShouldBe(0, run.Describe());
+        run.FlatOutput.ShouldContain("13 new, 0 updated, 0 upvote changes, 0 removed; 1 pages fetched, 1 snapshots parsed");
+        _server.CountRequests(FirstDay).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Reparse_AfterOnce_ParsesEverySnapshotAgainAndAddsNoChangeRows()
+    {
+        (await DigestAsync("once", "--source", CorpusFolder)).ExitCode.ShouldBe(0);
+
+        var run = await DigestAsync("reparse", "--source", CorpusFolder, "--json");
+
+        run.ExitCode.ShouldBe(0, run.Describe());
+        using var json = JsonDocument.Parse(run.Output);
+        var root = json.RootElement;
+        root.GetProperty("pages").GetArrayLength().ShouldBe(0);
+        root.GetProperty("snapshots").GetArrayLength().ShouldBe(5);
+        root.GetProperty("snapshots").EnumerateArray().ShouldAllBe(snapshot =>
+            snapshot.GetProperty("outcome").GetString() == "Parsed" && snapshot.GetProperty("paperCount").GetInt32() > 0);
+        root.GetProperty("snapshots").EnumerateArray().Sum(snapshot => snapshot.GetProperty("paperCount").GetInt32()).ShouldBe(579);
+        var changes = await DigestAsync("changes", "--since", "2000-01-01", "--json");
+        using var changesJson = JsonDocument.Parse(changes.Output);
+        changesJson.RootElement.GetArrayLength().ShouldBe(507);
+    }
+
+    [Theory]
+    [InlineData("papers", "--date", "2024-13-01", "--date \"2024-13-01\" is not a date like 2026-03-13.")]
+    [InlineData("papers", "--date", "yesterday", "--date \"yesterday\" is not a date like 2026-03-13.")]
+    [InlineData("changes", "--since", "last week", "--since \"last week\" is not a time like 2026-03-13T08:00:00Z or a date like 2026-03-13.")]
+    [InlineData("once", "--dates", "2024-08-32", "--dates \"2024-08-32\" is not a date like 2026-03-13.")]
+    public async Task Command_BadDate_ExitCode2WithMessage(string command, string option, string value, string message)
+    {
+        var run = await DigestAsync(command, option, value, "--source", CorpusFolder);
+
+        run.ExitCode.ShouldBe(2, run.Describe());
+        run.FlatOutput.ShouldContain("error: " + message);
+    }
+
+    [Theory]
+    [InlineData("2024-08-1", "2024-08-02", "--from \"2024-08-1\" is not a date like 2026-03-13.")]
+    [InlineData("2024-08-01", "tomorrow", "--to \"tomorrow\" is not a date like 2026-03-13.")]
+    [InlineData("2024-08-02", "2024-08-01", "--to (2024-08-01) is before --from (2024-08-02).")]
+    public async Task Backfill_BadRange_ExitCode2WithMessage(string from, string to, string message)
+    {
+        var run = await DigestAsync("backfill", "--from", from, "--to", to, "--source", CorpusFolder);
+
+        run.ExitCode.ShouldBe(2, run.Describe());
+        run.FlatOutput.ShouldContain("error: " + message);
+        _server.Requests.ShouldBeEmpty();
+    }
+
+    [Theory]
+    [InlineData("once")]
+    [InlineData("run")]
+    public async Task Command_SourceFolderMissing_ExitCode2NamingTheFolder(string command)
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "digest-no-such-folder-" + Guid.NewGuid().ToString("N"));
+
+        var run = await DigestAsync(command, "--source", missing);
+
+        run.ExitCode.ShouldBe(2, run.Describe());
+        run.FlatOutput.ShouldContain("Configuration is not valid:");
+        run.FlatOutput.ShouldContain($"Sources:Source \"{missing}\" is neither an http(s) URL nor an existing folder of saved pages.");
+    }
+
+    [Theory]
+    [InlineData("Storage:ConnectionString", "", "Storage:ConnectionString is empty.")]
+    [InlineData("Storage:NamePrefix", "Not-Valid", "Storage:NamePrefix must be at most 20 lower-case letters and digits, starting with a letter.")]
+    [InlineData("Sources:LookBackDays", "40", "Sources:LookBackDays must be between 0 and 31.")]
+    public async Task Once_BadSetting_ExitCode2WithMessage(string key, string value, string message)
+    {
+        var run = await DigestAsync(new Dictionary<string, string?>(StringComparer.Ordinal) { [key] = value }, "once", "--source", CorpusFolder);
+
+        run.ExitCode.ShouldBe(2, run.Describe());
+        run.FlatOutput.ShouldContain("Configuration is not valid:");
+        run.FlatOutput.ShouldContain(message);
+    }
+
+    /// <summary>The 2024 page as a second day would show it: its own date and other papers (arXiv ids moved on by a month).</summary>
+    private static string NextDay(string page) => page
+        .Replace("&quot;date&quot;:&quot;2024-08-01T00:00:00.000Z", "&quot;date&quot;:&quot;2024-08-02T00:00:00.000Z", StringComparison.Ordinal)
+        .Replace("2407.", "2408.", StringComparison.Ordinal)
+        .Replace("2404.01300", "2408.01300", StringComparison.Ordinal);
+
+    private Task<DigestRun> DigestAsync(params string[] args) => DigestAsync(new Dictionary<string, string?>(StringComparer.Ordinal), args);
+
+    private async Task<DigestRun> DigestAsync(Dictionary<string, string?> settings, params string[] args)
+    {
+        var all = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["Storage:ConnectionString"] = azurite.ConnectionString,
+            ["Storage:NamePrefix"] = _prefix,
+            ["Sources:RetryBaseDelay"] = "00:00:00.010",
+        };
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        using var console = new ConsoleCapture();
+        var exitCode = await DigestCommandLine.Create(all)
+            .Parse(args)
+            .InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = console.Error }, TestContext.Current.CancellationToken);
+        return new DigestRun(exitCode, console.Output, console.ErrorOutput);
+    }
+
+    private sealed record DigestRun(int ExitCode, string Output, string Error)
+    {
+        public string FlatOutput => ConsoleCapture.Flatten(Output);
+
+        public string Describe() => $"exit code {ExitCode}{Environment.NewLine}stdout:{Environment.NewLine}{Output}{Environment.NewLine}stderr:{Environment.NewLine}{Error}";
+    }
+}

@@ -1,0 +1,172 @@
+using Azure;
+using Azure.Data.Tables;
+using Digest.Functions;
+using Digest.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Shouldly;
+
+namespace Digest.Tests.Functions;
+
+/// <summary>The WebJobs timer host as <c>digest run</c> builds it, on Azurite, with schedules of one second.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class TimerHostTests(AzuriteFixture azurite)
+{
+    private const string EverySecond = "* * * * * *";
+    private const string OnceAYear = "0 0 0 1 1 *";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task CreateTimerHost_SnapshotEverySecond_StoresSnapshotsOfTheFolderPages()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var prefix = NewPrefix();
+        using var console = new ConsoleCapture();
+        using var host = DigestHost.CreateTimerHost(Settings(prefix, snapshots: EverySecond, parse: OnceAYear));
+        var recorder = Record(host, "a");
+
+        await host.StartAsync(ct);
+        try
+        {
+            // Stopping the host cancels a run in flight: wait for one to finish.
+            await WaitUntilAsync(() => Task.FromResult(recorder.Completed("SnapshotDigests") > 0), console, ct);
+        }
+        finally
+        {
+            await host.StopAsync(ct);
+        }
+
+        (await CountRowsAsync(prefix + "snapshots", ct)).ShouldBe(5);
+        recorder.Executions.ShouldContain(execution => execution.Status == "Succeeded");
+        recorder.Executions.ShouldContain(execution => execution.Function.EndsWith("SnapshotDigests", StringComparison.Ordinal));
+        recorder.Executions.ShouldAllBe(execution => execution.Function.EndsWith("SnapshotDigests", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task CreateTimerHost_TwoHostsOnTheSameStorage_NeverRunTheSameFunctionAtOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var prefix = NewPrefix();
+        using var console = new ConsoleCapture();
+        using var first = DigestHost.CreateTimerHost(Settings(prefix, snapshots: EverySecond, parse: EverySecond));
+        using var second = DigestHost.CreateTimerHost(Settings(prefix, snapshots: EverySecond, parse: EverySecond));
+        FunctionExecutionRecorder[] recorders = [Record(first, "first"), Record(second, "second")];
+
+        await Task.WhenAll(first.StartAsync(ct), second.StartAsync(ct));
+        try
+        {
+            // About four seconds of one-second schedules: enough runs of each function to see who runs them.
+            await WaitUntilAsync(
+                async () => recorders.Sum(recorder => recorder.Completed("SnapshotDigests")) >= 4 &&
+                    recorders.Sum(recorder => recorder.Completed("ParseAndDiff")) >= 4 &&
+                    await CountRowsAsync(prefix + "papers", ct) == 506,
+                console,
+                ct);
+        }
+        finally
+        {
+            await Task.WhenAll(first.StopAsync(ct), second.StopAsync(ct));
+        }
+
+        var executions = recorders.SelectMany(recorder => recorder.Executions).ToList();
+        executions.ShouldAllBe(execution => execution.FinishedAt != null && execution.Status == "Succeeded");
+        foreach (var function in executions.GroupBy(execution => execution.Function, StringComparer.Ordinal))
+        {
+            // The timer listener holds a blob lease: one host runs the function, the other waits for the lease.
+            function.Select(execution => execution.Host).Distinct().ShouldHaveSingleItem($"{function.Key} ran on both hosts");
+            var ordered = function.OrderBy(execution => execution.StartedAt).ToList();
+            for (var i = 1; i < ordered.Count; i++)
+            {
+                ordered[i].StartedAt.ShouldBeGreaterThanOrEqualTo(ordered[i - 1].FinishedAt!.Value, $"{function.Key} runs overlapped");
+            }
+        }
+
+        executions.Select(execution => execution.Function).Distinct().Count().ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task CreateTimerHost_TwoHostsWithDifferentNamePrefixes_BothRunTheirFunctions()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string[] prefixes = [NewPrefix(), NewPrefix()];
+        using var console = new ConsoleCapture();
+        using var first = DigestHost.CreateTimerHost(Settings(prefixes[0], snapshots: EverySecond, parse: OnceAYear));
+        using var second = DigestHost.CreateTimerHost(Settings(prefixes[1], snapshots: EverySecond, parse: OnceAYear));
+
+        await Task.WhenAll(first.StartAsync(ct), second.StartAsync(ct));
+        try
+        {
+            // Two deployments sharing an account through Storage:NamePrefix do not wait for each other's locks.
+            await WaitUntilAsync(
+                async () => (await CountRowsAsync(prefixes[0] + "snapshots", ct)) > 0 && (await CountRowsAsync(prefixes[1] + "snapshots", ct)) > 0,
+                console,
+                ct);
+        }
+        finally
+        {
+            await Task.WhenAll(first.StopAsync(ct), second.StopAsync(ct));
+        }
+    }
+
+    [Theory]
+    [InlineData("", "digest")]
+    [InlineData(null, "digest")]
+    [InlineData("prod", "digest-prod")]
+    [InlineData("abcdefghij0123456789", "digest-abcdefghij0123456789")]
+    [InlineData("Not_Valid", "digest")]
+    public void HostId_NamePrefix_GivesAValidHostIdOfItsOwn(string? prefix, string expected) =>
+        DigestHost.HostId(prefix).ShouldBe(expected);
+
+    private static string NewPrefix() => "h" + Guid.NewGuid().ToString("N")[..12];
+
+    private static FunctionExecutionRecorder Record(IHost host, string name)
+    {
+        var recorder = new FunctionExecutionRecorder(name);
+        host.Services.GetRequiredService<ILoggerFactory>().AddProvider(recorder);
+        return recorder;
+    }
+
+    private Dictionary<string, string?> Settings(string prefix, string snapshots, string parse) => new(StringComparer.Ordinal)
+    {
+        ["Storage:ConnectionString"] = azurite.ConnectionString,
+        ["Storage:NamePrefix"] = prefix,
+        ["Sources:Source"] = Path.GetDirectoryName(TestData.CorpusFiles[0]),
+        ["Schedules:SnapshotDigests"] = snapshots,
+        ["Schedules:ParseAndDiff"] = parse,
+    };
+
+    private async Task<int> CountRowsAsync(string table, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        try
+        {
+            await foreach (var _ in azurite.TableService.GetTableClient(table).QueryAsync<TableEntity>(select: ["PartitionKey"], cancellationToken: cancellationToken))
+            {
+                count++;
+            }
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // The host has not created its tables yet.
+        }
+
+        return count;
+    }
+
+    /// <summary>Polls until the condition holds; gives up (failing the test with the hosts' log) after <see cref="Patience"/>.</summary>
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, ConsoleCapture console, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(Patience, TimeProvider.System);
+        while (!await condition())
+        {
+            if (timeout.IsCancellationRequested)
+            {
+                throw new TimeoutException($"The hosts did not get there within {Patience.TotalSeconds} s. Their log:{Environment.NewLine}{console.Output}");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System, CancellationToken.None);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+}
