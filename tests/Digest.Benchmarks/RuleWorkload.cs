@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Digest.Papers;
+using Digest.Parsing;
 using Digest.Rules;
 
 namespace Digest.Benchmarks;
@@ -10,9 +11,9 @@ namespace Digest.Benchmarks;
 /// Papers and rules for the rule benchmarks, built from the real corpus pages with a fixed seed so every run measures the same work.
 /// </summary>
 /// <remarks>
-/// Papers: the title / abstract pairs of <c>Fixtures/corpus/*.txt</c> (plain-text Daily Papers pages: five header lines, a date
-/// line, then blank-line-separated title and abstract paragraphs), distinct by title, cycled to the count asked for, with 1-4
-/// author names from the saved Hugging Face fixtures and upvotes drawn from a skewed distribution.
+/// Papers: the papers of <c>Fixtures/corpus/*.txt</c> (plain-text Daily Papers pages) as <see cref="PageParser"/> reads them,
+/// distinct by id, cycled to the count asked for, with 1-4 author names from the saved Hugging Face fixtures and upvotes
+/// drawn from a skewed distribution.
 /// Rules: 2-4 terms drawn from the corpus words in proportion to their real frequency (stop words left out); some phrases
 /// (real adjacent word pairs of the corpus), some prefix wildcards, some field scopes, some NOT, some OR, a few thresholds.
 /// </remarks>
@@ -30,37 +31,33 @@ public static class RuleWorkload
         """.Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries),
         StringComparer.Ordinal);
 
-    /// <summary>The distinct papers of the corpus pages.</summary>
+    /// <summary>The distinct papers of the corpus pages, read by <see cref="PageParser"/>, with author names added.</summary>
     public static IReadOnlyList<Paper> LoadCorpusPapers(string fixturesFolder)
     {
         var authors = LoadAuthorNames(Path.Combine(fixturesFolder, "hf-papers"));
         var random = new Random(20240313);
+        var parser = new PageParser();
+        var fetchedAt = new DateTimeOffset(2024, 3, 15, 8, 0, 0, TimeSpan.Zero);
         var papers = new List<Paper>();
-        var titles = new HashSet<string>(StringComparer.Ordinal);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in Directory.GetFiles(Path.Combine(fixturesFolder, "corpus"), "*.txt").Order(StringComparer.Ordinal))
         {
-            var text = File.ReadAllText(file).Replace("\r\n", "\n", StringComparison.Ordinal);
-            var lines = text.Split('\n');
-            var dateLine = Array.FindIndex(lines, line => DateOnly.TryParseExact(line.Trim(), "MMM d", CultureInfo.InvariantCulture, DateTimeStyles.None, out _));
-            var paragraphs = string.Join('\n', lines.Skip(dateLine + 1))
-                .Split("\n\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            for (var i = 0; i + 1 < paragraphs.Length; i++)
+            var page = parser.Parse(new PageToParse(File.ReadAllBytes(file), "text/plain; charset=utf-8", new Uri(file), fetchedAt, null));
+            foreach (var paper in page.Papers)
             {
-                // A title is one short line; an abstract is a long paragraph. Anything else (a stray line) is skipped.
-                var (title, summary) = (paragraphs[i], paragraphs[i + 1]);
-                if (title.Length > 300 || title.Contains('\n', StringComparison.Ordinal) || summary.Length < 300 || !titles.Add(title))
+                if (!ids.Add(paper.Id))
                 {
                     continue;
                 }
 
+                // The plain-text pages carry no authors; names from the saved Hugging Face pages stand in for them.
                 var names = new string[random.Next(1, 5)];
                 for (var k = 0; k < names.Length; k++)
                 {
                     names[k] = authors[random.Next(authors.Count)];
                 }
 
-                papers.Add(new Paper($"corpus-{papers.Count:D4}", title, summary, names, 0, new DateOnly(2024, 3, 13)));
-                i++;
+                papers.Add(paper with { Authors = names });
             }
         }
 
