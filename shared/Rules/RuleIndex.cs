@@ -16,9 +16,103 @@ public sealed record IndexedRule(string RuleId, string OwnerId, Rule Rule);
 /// <param name="OwnerId">The rule's subscriber.</param>
 /// <param name="PaperId">The paper (<see cref="Paper.Id"/>).</param>
 /// <param name="Words">What matched where, exactly as <see cref="RuleEvaluator.Evaluate(Rule, Paper)"/> reports it (distinct,
-/// ordered by field then text). A read-only slice of a buffer shared by the matches of one call, so a batch with a million
-/// matches does not make a million small arrays.</param>
-public readonly record struct RuleMatch(string RuleId, string OwnerId, string PaperId, ReadOnlyMemory<MatchedWord> Words);
+/// ordered by field then text).</param>
+public readonly record struct RuleMatch(string RuleId, string OwnerId, string PaperId, MatchedWordList Words);
+
+/// <summary>
+/// The matched words of one <see cref="RuleMatch"/>: a read-only view into storage shared by all the matches of one
+/// <see cref="RuleIndex.Match(IReadOnlyList{Paper})"/> call, so a batch with a million matches does not make a million small arrays.
+/// </summary>
+public readonly struct MatchedWordList : IReadOnlyList<MatchedWord>, IEquatable<MatchedWordList>
+{
+    private readonly IMatchedWordSource? _source;
+    private readonly int _start;
+
+    internal MatchedWordList(IMatchedWordSource source, int start, int count)
+    {
+        _source = source;
+        _start = start;
+        Count = count;
+    }
+
+    public int Count { get; }
+
+    public MatchedWord this[int index]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+            return _source!.MatchedWordAt(_start + index);
+        }
+    }
+
+    public static bool operator ==(MatchedWordList left, MatchedWordList right) => left.Equals(right);
+
+    public static bool operator !=(MatchedWordList left, MatchedWordList right) => !left.Equals(right);
+
+    /// <summary>The words in a new array.</summary>
+    public MatchedWord[] ToArray()
+    {
+        var words = new MatchedWord[Count];
+        for (var i = 0; i < words.Length; i++)
+        {
+            words[i] = _source!.MatchedWordAt(_start + i);
+        }
+
+        return words;
+    }
+
+    /// <summary>Equal when both hold the same words in the same order.</summary>
+    public bool Equals(MatchedWordList other)
+    {
+        if (Count != other.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < Count; i++)
+        {
+            if (this[i] != other[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public override bool Equals(object? obj) => obj is MatchedWordList other && Equals(other);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        for (var i = 0; i < Count; i++)
+        {
+            hash.Add(this[i]);
+        }
+
+        return hash.ToHashCode();
+    }
+
+    public override string ToString() => string.Join(", ", ToArray());
+
+    public IEnumerator<MatchedWord> GetEnumerator()
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            yield return _source!.MatchedWordAt(_start + i);
+        }
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>Where a <see cref="MatchedWordList"/> reads its words from.</summary>
+internal interface IMatchedWordSource
+{
+    MatchedWord MatchedWordAt(int index);
+}
 
 /// <summary>
 /// Many rules compiled for matching batches of papers at once. Immutable once built and safe to share between threads.
@@ -27,23 +121,28 @@ public readonly record struct RuleMatch(string RuleId, string OwnerId, string Pa
 /// <para>Each rule is filed under <em>anchors</em>: words (or wildcard prefixes) of which a paper must contain at least one
 /// for the rule to have any chance to match. A term's anchor is its word (for a phrase, its rarest exact word); an AND
 /// takes the anchors of its rarest operand that has any; an OR needs anchors from every operand and takes them all;
-/// NOT and thresholds give none. A rule without anchors (<c>upvotes&gt;=50 -survey</c>) is checked on every paper.
-/// For each paper, the index cuts the text into words once, gathers the rules filed under those words and under the
-/// prefixes of those words, and evaluates only them. So the work grows with the rules a paper can match, not with all rules.</para>
+/// NOT and thresholds give none. A rule whose top level is an AND is filed under the anchors of its two rarest anchored
+/// operands, and is a candidate only when the paper has an anchor from each. A rule without anchors
+/// (<c>upvotes&gt;=50 -survey</c>) is checked on every paper.</para>
+/// <para>For each paper, the index cuts the text into words once (a batch looks each distinct word up once), sets one
+/// bit per rule filed under those words or under the prefixes of those words, and evaluates only the rules whose bits
+/// are set, in order. So the work grows with the rules a paper can match, not with all rules.</para>
 /// <para>Which operand is "rarest" comes from <see cref="WordFrequencies"/> when given; otherwise longer words count as rarer.
 /// The choice changes only the speed: the answers are always those of <see cref="RuleEvaluator"/> on each rule alone.</para>
-/// <para>Each rule is compiled into a contiguous block of 16-byte operations in prefix order (an operation is followed by
-/// its operands), so evaluating a candidate reads one or two cache lines; words are integer ids, and a paper's words
-/// are looked up once per batch.</para>
+/// <para>Each rule is compiled into a contiguous block of 12-byte operations in prefix order (an operation is followed by
+/// its operands), words are integer ids, and the matches of a call are packed into integer arrays that hold no references,
+/// so a batch with a million matches costs the garbage collector almost nothing.</para>
 /// </remarks>
 public sealed class RuleIndex
 {
     private const int AllFields = 0b111;
+    private const int Lookahead = 8;
 
     private readonly Op[] _ops;
     private readonly int[][] _phraseWords;
     private readonly int[] _phrasePrefix;
     private readonly string?[] _phraseText;
+    private readonly int[] _textRank;
     private readonly Dictionary<string, int> _vocabulary;
     private readonly string[] _words;
     private readonly Dictionary<string, int> _prefixIds;
@@ -66,6 +165,7 @@ public sealed class RuleIndex
         _phraseWords = [.. compiler.PhraseWords];
         _phrasePrefix = [.. compiler.PhrasePrefix];
         _phraseText = [.. compiler.PhraseWords.Select((words, i) => compiler.PhrasePrefix[i] < 0 ? string.Join(' ', words.Select(word => compiler.Words[word])) : null)];
+        _textRank = RankTexts([.. compiler.Words, .. _phraseText]);
         _vocabulary = compiler.Vocabulary;
         _words = [.. compiler.Words];
         _prefixIds = compiler.PrefixIds;
@@ -111,8 +211,8 @@ public sealed class RuleIndex
     private Output Match(IReadOnlyList<Paper> papers, bool useAnchors)
     {
         ArgumentNullException.ThrowIfNull(papers);
-        var output = new Output();
-        var scratch = new Scratch(this);
+        var output = new Output(this, papers);
+        var scratch = new Scratch(this, output);
         for (var p = 0; p < papers.Count; p++)
         {
             var paper = papers[p];
@@ -123,28 +223,40 @@ public sealed class RuleIndex
 
                 // Candidates are bits, so a rule reached through several words counts once, and the rules are
                 // evaluated in order: their compiled blocks are read front to back, and the matches come out sorted.
+                var candidates = scratch.Candidates;
+                var count = 0;
                 for (var w = 0; w < _alwaysChecked.Length; w++)
                 {
                     var word = TakeCandidates(scratch, w);
-                    if (word == 0)
+                    while (word != 0)
                     {
-                        continue;
+                        candidates[count++] = (w << 6) + BitOperations.TrailingZeroCount(word);
+                        word &= word - 1;
+                    }
+                }
+
+                // Reading a candidate's first operation a few candidates ahead lets the processor fetch its block
+                // while the current one is evaluated: evaluation waits on memory more than it computes.
+                var ops = _ops;
+                var roots = _roots;
+                var touched = 0;
+                for (var c = 0; c < count; c++)
+                {
+                    if (c + Lookahead < count)
+                    {
+                        touched += ops[roots[candidates[c + Lookahead]]].Size;
                     }
 
-                    do
-                    {
-                        var rule = (w << 6) + BitOperations.TrailingZeroCount(word);
-                        word &= word - 1;
-                        EvaluateRule(rule, paper, scratch, output);
-                    }
-                    while (word != 0);
+                    EvaluateRule(candidates[c], p, scratch, output);
                 }
+
+                scratch.Touched += touched;
             }
             else
             {
                 for (var rule = 0; rule < _roots.Length; rule++)
                 {
-                    EvaluateRule(rule, paper, scratch, output);
+                    EvaluateRule(rule, p, scratch, output);
                 }
             }
 
@@ -158,7 +270,7 @@ public sealed class RuleIndex
     internal long CountCandidates(IReadOnlyList<Paper> papers)
     {
         ArgumentNullException.ThrowIfNull(papers);
-        var scratch = new Scratch(this);
+        var scratch = new Scratch(this, new Output(this, papers));
         long total = 0;
         foreach (var paper in papers)
         {
@@ -176,7 +288,7 @@ public sealed class RuleIndex
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void EvaluateRule(int rule, Paper paper, Scratch scratch, Output output)
+    private void EvaluateRule(int rule, int paperIndex, Scratch scratch, Output output)
     {
         var root = _roots[rule];
         if (!Holds(root, scratch))
@@ -188,7 +300,7 @@ public sealed class RuleIndex
         var collected = scratch.Collected;
         collected.Clear();
         Collect(root, scratch);
-        output.Add(_ruleIds[rule], _ownerIds[rule], paper.Id, Distinct(CollectionsMarshal.AsSpan(collected)));
+        output.Add(rule, paperIndex, SortDistinct(CollectionsMarshal.AsSpan(collected), output));
     }
 
     /// <summary>
@@ -274,13 +386,13 @@ public sealed class RuleIndex
         switch (op.Kind)
         {
             case OpKind.Word:
-                AddPerField(scratch.WordFields[op.A] & op.Fields, _words[op.A], scratch.Collected);
+                AddPerField(scratch.WordFields[op.A] & op.Fields, op.A, scratch.Collected);
                 break;
             case OpKind.Prefix:
                 for (var k = scratch.PrefixHead[op.A] - 1; k >= 0; k = scratch.PrefixWordNext[k] - 1)
                 {
                     var local = scratch.PrefixWordLocal[k];
-                    AddPerField(scratch.LocalFields[local] & op.Fields, scratch.LocalText[local], scratch.Collected);
+                    AddPerField(scratch.LocalFields[local] & op.Fields, scratch.TextReference(local), scratch.Collected);
                 }
 
                 break;
@@ -306,13 +418,14 @@ public sealed class RuleIndex
         }
     }
 
-    private static void AddPerField(int fields, string text, List<MatchedWord> collected)
+    /// <summary>Adds a matched word per field bit, as a code: text reference times 4 plus the field.</summary>
+    private static void AddPerField(int fields, int text, List<int> collected)
     {
         for (var field = 0; field < 3; field++)
         {
             if ((fields & (1 << field)) != 0)
             {
-                collected.Add(new MatchedWord((PaperField)field, text));
+                collected.Add((text << 2) | field);
             }
         }
     }
@@ -364,8 +477,12 @@ public sealed class RuleIndex
                 }
 
                 found = true;
-                var text = _phraseText[phrase];
-                if (text is null)
+                int text;
+                if (_phraseText[phrase] is not null)
+                {
+                    text = _words.Length + phrase;
+                }
+                else
                 {
                     var parts = new string[length];
                     for (var i = 0; i < length; i++)
@@ -373,10 +490,10 @@ public sealed class RuleIndex
                         parts[i] = scratch.LocalText[tokens[start + i]];
                     }
 
-                    text = string.Join(' ', parts);
+                    text = scratch.Output.AddText(string.Join(' ', parts));
                 }
 
-                scratch.Collected.Add(new MatchedWord((PaperField)field, text));
+                scratch.Collected.Add((text << 2) | field);
             }
         }
 
@@ -404,25 +521,52 @@ public sealed class RuleIndex
         return true;
     }
 
-    /// <summary>Sorts the collected words and moves the distinct ones to the front; returns those.</summary>
-    private static Span<MatchedWord> Distinct(Span<MatchedWord> collected)
+    /// <summary>Sorts the collected codes by field then text, and moves the distinct ones to the front; returns those.</summary>
+    private static Span<int> SortDistinct(Span<int> codes, Output output)
     {
-        if (collected.Length < 2)
+        // Insertion sort: a match rarely has more than a handful of words.
+        for (var i = 1; i < codes.Length; i++)
         {
-            return collected;
+            var code = codes[i];
+            var j = i - 1;
+            while (j >= 0 && output.Compare(codes[j], code) > 0)
+            {
+                codes[j + 1] = codes[j];
+                j--;
+            }
+
+            codes[j + 1] = code;
         }
 
-        collected.Sort();
-        var distinct = 1;
-        for (var i = 1; i < collected.Length; i++)
+        var distinct = Math.Min(1, codes.Length);
+        for (var i = 1; i < codes.Length; i++)
         {
-            if (collected[i] != collected[distinct - 1])
+            if (output.Compare(codes[i], codes[distinct - 1]) != 0)
             {
-                collected[distinct++] = collected[i];
+                codes[distinct++] = codes[i];
             }
         }
 
-        return collected[..distinct];
+        return codes[..distinct];
+    }
+
+    /// <summary>
+    /// The ordinal rank of each text of the index (vocabulary words, then phrases; equal texts share a rank, a prefix
+    /// phrase's missing text ranks last), so matched words of the index sort by integers instead of string comparisons.
+    /// </summary>
+    private static int[] RankTexts(string?[] texts)
+    {
+        var order = Enumerable.Range(0, texts.Length).ToArray();
+        Array.Sort(order, (left, right) => string.CompareOrdinal(texts[left] ?? "\uffff", texts[right] ?? "\uffff"));
+        var ranks = new int[texts.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            ranks[order[i]] = i > 0 && string.Equals(texts[order[i]], texts[order[i - 1]], StringComparison.Ordinal)
+                ? ranks[order[i - 1]]
+                : i;
+        }
+
+        return ranks;
     }
 
     private static ulong[] ToBits(List<int> rules, int ruleCount)
@@ -535,17 +679,22 @@ public sealed class RuleIndex
     }
 
     /// <summary>
-    /// The matches of one call, in chunks small enough to stay out of the large object heap (a batch can have a
-    /// million matches). Matched words go into shared chunks too, and each match keeps a read-only slice of one.
+    /// The matches of one call, packed into integer arrays that hold no references (a batch can have a million
+    /// matches, and the collector neither traces nor, once they are large, copies such arrays). A match is a rule,
+    /// a paper and a range of word codes; a code is a text reference times 4 plus the field, where the text is a
+    /// vocabulary word, a phrase of the index, or a string this call added.
     /// </summary>
-    private sealed class Output : IReadOnlyList<RuleMatch>
+    private sealed class Output(RuleIndex owner, IReadOnlyList<Paper> papers) : IReadOnlyList<RuleMatch>, IMatchedWordSource
     {
-        private const int MatchChunkSize = 2048;
-        private const int WordChunkSize = 4096;
+        private const int Stride = 3;
 
-        private readonly List<RuleMatch[]> _chunks = [];
-        private MatchedWord[] _words = new MatchedWord[WordChunkSize];
-        private int _usedWords;
+        // Copied now, so the answers do not change if the caller later changes its list.
+        private readonly string[] _paperIds = [.. papers.Select(paper => paper.Id)];
+
+        private readonly List<string> _texts = [];
+        private int[] _matches = new int[Stride * 1024];
+        private int[] _codes = new int[4096];
+        private int _codeCount;
 
         public int Count { get; private set; }
 
@@ -555,35 +704,86 @@ public sealed class RuleIndex
             {
                 ArgumentOutOfRangeException.ThrowIfNegative(index);
                 ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-                return _chunks[index / MatchChunkSize][index % MatchChunkSize];
+                var rule = _matches[index * Stride];
+                var start = _matches[(index * Stride) + 2];
+                var end = index + 1 < Count ? _matches[((index + 1) * Stride) + 2] : _codeCount;
+                return new RuleMatch(owner._ruleIds[rule], owner._ownerIds[rule], _paperIds[_matches[(index * Stride) + 1]], new MatchedWordList(this, start, end - start));
             }
         }
 
-        public void Add(string ruleId, string ownerId, string paperId, ReadOnlySpan<MatchedWord> words)
+        public void Add(int rule, int paper, ReadOnlySpan<int> codes)
         {
-            if (_usedWords + words.Length > _words.Length)
+            if ((Count + 1) * Stride > _matches.Length)
             {
-                // Earlier matches keep pointing into the full chunk; it is never written again.
-                _words = new MatchedWord[Math.Max(WordChunkSize, words.Length)];
-                _usedWords = 0;
+                Array.Resize(ref _matches, _matches.Length * 2);
             }
 
-            words.CopyTo(_words.AsSpan(_usedWords));
-            if (Count % MatchChunkSize == 0)
+            if (_codeCount + codes.Length > _codes.Length)
             {
-                _chunks.Add(new RuleMatch[MatchChunkSize]);
+                Array.Resize(ref _codes, Math.Max(_codes.Length * 2, _codeCount + codes.Length));
             }
 
-            _chunks[^1][Count % MatchChunkSize] = new RuleMatch(ruleId, ownerId, paperId, new ReadOnlyMemory<MatchedWord>(_words, _usedWords, words.Length));
-            _usedWords += words.Length;
+            var at = Count * Stride;
+            _matches[at] = rule;
+            _matches[at + 1] = paper;
+            _matches[at + 2] = _codeCount;
+            codes.CopyTo(_codes.AsSpan(_codeCount));
+            _codeCount += codes.Length;
             Count++;
+        }
+
+        /// <summary>Adds a string that is not a word or phrase of the index; returns its text reference.</summary>
+        public int AddText(string text)
+        {
+            _texts.Add(text);
+            return owner._words.Length + owner._phraseText.Length + _texts.Count - 1;
+        }
+
+        public string Text(int code)
+        {
+            var reference = code >> 2;
+            var words = owner._words;
+            if (reference < words.Length)
+            {
+                return words[reference];
+            }
+
+            reference -= words.Length;
+            return reference < owner._phraseText.Length ? owner._phraseText[reference]! : _texts[reference - owner._phraseText.Length];
+        }
+
+        /// <summary>Orders codes by field, then by text (ordinal), as <see cref="MatchedWord"/> does.</summary>
+        public int Compare(int left, int right)
+        {
+            if (left == right)
+            {
+                return 0;
+            }
+
+            var byField = (left & 3) - (right & 3);
+            if (byField != 0)
+            {
+                return byField;
+            }
+
+            var ranks = owner._textRank;
+            var (leftReference, rightReference) = (left >> 2, right >> 2);
+            return leftReference < ranks.Length && rightReference < ranks.Length
+                ? ranks[leftReference] - ranks[rightReference]
+                : string.CompareOrdinal(Text(left), Text(right));
+        }
+
+        public MatchedWord MatchedWordAt(int index)
+        {
+            var code = _codes[index];
+            return new MatchedWord((PaperField)(code & 3), Text(code));
         }
 
         public IEnumerator<RuleMatch> GetEnumerator()
         {
             for (var i = 0; i < Count; i++)
             {
-                yield return _chunks[i / MatchChunkSize][i % MatchChunkSize];
+                yield return this[i];
             }
         }
 
@@ -597,6 +797,7 @@ public sealed class RuleIndex
     {
         private readonly Dictionary<int, double> _wordCost = [];
         private readonly Dictionary<int, double> _prefixCost = [];
+        private readonly Dictionary<string, int> _phraseIds = new(StringComparer.Ordinal);
 
         public List<Op> Ops { get; } = [];
 
@@ -683,9 +884,17 @@ public sealed class RuleIndex
                             ids[i] = WordId(term.Words[i]);
                         }
 
-                        PhraseWords.Add(ids);
-                        PhrasePrefix.Add(term.IsPrefix ? PrefixId(term.Words[^1]) : -1);
-                        return Emit(new Op(OpKind.Phrase, fields, PhraseWords.Count - 1));
+                        // One phrase id per distinct phrase, shared by every rule that uses it.
+                        var key = (term.IsPrefix ? "*" : "=") + string.Join(' ', term.Words);
+                        if (!_phraseIds.TryGetValue(key, out var phrase))
+                        {
+                            phrase = PhraseWords.Count;
+                            _phraseIds.Add(key, phrase);
+                            PhraseWords.Add(ids);
+                            PhrasePrefix.Add(term.IsPrefix ? PrefixId(term.Words[^1]) : -1);
+                        }
+
+                        return Emit(new Op(OpKind.Phrase, fields, phrase));
                     }
 
                 case ThresholdNode threshold:
@@ -901,13 +1110,15 @@ public sealed class RuleIndex
         private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _prefixLookup;
         private char[] _buffer = new char[64];
 
-        public Scratch(RuleIndex index)
+        public Scratch(RuleIndex index, Output output)
         {
             _index = index;
+            Output = output;
             _localLookup = _localIds.GetAlternateLookup<ReadOnlySpan<char>>();
             _prefixLookup = index._prefixIds.GetAlternateLookup<ReadOnlySpan<char>>();
             FirstBits = new ulong[(index._roots.Length + 63) >> 6];
             SecondBits = new ulong[FirstBits.Length];
+            Candidates = new int[index._roots.Length];
             WordFields = new byte[index._words.Length];
             VocabularyLocal = new int[index._words.Length];
             PrefixFields = new byte[index._prefixes.Length];
@@ -964,13 +1175,41 @@ public sealed class RuleIndex
 
         public int Upvotes { get; private set; }
 
+        /// <summary>The candidate rules of the current paper, in order.</summary>
+        public int[] Candidates { get; }
+
+        /// <summary>Sink for the look-ahead reads, so the compiler keeps them.</summary>
+        public int Touched { get; set; }
+
         /// <summary>One bit per rule: the paper has one of the rule's first anchors.</summary>
         public ulong[] FirstBits { get; }
 
         /// <summary>One bit per rule: the paper has one of the rule's second anchors.</summary>
         public ulong[] SecondBits { get; }
 
-        public List<MatchedWord> Collected { get; } = [];
+        /// <summary>The codes of the words the rule being collected matched (see <see cref="Output"/>).</summary>
+        public List<int> Collected { get; } = [];
+
+        public Output Output { get; }
+
+        /// <summary>Per local word: 1 + its text reference in <see cref="Output"/>, once it has one; 0 before.</summary>
+        private int[] LocalTextReference { get; set; } = new int[1024];
+
+        /// <summary>The text reference of a paper word (its vocabulary id when it has one).</summary>
+        public int TextReference(int local)
+        {
+            if (LocalWord[local] >= 0)
+            {
+                return LocalWord[local];
+            }
+
+            if (LocalTextReference[local] == 0)
+            {
+                LocalTextReference[local] = Output.AddText(LocalText[local]) + 1;
+            }
+
+            return LocalTextReference[local] - 1;
+        }
 
         public void Load(Paper paper)
         {
@@ -1122,6 +1361,7 @@ public sealed class RuleIndex
                 LocalPrefixes = Grow(LocalPrefixes, size);
                 LocalText = Grow(LocalText, size);
                 LocalFields = Grow(LocalFields, size);
+                LocalTextReference = Grow(LocalTextReference, size);
                 for (var field = 0; field < 3; field++)
                 {
                     LocalFirst[field] = Grow(LocalFirst[field], size);

@@ -47,7 +47,7 @@ public sealed class RuleIndexTests
         ]);
         matches[1].Words.ToArray().ShouldBe([new MatchedWord(PaperField.Abstract, "quantization")]);
         matches[3].Words.ToArray().ShouldBe([new MatchedWord(PaperField.Abstract, "quantized")]);
-        matches[7].Words.IsEmpty.ShouldBeTrue();
+        matches[7].Words.Count.ShouldBe(0);
         index.Count.ShouldBe(6);
         index.AlwaysCheckedCount.ShouldBe(1);
     }
@@ -117,6 +117,30 @@ public sealed class RuleIndexTests
         var index = RuleIndex.Build([Indexed("r1", "o", "diffusion"), Indexed("r2", "o", "upvotes<20 NOT survey"), Indexed("r3", "o", "schrodinger")]);
 
         Flatten(index.MatchEveryRule(Batch)).ShouldBe(Flatten(index.Match(Batch)));
+    }
+
+    [Fact]
+    public void Match_CallerChangesItsListAfterwards_AnswersStay()
+    {
+        var index = RuleIndex.Build([Indexed("r", "o", "diffusion")]);
+        var papers = new List<Paper>(Batch);
+
+        var matches = index.Match(papers);
+        papers.Clear();
+
+        matches.Select(match => match.PaperId).ShouldBe(["p1", "p3"]);
+    }
+
+    [Fact]
+    public void Words_ListView_ReadsLikeAnArray()
+    {
+        var match = RuleIndex.Build([Indexed("r", "o", "diffusion \"low rank\"")]).Match(Batch)[0];
+
+        match.Words.Count.ShouldBe(3);
+        match.Words[1].ShouldBe(new MatchedWord(PaperField.Title, "low rank"));
+        Should.Throw<ArgumentOutOfRangeException>(() => match.Words[3]);
+        match.Words.ToString().ShouldBe(string.Join(", ", match.Words.ToArray()));
+        match.ShouldBe(RuleIndex.Build([Indexed("r", "o", "\"low rank\" diffusion")]).Match(Batch)[0]);
     }
 
     [Fact]
