@@ -211,21 +211,23 @@ public sealed class NotNode : RuleNode
     }
 }
 
-/// <summary>All operands must hold (<c>a AND b</c>, or just <c>a b</c>). Has at least two operands, none of them an <see cref="AndNode"/>.</summary>
-public sealed class AndNode : RuleNode
+/// <summary>A node of two or more operands of one operator, printed with that operator between them.</summary>
+public abstract class CompoundNode : RuleNode
 {
-    internal AndNode(ImmutableArray<RuleNode> operands) => Operands = operands;
+    private protected CompoundNode(ImmutableArray<RuleNode> operands) => Operands = operands;
 
     public ImmutableArray<RuleNode> Operands { get; }
 
-    private protected override int Precedence => 1;
+    /// <summary>What stands between two operands when printed.</summary>
+    private protected abstract string Separator { get; }
 
-    public override bool Equals(RuleNode? other) => other is AndNode andNode && SequenceEquals(andNode.Operands, Operands);
+    public sealed override bool Equals(RuleNode? other) =>
+        other is CompoundNode compound && compound.GetType() == GetType() && SequenceEquals(compound.Operands, Operands);
 
-    public override int GetHashCode()
+    public sealed override int GetHashCode()
     {
         var hash = new HashCode();
-        hash.Add(nameof(AndNode));
+        hash.Add(GetType().Name);
         foreach (var operand in Operands)
         {
             hash.Add(operand);
@@ -234,56 +236,45 @@ public sealed class AndNode : RuleNode
         return hash.ToHashCode();
     }
 
-    internal override void Print(StringBuilder builder)
+    internal sealed override void Print(StringBuilder builder)
     {
-        // The canonical form uses the implicit AND: it is the shortest, so printing never pushes a rule past the length limit.
         for (var i = 0; i < Operands.Length; i++)
         {
             if (i > 0)
             {
-                builder.Append(' ');
+                builder.Append(Separator);
             }
 
-            PrintOperand(builder, Operands[i], 2);
+            PrintOperand(builder, Operands[i], Precedence + 1);
         }
     }
 }
 
-/// <summary>Any operand may hold (<c>a OR b</c>). Has at least two operands, none of them an <see cref="OrNode"/>.</summary>
-public sealed class OrNode : RuleNode
+/// <summary>All operands must hold (<c>a AND b</c>, or just <c>a b</c>). Has at least two operands, none of them an <see cref="AndNode"/>.</summary>
+public sealed class AndNode : CompoundNode
 {
-    internal OrNode(ImmutableArray<RuleNode> operands) => Operands = operands;
+    internal AndNode(ImmutableArray<RuleNode> operands)
+        : base(operands)
+    {
+    }
 
-    public ImmutableArray<RuleNode> Operands { get; }
+    private protected override int Precedence => 1;
+
+    // The canonical form uses the implicit AND: it is the shortest, so printing never pushes a rule past the length limit.
+    private protected override string Separator => " ";
+}
+
+/// <summary>Any operand may hold (<c>a OR b</c>). Has at least two operands, none of them an <see cref="OrNode"/>.</summary>
+public sealed class OrNode : CompoundNode
+{
+    internal OrNode(ImmutableArray<RuleNode> operands)
+        : base(operands)
+    {
+    }
 
     private protected override int Precedence => 0;
 
-    public override bool Equals(RuleNode? other) => other is OrNode orNode && SequenceEquals(orNode.Operands, Operands);
-
-    public override int GetHashCode()
-    {
-        var hash = new HashCode();
-        hash.Add(nameof(OrNode));
-        foreach (var operand in Operands)
-        {
-            hash.Add(operand);
-        }
-
-        return hash.ToHashCode();
-    }
-
-    internal override void Print(StringBuilder builder)
-    {
-        for (var i = 0; i < Operands.Length; i++)
-        {
-            if (i > 0)
-            {
-                builder.Append(" OR ");
-            }
-
-            PrintOperand(builder, Operands[i], 1);
-        }
-    }
+    private protected override string Separator => " OR ";
 }
 
 /// <summary>A field scope (<c>title:x</c>, <c>abstract:"a b"</c>, <c>author:(a OR b)</c>): the terms below search only that field.</summary>
