@@ -179,9 +179,8 @@ public static class PaperDiffer
         LastChanges = PaperRow.WriteChanges([new RecordedChange(ChangeKind.New, NewUpvotes: paper.Upvotes)]),
     };
 
-    private static PaperRow Merge(PaperRow existing, Paper paper, PaperFields carried, SnapshotContext snapshot, List<RecordedChange> recorded)
-    {
-        var row = new PaperRow
+    private static PaperRow Merge(PaperRow existing, Paper paper, PaperFields carried, SnapshotContext snapshot, List<RecordedChange> recorded) =>
+        new()
         {
             PartitionKey = existing.PartitionKey,
             RowKey = existing.RowKey,
@@ -204,8 +203,6 @@ public static class PaperDiffer
             LastSnapshot = snapshot.SnapshotId,
             LastChanges = PaperRow.WriteChanges(recorded),
         };
-        return row;
-    }
 
     private static string? Pick(PaperFields carried, PaperFields field, string? fresh, string? stored) =>
         carried.HasFlag(field) && !string.IsNullOrEmpty(fresh) ? fresh : stored;
