@@ -1,11 +1,7 @@
 using System.Collections.Concurrent;
+using Digest.Tests.Bot.Loopback;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Digest.Tests.Infrastructure;
 
@@ -15,11 +11,10 @@ namespace Digest.Tests.Infrastructure;
 /// </summary>
 public sealed class LoopbackHuggingFace : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, ConcurrentQueue<RequestDelegate>> _routes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RequestDelegate> _last = new(StringComparer.Ordinal);
 
-    private LoopbackHuggingFace(WebApplication app) => _app = app;
+    private WebApplication _app = null!;
 
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
 
@@ -27,15 +22,10 @@ public sealed class LoopbackHuggingFace : IAsyncDisposable
 
     public static async Task<LoopbackHuggingFace> StartAsync(CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var server = new LoopbackHuggingFace(app);
-        app.Run(server.HandleAsync);
-        await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.BaseAddress = new Uri(address);
+        var server = new LoopbackHuggingFace();
+        var (app, address) = await LoopbackServer.StartAsync(app => app.Run(server.HandleAsync), cancellationToken);
+        server._app = app;
+        server.BaseAddress = new Uri(address + "/");
         return server;
     }
 
