@@ -52,9 +52,12 @@ public static class DigestHost
         ArgumentNullException.ThrowIfNull(overrides);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         Configure(builder.Configuration, overrides);
-        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        // A command prints its own summary, so its log shows only what the summary does not (or more with -v);
+        // the SDKs' own chatter stays at warnings even then.
+        var sdkLevel = logLevel > LogLevel.Warning ? logLevel : LogLevel.Warning;
         builder.Logging.SetMinimumLevel(logLevel);
-        builder.Logging.AddFilter("Azure", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning);
+        builder.Logging.AddFilter("Azure", sdkLevel).AddFilter("System.Net.Http", sdkLevel)
+            .AddFilter("Polly", logLevel > LogLevel.Information ? LogLevel.None : LogLevel.Warning);
         builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.AddDigestCrawler();

@@ -44,7 +44,7 @@ internal static class ConsoleReport
             $"[bold]{report.ChangeCount(ChangeKind.New)}[/] new, [bold]{report.ChangeCount(ChangeKind.Updated)}[/] updated, [bold]{report.ChangeCount(ChangeKind.UpvotesChanged)}[/] upvote changes, [bold]{report.ChangeCount(ChangeKind.Removed)}[/] removed; {report.Pages.Count} pages fetched, {report.Snapshots.Count} snapshots parsed; storage: {report.StorageTransactions.Reads} reads, {report.StorageTransactions.Writes} writes; {(report.FinishedAt - report.StartedAt).TotalSeconds:F1} s.");
         if (report.HasFailures)
         {
-            AnsiConsole.MarkupLine("[yellow]Some pages failed; they are kept and reported above. Failed parses can be retried with 'digest reparse'.[/]");
+            AnsiConsole.MarkupLine("[yellow]Some pages failed (above): a failed fetch is tried again next cycle; a page that failed to parse is kept and 'digest reparse' retries it.[/]");
         }
     }
 

@@ -193,7 +193,7 @@ public static class DigestCommandLine
         try
         {
             var overrides = Overrides(result, settings, dates);
-            using var host = DigestHost.CreateCommandHost(overrides, result.GetValue(VerboseOption) ? LogLevel.Information : LogLevel.Warning);
+            using var host = DigestHost.CreateCommandHost(overrides, result.GetValue(VerboseOption) ? LogLevel.Information : LogLevel.Error);
             DigestHost.ValidateOptions(host.Services);
             return await action(host.Services, cancellationToken);
         }
