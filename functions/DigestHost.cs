@@ -1,4 +1,5 @@
 using Digest.Crawling;
+using Digest.Delivery;
 using Digest.Storage;
 using Microsoft.Azure.WebJobs;
 using Microsoft.Azure.WebJobs.Host;
@@ -13,7 +14,7 @@ namespace Digest.Functions;
 /// <summary>Builds the two hosts of the <c>digest</c> executable: the WebJobs timer host and the command-line host.</summary>
 public static class DigestHost
 {
-    /// <summary>The WebJobs host with the timer functions of <see cref="CrawlFunctions"/>.</summary>
+    /// <summary>The WebJobs host with the timer functions of <see cref="CrawlFunctions"/> and <see cref="NotifyFunctions"/>.</summary>
     public static IHost CreateTimerHost(IReadOnlyDictionary<string, string?> overrides)
     {
         ArgumentNullException.ThrowIfNull(overrides);
@@ -32,6 +33,7 @@ public static class DigestHost
             .ConfigureServices(services =>
             {
                 services.AddDigestCrawler();
+                services.AddDigestNotifier();
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
             })
             .Build();

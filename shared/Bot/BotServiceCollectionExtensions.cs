@@ -19,12 +19,33 @@ public static class BotServiceCollectionExtensions
     public static IServiceCollection AddDigestBotDelivery(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+        services.AddDigestBotConnector();
+        services.AddOptions<BotOptions>().ValidateOnStart();
+        return services;
+    }
+
+    /// <summary>What <see cref="AddDigestBotDelivery"/> registers, with <see cref="BotOptions"/> validated when first
+    /// read rather than at start-up: for a host (the timer host) whose other work must not need Bot settings.</summary>
+    public static IServiceCollection AddDigestBotConnector(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddDigestStorage();
+
+        // A host that runs the crawl too has registered storage already; validating its options twice would report
+        // every bad setting twice. Binding the Bot options twice would add every list entry twice.
+        if (!services.Any(descriptor => descriptor.ServiceType == typeof(DigestStorage)))
+        {
+            services.AddDigestStorage();
+        }
+
+        if (services.Any(descriptor => descriptor.ServiceType == typeof(BotConnectorClient)))
+        {
+            return services;
+        }
+
         services.AddOptions<BotOptions>()
             .BindConfiguration(BotOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+            .ValidateDataAnnotations();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BotOptions>, BotOptionsValidator>());
         services.AddOptions<SubscriptionStoreOptions>()
             .BindConfiguration(SubscriptionStoreOptions.SectionName)
