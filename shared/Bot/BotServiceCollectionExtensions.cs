@@ -2,6 +2,7 @@ using Digest.Bot.Authentication;
 using Digest.Bot.Cards;
 using Digest.Bot.Connector;
 using Digest.Bot.Conversation;
+using Digest.Delivery;
 using Digest.Papers;
 using Digest.Storage;
 using Digest.Subscriptions;
@@ -75,12 +76,14 @@ public static class BotServiceCollectionExtensions
     private static HttpClient Client(IServiceProvider provider, string name) =>
         provider.GetRequiredService<IHttpClientFactory>().CreateClient(name);
 
-    /// <summary>Registers the conversation side: <see cref="AddDigestBotDelivery"/>, inbound token validation, the
-    /// paper source over the crawl's tables, the rule language and the activity handler.</summary>
+    /// <summary>Registers the conversation side: <see cref="AddDigestBotDelivery"/>, the notifier (the <c>digest</c>
+    /// command delivers through it), inbound token validation, the paper source over the crawl's tables, the rule
+    /// language and the activity handler.</summary>
     public static IServiceCollection AddDigestBotConversation(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddDigestBotDelivery();
+        services.AddDigestNotifier();
         services.AddHttpClient(nameof(OpenIdKeySource), client => client.Timeout = TimeSpan.FromSeconds(10));
         services.TryAddSingleton<BotTokenValidator>();
         services.TryAddSingleton<PaperStore>();

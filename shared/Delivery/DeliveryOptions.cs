@@ -23,6 +23,11 @@ public sealed class DeliveryOptions
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan ChangeOverlap { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>How old a Pending row must be before another run re-sends it. Longer than one run's sends to one
+    /// conversation, so that a digest asked for in chat and the timer never send the same rows at once.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan PendingLease { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How far back the first delivery of a new subscription looks.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan InitialLookBack { get; set; } = TimeSpan.FromDays(1);

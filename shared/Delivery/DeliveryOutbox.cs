@@ -114,6 +114,26 @@ public sealed class DeliveryOutbox
         }
     }
 
+    /// <summary>Takes over a Pending row another run planned: re-stamps <see cref="DeliveryRow.PlannedAt"/> if the row is
+    /// unchanged since it was read (its ETag). False when someone else changed it first.</summary>
+    public async Task<bool> TryClaimAsync(DeliveryRow row, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var previous = row.PlannedAt;
+        row.PlannedAt = now;
+        try
+        {
+            var response = await _table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            row.ETag = response.Headers.ETag ?? default;
+            return true;
+        }
+        catch (RequestFailedException exception) when (exception.Status is 412 or 404)
+        {
+            row.PlannedAt = previous;
+            return false;
+        }
+    }
+
     /// <summary>Marks rows Sent with the activity that carried them, in batches of one partition.</summary>
     public async Task MarkSentAsync(IReadOnlyList<DeliveryRow> rows, string? activityId, DateTimeOffset sentAt, CancellationToken cancellationToken)
     {

@@ -54,7 +54,7 @@ public sealed record DeliveryReport(int RulesIndexed, int PapersConsidered, IRea
 /// seen since the earliest of their watermarks are matched against all their rules in one <see cref="RuleIndex"/>; then
 /// each subscription, on its own (one failing never stops the others): (1) plan: insert a Pending row per matched paper
 /// unless a row exists (a row is a receipt: planned or delivered, so never planned twice); (2) send every Pending row
-/// (also ones an earlier run left behind) as Adaptive Cards, at most <see cref="DeliveryOptions.MaxPapersPerMessage"/>
+/// (also ones an earlier run left behind, once their lease has passed) as Adaptive Cards, at most <see cref="DeliveryOptions.MaxPapersPerMessage"/>
 /// papers each; (3) mark the rows Sent with the activity id; (4) advance the watermark and <c>LastDeliveryAt</c>.</para>
 /// <para>A crash between (1) and (2) loses nothing: the next run sends the Pending rows. A crash, or a lost response,
 /// after the connector accepted a message but before (3) makes the next run send those papers once more: the Bot
@@ -120,15 +120,7 @@ public sealed partial class NotifySubscribers(
         var results = new List<SubscriptionDelivery>(due.Count);
         foreach (var subscription in due)
         {
-            var candidates = matchesByOwner[subscription.Subscription.Key.PartitionKey]
-                .Where(match => firstSeen[match.PaperId] >= subscription.Since)
-                .GroupBy(match => match.PaperId, StringComparer.Ordinal)
-                .Select(group => new Candidate(
-                    papersById[group.Key],
-                    [.. group.SelectMany(match => match.Words.ToArray()).Select(word => word.Text).Distinct(StringComparer.OrdinalIgnoreCase)]))
-                .OrderBy(candidate => firstSeen[candidate.Paper.Id])
-                .ThenBy(candidate => candidate.Paper.Id, StringComparer.Ordinal)
-                .ToList();
+            var candidates = Candidates(matchesByOwner[subscription.Subscription.Key.PartitionKey], subscription.Since, firstSeen, papersById);
             results.Add(await DeliverAsync(subscription.Subscription, candidates, papersById, now, cancellationToken).ConfigureAwait(false));
         }
 
@@ -136,6 +128,41 @@ public sealed partial class NotifySubscribers(
         LogRun(logger, due.Count, index.Count, newPapers.Count, report.MessagesSent, report.PapersSent);
         return report;
     }
+
+    /// <summary>Delivers to one subscription now, whatever its mode (the bot's <c>digest</c> command), through the same
+    /// outbox, receipts and watermark as the scheduled runs: a paper either path sent is never sent again.</summary>
+    public async Task<SubscriptionDelivery> DeliverNowAsync(Subscription subscription, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        var now = time.GetUtcNow();
+        await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        await outbox.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        var rules = new List<IndexedRule>();
+        foreach (var rule in await subscriptions.ListRulesAsync(subscription.Key, cancellationToken).ConfigureAwait(false))
+        {
+            if (RuleParser.TryParse(rule.Text, out var compiled, out _))
+            {
+                rules.Add(new IndexedRule(rule.RowKey, subscription.Key.PartitionKey, compiled));
+            }
+        }
+
+        var since = Since(subscription, now);
+        var (newPapers, firstSeen) = await ReadNewPapersAsync(since, cancellationToken).ConfigureAwait(false);
+        var papersById = newPapers.ToDictionary(paper => paper.Id, StringComparer.Ordinal);
+        var candidates = Candidates(RuleIndex.Build(rules).Match(newPapers), since, firstSeen, papersById);
+        return await DeliverAsync(subscription, candidates, papersById, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    // One candidate per matched paper first seen since `since`, with the words of every rule that matched it, oldest first.
+    private static List<Candidate> Candidates(IEnumerable<RuleMatch> matches, DateTimeOffset since, Dictionary<string, DateTimeOffset> firstSeen, Dictionary<string, Paper> papersById) =>
+        [.. matches
+            .Where(match => firstSeen[match.PaperId] >= since)
+            .GroupBy(match => match.PaperId, StringComparer.Ordinal)
+            .Select(group => new Candidate(
+                papersById[group.Key],
+                [.. group.SelectMany(match => match.Words.ToArray()).Select(word => word.Text).Distinct(StringComparer.OrdinalIgnoreCase)]))
+            .OrderBy(candidate => firstSeen[candidate.Paper.Id])
+            .ThenBy(candidate => candidate.Paper.Id, StringComparer.Ordinal)];
 
     private DateTimeOffset Since(Subscription subscription, DateTimeOffset now) =>
         subscription.DeliveryWatermark is { } watermark ? watermark - _options.ChangeOverlap : now - _options.InitialLookBack;
@@ -168,9 +195,20 @@ public sealed partial class NotifySubscribers(
         var messagesSent = 0;
         try
         {
-            // Rows an earlier run planned but did not mark sent (a crash, or a failed send) go out first.
-            var pending = (await outbox.ListPendingAsync(key, cancellationToken).ConfigureAwait(false)).ToList();
-            var pendingIds = pending.Select(row => row.PaperId).ToHashSet(StringComparer.Ordinal);
+            // Rows an earlier run planned but did not mark sent (a crash, or a failed send) go out first. A row planned
+            // less than the lease ago may belong to a run still sending it (a digest asked for in chat while the timer
+            // runs): it is left alone. An older one is claimed with its ETag, so that only one run re-sends it.
+            var pending = new List<DeliveryRow>();
+            var pendingIds = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var row in await outbox.ListPendingAsync(key, cancellationToken).ConfigureAwait(false))
+            {
+                pendingIds.Add(row.PaperId);
+                if (row.PlannedAt <= now - _options.PendingLease && await outbox.TryClaimAsync(row, now, cancellationToken).ConfigureAwait(false))
+                {
+                    pending.Add(row);
+                }
+            }
+
             foreach (var candidate in candidates.Where(candidate => !pendingIds.Contains(candidate.Paper.Id)))
             {
                 if (await outbox.TryPlanAsync(key, candidate.Paper.Id, candidate.Highlights, now, cancellationToken).ConfigureAwait(false) is { } planned)
@@ -285,7 +323,7 @@ public sealed partial class NotifySubscribers(
     }
 
     private static string Heading(int total) =>
-        string.Create(CultureInfo.InvariantCulture, $"{total} new paper{(total == 1 ? "" : "s")} matched your rules");
+        string.Create(CultureInfo.InvariantCulture, $"{total} paper{(total == 1 ? "" : "s")} matched your rules");
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Notified {Due} due subscriptions: {Rules} rules over {Papers} new papers; {Messages} messages with {Sent} papers sent")]
     private static partial void LogRun(ILogger logger, int due, int rules, int papers, int messages, int sent);

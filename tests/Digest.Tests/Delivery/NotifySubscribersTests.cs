@@ -34,7 +34,7 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         messages.Count.ShouldBe((expected.Count + 2) / 3);
         delivery.MessagesSent.ShouldBe(messages.Count);
         messages.ShouldAllBe(message => message.Method == "POST" && message.Authorization!.StartsWith("Bearer ", StringComparison.Ordinal));
-        ((string)messages[0].Card!["body"]![0]!["text"]!).ShouldBe($"{expected.Count} new papers matched your rules (1 of {messages.Count})");
+        ((string)messages[0].Card!["body"]![0]!["text"]!).ShouldBe($"{expected.Count} papers matched your rules (1 of {messages.Count})");
         var sent = harness.PapersSentTo(conversation, papers);
         sent.ShouldBeUnique();
         sent.ToHashSet().SetEquals(expected).ShouldBeTrue();
@@ -85,6 +85,27 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         harness.Time.Advance(TimeSpan.FromHours(21));
         (await harness.Notifier.RunAsync(Cancel)).For(key)!.Outcome.ShouldBe(DeliveryOutcome.NothingToSend);
         harness.SentTo(conversation).Count.ShouldBe(messages);
+    }
+
+    [Fact]
+    public async Task DeliverNowAsync_ThenScheduledRun_ShareReceiptsAndNeverSendAPaperTwice()
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        var conversation = NewConversation();
+        var key = await harness.SubscribeAsync(conversation, new DeliveryMode(DeliveryCadence.Daily, new TimeOnly(7, 0), "UTC"), Cancel, "agent*");
+
+        // The bot's `digest` command, at 10:00, before today's scheduled run has happened.
+        var now = await harness.Notifier.DeliverNowAsync((await harness.Store.GetAsync(key, Cancel))!, Cancel);
+        now.Outcome.ShouldBe(DeliveryOutcome.Sent);
+        var scheduled = await harness.Notifier.RunAsync(Cancel);
+
+        scheduled.For(key).ShouldBeNull("the digest moved the watermark past today's 07:00");
+        harness.Time.Advance(TimeSpan.FromDays(1));
+        (await harness.Notifier.RunAsync(Cancel)).For(key)!.Outcome.ShouldBe(DeliveryOutcome.NothingToSend);
+        var sent = harness.PapersSentTo(conversation, papers);
+        sent.ShouldBeUnique();
+        sent.ToHashSet().SetEquals(DeliveryHarness.Expected(papers, "agent*")).ShouldBeTrue();
     }
 
     [Fact]
@@ -189,9 +210,9 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         var unmatched = papers.First(paper => !expected.Contains(paper.Id));
         var sentBefore = papers.First(paper => expected.Contains(paper.Id));
         await harness.Outbox.EnsureTableAsync(Cancel);
-        await harness.Outbox.TryPlanAsync(key, unmatched.Id, ["earlier"], Morning.AddMinutes(-5), Cancel);
-        var done = await harness.Outbox.TryPlanAsync(key, sentBefore.Id, ["agents"], Morning.AddMinutes(-5), Cancel);
-        await harness.Outbox.MarkSentAsync([done!], "activity-before", Morning.AddMinutes(-5), Cancel);
+        await harness.Outbox.TryPlanAsync(key, unmatched.Id, ["earlier"], Morning.AddMinutes(-10), Cancel);
+        var done = await harness.Outbox.TryPlanAsync(key, sentBefore.Id, ["agents"], Morning.AddMinutes(-10), Cancel);
+        await harness.Outbox.MarkSentAsync([done!], "activity-before", Morning.AddMinutes(-10), Cancel);
 
         var report = await harness.Notifier.RunAsync(Cancel);
 
@@ -200,6 +221,31 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         sent.ToHashSet().SetEquals(expected.Except([sentBefore.Id]).Append(unmatched.Id)).ShouldBeTrue();
         report.For(key)!.PapersSent.ShouldBe(expected.Count);
         (await harness.Outbox.TryPlanAsync(key, unmatched.Id, [], Morning, Cancel)).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task RunAsync_PendingRowWithinItsLease_IsLeftToTheRunThatPlannedItThenRecovered()
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        var conversation = NewConversation();
+        var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*");
+        var expected = DeliveryHarness.Expected(papers, "agent*");
+
+        // Another run (a digest asked for in chat) planned this paper a minute ago and may be sending it right now.
+        var inFlight = papers.First(paper => expected.Contains(paper.Id));
+        await harness.Outbox.EnsureTableAsync(Cancel);
+        await harness.Outbox.TryPlanAsync(key, inFlight.Id, ["agents"], Morning.AddMinutes(-1), Cancel);
+
+        await harness.Notifier.RunAsync(Cancel);
+        harness.PapersSentTo(conversation, papers).ToHashSet().SetEquals(expected.Except([inFlight.Id])).ShouldBeTrue();
+
+        // That run never finished: once the lease has passed, the next run sends it.
+        harness.Time.Advance(harness.Options.PendingLease + TimeSpan.FromMinutes(1));
+        (await harness.Notifier.RunAsync(Cancel)).For(key)!.PapersSent.ShouldBe(1);
+        var sent = harness.PapersSentTo(conversation, papers);
+        sent.ShouldBeUnique();
+        sent.ToHashSet().SetEquals(expected).ShouldBeTrue();
     }
 
     [Theory]

@@ -134,6 +134,7 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         ["Sources:Source"] = Path.GetDirectoryName(TestData.CorpusFiles[0]),
         ["Schedules:SnapshotDigests"] = snapshots,
         ["Schedules:ParseAndDiff"] = parse,
+        ["Schedules:NotifySubscribers"] = OnceAYear,
     };
 
     private async Task<int> CountRowsAsync(string table, CancellationToken cancellationToken)
