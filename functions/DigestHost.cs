@@ -19,7 +19,6 @@ public static class DigestHost
     {
         ArgumentNullException.ThrowIfNull(overrides);
         return new HostBuilder()
-            .ConfigureAppConfiguration(configuration => Configure(configuration, overrides))
             .ConfigureWebJobs((context, webJobs) =>
             {
                 // The singleton locks live under the host id in the account's azure-webjobs-hosts container. The SDK's
@@ -29,6 +28,10 @@ public static class DigestHost
                 webJobs.AddAzureStorageCoreServices();
                 webJobs.AddTimers();
             })
+
+            // After ConfigureWebJobs, which adds appsettings.json and the environment of its own: host.json, the
+            // environment and the command line must win over an appsettings.json that happens to sit beside the binary.
+            .ConfigureAppConfiguration(configuration => Configure(configuration, overrides))
             .ConfigureLogging((context, logging) => logging.AddConfiguration(context.Configuration.GetSection("Logging")).AddSimpleConsole(console => console.SingleLine = true))
             .ConfigureServices(services =>
             {
