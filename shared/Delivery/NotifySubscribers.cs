@@ -29,8 +29,8 @@ public enum DeliveryOutcome
     Failed,
 }
 
-/// <summary>One due subscription's result.</summary>
-public sealed record SubscriptionDelivery(ConversationKey Key, DeliveryOutcome Outcome, int PapersSent, int MessagesSent);
+/// <summary>One due subscription's result; <paramref name="Failure"/> says why the connector refused, when it did.</summary>
+public sealed record SubscriptionDelivery(ConversationKey Key, DeliveryOutcome Outcome, int PapersSent, int MessagesSent, ConnectorFailure? Failure = null);
 
 /// <summary>What a <see cref="NotifySubscribers.RunAsync"/> did.</summary>
 /// <param name="RulesIndexed">Rules of all due subscriptions, compiled into the one <see cref="RuleIndex"/> of the run.</param>
@@ -120,6 +120,14 @@ public sealed partial class NotifySubscribers(
         var results = new List<SubscriptionDelivery>(due.Count);
         foreach (var subscription in due)
         {
+            if (results.Count > 0 && results[^1].Failure == ConnectorFailure.Unauthorized)
+            {
+                // The bot's own credentials were refused: every other send would fail the same way (bot-protocol.md
+                // §3.6: alert, pause all sends). Their papers stay unplanned until a later run.
+                results.Add(new SubscriptionDelivery(subscription.Subscription.Key, DeliveryOutcome.Failed, 0, 0, ConnectorFailure.Unauthorized));
+                continue;
+            }
+
             var candidates = Candidates(matchesByOwner[subscription.Subscription.Key.PartitionKey], subscription.Since, firstSeen, papersById);
             results.Add(await DeliverAsync(subscription.Subscription, candidates, papersById, now, cancellationToken).ConfigureAwait(false));
         }
@@ -249,7 +257,7 @@ public sealed partial class NotifySubscribers(
         catch (ConnectorException exception)
         {
             LogSendFailed(logger, key.ToString(), exception.Failure, exception);
-            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent);
+            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent, exception.Failure);
         }
         catch (RequestFailedException exception)
         {

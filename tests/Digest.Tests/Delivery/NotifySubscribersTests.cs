@@ -283,6 +283,36 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task RunAsync_ConnectorRefusesTheBotsCredentials_StopsSendingForThisRunAndNextRunDeliversAll()
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        string[] conversations = [NewConversation(), NewConversation(), NewConversation()];
+        foreach (var conversation in conversations)
+        {
+            await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*");
+        }
+
+        harness.Connector.PlanFailure(401, "BotNotRegistered");
+        var report = await harness.Notifier.RunAsync(Cancel);
+
+        harness.Connector.All.Count.ShouldBe(1);
+        report.Subscriptions.ShouldAllBe(subscription => subscription.Outcome == DeliveryOutcome.Failed && subscription.Failure == Digest.Bot.Connector.ConnectorFailure.Unauthorized);
+        (await harness.Store.ListActiveAsync(Cancel).ToListAsync(Cancel)).Count.ShouldBe(3);
+
+        harness.Time.Advance(TimeSpan.FromMinutes(15));
+        await harness.Notifier.RunAsync(Cancel);
+        var expected = DeliveryHarness.Expected(papers, "agent*");
+        foreach (var conversation in conversations)
+        {
+            var sent = harness.Connector.All.Skip(1).Where(request => request.RawTarget.Contains(Uri.EscapeDataString(conversation), StringComparison.Ordinal))
+                .SelectMany(request => papers.Where(paper => request.Card!.ToJsonString().Contains("/papers/" + paper.Id, StringComparison.Ordinal))).Select(paper => paper.Id).ToList();
+            sent.ShouldBeUnique();
+            sent.ToHashSet().SetEquals(expected).ShouldBeTrue();
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_ManySubscriptions_OneIndexGivesEachExactlyWhatItsOwnRulesMatch()
     {
         await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
