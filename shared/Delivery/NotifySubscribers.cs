@@ -306,7 +306,7 @@ public sealed partial class NotifySubscribers(
         var messages = new List<List<OutboxItem>>();
         while (pending.TryPop(out var chunk))
         {
-            if (chunk.Count > 1 && !FitsInOneCard(chunk))
+            if (chunk.Count > 1 && !FitsInOneCard(chunk, items.Count))
             {
                 var half = chunk.Count / 2;
                 pending.Push(chunk[half..]);
@@ -321,8 +321,9 @@ public sealed partial class NotifySubscribers(
         return messages;
     }
 
-    private bool FitsInOneCard(List<OutboxItem> chunk) =>
-        cards.Papers("", [.. chunk.Select(item => item.Card)])["body"]!.AsArray().Count == 1 + chunk.Count;
+    // Measured with the longest heading a part can get, so the card sent never drops a paper into "…and N more".
+    private bool FitsInOneCard(List<OutboxItem> chunk, int total) =>
+        cards.Papers(Heading(total) + " (9999 of 9999)", [.. chunk.Select(item => item.Card)])["body"]!.AsArray().Count == 1 + chunk.Count;
 
     private (JsonObject Card, List<OutboxItem> Items) Render(List<OutboxItem> items, int part, int parts, int total)
     {

@@ -59,6 +59,32 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task RunAsync_MorePapersThanOneCardHolds_SplitsIntoCardsUnderTheBudgetThatShowEveryPaper()
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel, new Dictionary<string, string?> { ["Delivery:MaxPapersPerMessage"] = "50" });
+        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        var conversation = NewConversation();
+        const string Broad = "model* OR learn* OR agent* OR data* OR language OR vision OR image* OR reason* OR train*";
+        await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, Broad);
+        var expected = DeliveryHarness.Expected(papers, Broad);
+        expected.Count.ShouldBeGreaterThan(20);
+
+        await harness.Notifier.RunAsync(Cancel);
+
+        var messages = harness.SentTo(conversation);
+        messages.Count.ShouldBeGreaterThan(1, "over 20 papers with abstracts do not fit one 28 KB card");
+        foreach (var message in messages)
+        {
+            Digest.Bot.Cards.AdaptiveCardRenderer.MeasureBytes(message.Card!).ShouldBeLessThanOrEqualTo(Digest.Bot.Cards.AdaptiveCardRenderer.MaxCardBytes);
+            message.Card!.ToJsonString().ShouldNotContain("more\"");
+        }
+
+        var sent = harness.PapersSentTo(conversation, papers);
+        sent.ShouldBeUnique();
+        sent.ToHashSet().SetEquals(expected).ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task RunAsync_DailyBerlinHalfPastEight_SendsOnlyAfterTheLocalTimeAndOnceThatDay()
     {
         // 2026-06-12 is summer time: 08:30 in Berlin is 06:30 UTC.
