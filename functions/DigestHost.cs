@@ -1,4 +1,5 @@
 using Digest.Crawling;
+using Digest.Delivery;
 using Digest.Storage;
 using Microsoft.Azure.WebJobs;
 using Microsoft.Azure.WebJobs.Host;
@@ -13,12 +14,11 @@ namespace Digest.Functions;
 /// <summary>Builds the two hosts of the <c>digest</c> executable: the WebJobs timer host and the command-line host.</summary>
 public static class DigestHost
 {
-    /// <summary>The WebJobs host with the timer functions of <see cref="CrawlFunctions"/>.</summary>
+    /// <summary>The WebJobs host with the timer functions of <see cref="CrawlFunctions"/> and <see cref="NotifyFunctions"/>.</summary>
     public static IHost CreateTimerHost(IReadOnlyDictionary<string, string?> overrides)
     {
         ArgumentNullException.ThrowIfNull(overrides);
         return new HostBuilder()
-            .ConfigureAppConfiguration(configuration => Configure(configuration, overrides))
             .ConfigureWebJobs((context, webJobs) =>
             {
                 // The singleton locks live under the host id in the account's azure-webjobs-hosts container. The SDK's
@@ -28,10 +28,15 @@ public static class DigestHost
                 webJobs.AddAzureStorageCoreServices();
                 webJobs.AddTimers();
             })
+
+            // After ConfigureWebJobs, which adds appsettings.json and the environment of its own: host.json, the
+            // environment and the command line must win over an appsettings.json that happens to sit beside the binary.
+            .ConfigureAppConfiguration(configuration => Configure(configuration, overrides))
             .ConfigureLogging((context, logging) => logging.AddConfiguration(context.Configuration.GetSection("Logging")).AddSimpleConsole(console => console.SingleLine = true))
             .ConfigureServices(services =>
             {
                 services.AddDigestCrawler();
+                services.AddDigestNotifier();
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
             })
             .Build();

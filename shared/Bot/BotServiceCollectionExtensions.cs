@@ -2,6 +2,7 @@ using Digest.Bot.Authentication;
 using Digest.Bot.Cards;
 using Digest.Bot.Connector;
 using Digest.Bot.Conversation;
+using Digest.Delivery;
 using Digest.Papers;
 using Digest.Storage;
 using Digest.Subscriptions;
@@ -19,12 +20,33 @@ public static class BotServiceCollectionExtensions
     public static IServiceCollection AddDigestBotDelivery(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+        services.AddDigestBotConnector();
+        services.AddOptions<BotOptions>().ValidateOnStart();
+        return services;
+    }
+
+    /// <summary>What <see cref="AddDigestBotDelivery"/> registers, with <see cref="BotOptions"/> validated when first
+    /// read rather than at start-up: for a host (the timer host) whose other work must not need Bot settings.</summary>
+    public static IServiceCollection AddDigestBotConnector(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddDigestStorage();
+
+        // A host that runs the crawl too has registered storage already; validating its options twice would report
+        // every bad setting twice. Binding the Bot options twice would add every list entry twice.
+        if (!services.Any(descriptor => descriptor.ServiceType == typeof(DigestStorage)))
+        {
+            services.AddDigestStorage();
+        }
+
+        if (services.Any(descriptor => descriptor.ServiceType == typeof(BotConnectorClient)))
+        {
+            return services;
+        }
+
         services.AddOptions<BotOptions>()
             .BindConfiguration(BotOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+            .ValidateDataAnnotations();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BotOptions>, BotOptionsValidator>());
         services.AddOptions<SubscriptionStoreOptions>()
             .BindConfiguration(SubscriptionStoreOptions.SectionName)
@@ -54,12 +76,14 @@ public static class BotServiceCollectionExtensions
     private static HttpClient Client(IServiceProvider provider, string name) =>
         provider.GetRequiredService<IHttpClientFactory>().CreateClient(name);
 
-    /// <summary>Registers the conversation side: <see cref="AddDigestBotDelivery"/>, inbound token validation, the
-    /// paper source over the crawl's tables, the rule language and the activity handler.</summary>
+    /// <summary>Registers the conversation side: <see cref="AddDigestBotDelivery"/>, the notifier (the <c>digest</c>
+    /// command delivers through it), inbound token validation, the paper source over the crawl's tables, the rule
+    /// language and the activity handler.</summary>
     public static IServiceCollection AddDigestBotConversation(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddDigestBotDelivery();
+        services.AddDigestNotifier();
         services.AddHttpClient(nameof(OpenIdKeySource), client => client.Timeout = TimeSpan.FromSeconds(10));
         services.TryAddSingleton<BotTokenValidator>();
         services.TryAddSingleton<PaperStore>();

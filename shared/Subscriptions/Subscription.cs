@@ -46,6 +46,10 @@ public sealed record Subscription
     /// <summary>When papers were last delivered to this conversation.</summary>
     public DateTimeOffset? LastDeliveryAt { get; init; }
 
+    /// <summary>The notifier's watermark: the time of its last run that planned this conversation's papers. Papers first
+    /// seen before it (less the overlap of <c>Delivery:ChangeOverlap</c>) have been considered.</summary>
+    public DateTimeOffset? DeliveryWatermark { get; init; }
+
     /// <summary>How many deliveries were made.</summary>
     public int DeliveryCount { get; init; }
 

@@ -186,6 +186,7 @@ public sealed class SubscriptionStore
             ["TimeZone"] = subscription.Mode.TimeZoneId,
             ["LastDeliveryAt"] = subscription.LastDeliveryAt,
             ["DeliveryCount"] = subscription.DeliveryCount,
+            ["DeliveryWatermark"] = subscription.DeliveryWatermark,
             ["VerifiedAt"] = subscription.VerifiedAt,
             ["CreatedAt"] = subscription.CreatedAt,
         };
@@ -214,6 +215,7 @@ public sealed class SubscriptionStore
             Mode = mode,
             LastDeliveryAt = row.GetDateTimeOffset("LastDeliveryAt"),
             DeliveryCount = row.GetInt32("DeliveryCount") ?? 0,
+            DeliveryWatermark = row.GetDateTimeOffset("DeliveryWatermark"),
             VerifiedAt = row.GetDateTimeOffset("VerifiedAt") ?? default,
             CreatedAt = row.GetDateTimeOffset("CreatedAt") ?? default,
         };

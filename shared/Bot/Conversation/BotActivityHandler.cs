@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Digest.Bot.Cards;
 using Digest.Bot.Connector;
 using Digest.Bot.Schema;
-using Digest.Papers;
+using Digest.Delivery;
 using Digest.Subscriptions;
 using Microsoft.Extensions.Logging;
 
@@ -27,6 +27,7 @@ public sealed partial class BotActivityHandler(
     IPaperSource papers,
     IRuleEngine rules,
     AdaptiveCardRenderer cards,
+    NotifySubscribers notifier,
     TimeProvider time,
     ILogger<BotActivityHandler> logger) : IActivityHandler
 {
@@ -346,44 +347,16 @@ public sealed partial class BotActivityHandler(
             return await ReplyAsync(activity, "No rules yet: add one with **add** *rule* first.", cancellationToken).ConfigureAwait(false);
         }
 
-        var now = time.GetUtcNow();
-        var since = subscription.LastDeliveryAt ?? now.AddDays(-1);
-        var recent = await papers.ListNewAsync(since, now, cancellationToken).ConfigureAwait(false);
-        var matched = MatchAll(stored, recent);
-        if (matched.Count == 0)
+        // The scheduled deliveries' path (outbox, receipts, watermark): a paper sent either way is never sent again.
+        var since = subscription.DeliveryWatermark ?? subscription.LastDeliveryAt ?? time.GetUtcNow().AddDays(-1);
+        var delivery = await notifier.DeliverNowAsync(subscription, cancellationToken).ConfigureAwait(false);
+        return delivery.Outcome switch
         {
-            return await ReplyAsync(activity, string.Create(CultureInfo.InvariantCulture, $"Nothing new matched your rules since {since:yyyy-MM-dd HH:mm} UTC."), cancellationToken).ConfigureAwait(false);
-        }
-
-        var heading = string.Create(CultureInfo.InvariantCulture, $"{matched.Count} paper{(matched.Count == 1 ? "" : "s")} matched since {since:yyyy-MM-dd HH:mm} UTC");
-        await SendCardAsync(activity, cards.Papers(heading, matched), heading, cancellationToken).ConfigureAwait(false);
-        await store.UpdateAsync(key, null, current => current with { LastDeliveryAt = now, DeliveryCount = current.DeliveryCount + 1 }, cancellationToken).ConfigureAwait(false);
-        return heading;
-    }
-
-    private List<PaperCardItem> MatchAll(IReadOnlyList<StoredRule> stored, IReadOnlyList<Paper> recent)
-    {
-        // One entry per paper, in the source's order, with the highlights of every rule that matched it.
-        var byId = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        foreach (var rule in stored)
-        {
-            if (!rules.Check(rule.Text).IsValid)
-            {
-                continue; // a rule stored under an older grammar: skip rather than fail the digest
-            }
-
-            foreach (var hit in rules.Match(rule.Text, recent))
-            {
-                if (!byId.TryGetValue(hit.Paper.Id, out var highlights))
-                {
-                    byId[hit.Paper.Id] = highlights = [];
-                }
-
-                highlights.AddRange(hit.Highlights.Where(word => !highlights.Contains(word, StringComparer.OrdinalIgnoreCase)));
-            }
-        }
-
-        return [.. recent.Where(paper => byId.ContainsKey(paper.Id)).DistinctBy(paper => paper.Id).Select(paper => new PaperCardItem(paper, byId[paper.Id]))];
+            DeliveryOutcome.Sent => string.Create(CultureInfo.InvariantCulture, $"{delivery.PapersSent} paper{(delivery.PapersSent == 1 ? "" : "s")} sent in {delivery.MessagesSent} message{(delivery.MessagesSent == 1 ? "" : "s")}."),
+            DeliveryOutcome.NothingToSend => await ReplyAsync(activity, string.Create(CultureInfo.InvariantCulture, $"Nothing new matched your rules since {since:yyyy-MM-dd HH:mm} UTC."), cancellationToken).ConfigureAwait(false),
+            DeliveryOutcome.Deactivated => "The conversation is gone; deliveries stopped.",
+            _ => await ReplyAsync(activity, "Sending the digest failed; the papers will go out with the next delivery.", cancellationToken).ConfigureAwait(false),
+        };
     }
 
     private async Task<string> SendStatusAsync(Activity activity, ConversationKey key, Subscription subscription, CancellationToken cancellationToken)

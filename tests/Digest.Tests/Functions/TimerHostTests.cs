@@ -1,6 +1,11 @@
 using Azure;
 using Azure.Data.Tables;
+using Digest.Bot.Schema;
 using Digest.Functions;
+using Digest.Storage;
+using Digest.Subscriptions;
+using Digest.Tests.Bot.Loopback;
+using Digest.Tests.Delivery;
 using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -109,6 +114,56 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         }
     }
 
+    [Fact]
+    public async Task CreateTimerHost_NotifyEverySecond_SendsTheMatchedPapersThroughTheConnector()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var prefix = NewPrefix();
+        using var console = new ConsoleCapture();
+        await using var identity = await TestIdentityProvider.StartAsync(Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), ct);
+        await using var connector = await LoopbackConnector.StartAsync(ct);
+        var settings = Settings(prefix, snapshots: OnceAYear, parse: OnceAYear);
+        foreach (var (key, value) in BotTestHost.Configuration(identity, connector, azurite.ConnectionString).Where(setting => !setting.Key.StartsWith("Storage:", StringComparison.Ordinal)))
+        {
+            settings[key] = value;
+        }
+
+        settings["Delivery:OutboxTable"] = AzuriteFixture.UniqueName("outbox");
+        settings["Schedules:NotifySubscribers"] = EverySecond;
+        using var host = DigestHost.CreateTimerHost(settings);
+        var recorder = Record(host, "a");
+        var papers = await PaperSeeder.SeedAsync(host.Services.GetRequiredService<DigestStorage>(), TestData.HfPapers(DeliveryHarness.Fixture),
+            DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime), TimeProvider.System.GetUtcNow().AddMinutes(-10), ct);
+        var conversation = "a:" + Guid.NewGuid().ToString("N");
+        var store = host.Services.GetRequiredService<SubscriptionStore>();
+        var subscription = ConversationKey.Create("msteams", TestActivities.TenantId, conversation);
+        await store.EnsureTablesAsync(ct);
+        await store.RecordReferenceAsync(subscription, new ConversationReference
+        {
+            ChannelId = "msteams",
+            ServiceUrl = connector.ServiceUrl,
+            Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal" },
+        }, ct);
+        await store.UpdateAsync(subscription, null, current => current with { Subscribed = true }, ct);
+        await store.AddRuleAsync(subscription, "agent*", ct);
+
+        await host.StartAsync(ct);
+        try
+        {
+            await WaitUntilAsync(() => Task.FromResult(recorder.Completed("NotifySubscribers") >= 2), console, ct);
+        }
+        finally
+        {
+            await host.StopAsync(ct);
+        }
+
+        recorder.Executions.Where(execution => execution.FinishedAt is not null).ShouldAllBe(execution => execution.Status == "Succeeded");
+        var expected = DeliveryHarness.Expected(papers, "agent*");
+        var sent = connector.All.SelectMany(request => papers.Where(paper => request.Card!.ToJsonString().Contains("/papers/" + paper.Id, StringComparison.Ordinal))).Select(paper => paper.Id).ToList();
+        sent.ShouldBeUnique();
+        sent.Order().ShouldBe(expected.Order(), $"{connector.All.Count} requests: {string.Join(" ", connector.All.Select(request => request.RawTarget))}");
+    }
+
     [Theory]
     [InlineData("", "digest")]
     [InlineData(null, "digest")]
@@ -134,6 +189,7 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         ["Sources:Source"] = Path.GetDirectoryName(TestData.CorpusFiles[0]),
         ["Schedules:SnapshotDigests"] = snapshots,
         ["Schedules:ParseAndDiff"] = parse,
+        ["Schedules:NotifySubscribers"] = OnceAYear,
     };
 
     private async Task<int> CountRowsAsync(string table, CancellationToken cancellationToken)

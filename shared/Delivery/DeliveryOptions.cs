@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Digest.Delivery;
+
+/// <summary>Configuration section <c>Delivery</c>: the notifier's table and limits.</summary>
+public sealed class DeliveryOptions
+{
+    public const string SectionName = "Delivery";
+
+    /// <summary>The outbox and delivery receipts: one row per (subscription, paper) ever planned, Pending then Sent.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Delivery:OutboxTable must be a valid table name: a letter, then 2-62 letters or digits.")]
+    public string OutboxTable { get; set; } = "deliveries";
+
+    /// <summary>Most papers in one message; more papers go in following messages. A card that would pass the size budget
+    /// of <see cref="Bot.Cards.AdaptiveCardRenderer"/> is split further.</summary>
+    [Range(1, 50)]
+    public int MaxPapersPerMessage { get; set; } = 10;
+
+    /// <summary>How far before a subscription's watermark new papers are looked for again. A change is stamped with the
+    /// fetch time of its snapshot but written when the page is parsed, later; the overlap catches changes written after
+    /// a run read the log. Receipts keep the overlap from sending anything twice.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan ChangeOverlap { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How old a Pending row must be before another run re-sends it. Longer than one run's sends to one
+    /// conversation, so that a digest asked for in chat and the timer never send the same rows at once.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan PendingLease { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How far back the first delivery of a new subscription looks.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
+    public TimeSpan InitialLookBack { get; set; } = TimeSpan.FromDays(1);
+}

@@ -1,0 +1,153 @@
+using Azure;
+using Azure.Data.Tables;
+using Digest.Subscriptions;
+using Microsoft.Extensions.Options;
+
+namespace Digest.Delivery;
+
+/// <summary>The states of a <see cref="DeliveryRow"/>.</summary>
+public static class DeliveryState
+{
+    /// <summary>Planned: the paper will go to the subscription in the next message (or the next run after a crash).</summary>
+    public const string Pending = "Pending";
+
+    /// <summary>The connector accepted the message that carried the paper.</summary>
+    public const string Sent = "Sent";
+}
+
+/// <summary>One (subscription, paper) pair: the outbox entry while Pending, the delivery receipt once Sent. Partition =
+/// <see cref="ConversationKey.PartitionKey"/>, row = paper id; the row is inserted only when absent and never deleted,
+/// so a pair is planned, and therefore delivered, at most once.</summary>
+public sealed class DeliveryRow : ITableEntity
+{
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    /// <summary>One of <see cref="DeliveryState"/>.</summary>
+    public string State { get; set; } = DeliveryState.Pending;
+
+    /// <summary>The words that matched, one per line, so a message sent after a crash shows what the planned one would have.</summary>
+    public string Highlights { get; set; } = "";
+
+    public DateTimeOffset PlannedAt { get; set; }
+
+    public DateTimeOffset? SentAt { get; set; }
+
+    /// <summary>The connector's id of the activity that carried the paper.</summary>
+    public string? ActivityId { get; set; }
+
+    public string PaperId => RowKey;
+}
+
+/// <summary>The outbox/receipts table (<see cref="DeliveryOptions.OutboxTable"/>).</summary>
+public sealed class DeliveryOutbox
+{
+    private const int MaxBatch = 100;
+    private readonly TableClient _table;
+
+    public DeliveryOutbox(TableServiceClient tables, IOptions<DeliveryOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(options);
+        _table = tables.GetTableClient(options.Value.OutboxTable);
+    }
+
+    public async Task EnsureTableAsync(CancellationToken cancellationToken) =>
+        await _table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Rows planned for <paramref name="key"/> but not yet marked sent, oldest first.</summary>
+    public async Task<IReadOnlyList<DeliveryRow>> ListPendingAsync(ConversationKey key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {key.PartitionKey} and State eq {DeliveryState.Pending}");
+        var rows = new List<DeliveryRow>();
+        await foreach (var row in _table.QueryAsync<DeliveryRow>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(row);
+        }
+
+        return [.. rows.OrderBy(row => row.PlannedAt).ThenBy(row => row.RowKey, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Every row of <paramref name="key"/>: its receipts and pending entries.</summary>
+    public async Task<IReadOnlyList<DeliveryRow>> ListAsync(ConversationKey key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {key.PartitionKey}");
+        var rows = new List<DeliveryRow>();
+        await foreach (var row in _table.QueryAsync<DeliveryRow>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+
+    /// <summary>Plans a paper for a subscription: inserts a Pending row unless one (pending or sent) exists. Returns the
+    /// new row, or null when the pair was already planned or delivered.</summary>
+    public async Task<DeliveryRow?> TryPlanAsync(ConversationKey key, string paperId, IReadOnlyList<string> highlights, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(highlights);
+        var row = new DeliveryRow
+        {
+            PartitionKey = key.PartitionKey,
+            RowKey = paperId,
+            State = DeliveryState.Pending,
+            Highlights = string.Join('\n', highlights),
+            PlannedAt = now,
+        };
+        try
+        {
+            var response = await _table.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
+            row.ETag = response.Headers.ETag ?? default;
+            return row;
+        }
+        catch (RequestFailedException exception) when (exception.Status == 409)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Takes over a Pending row another run planned: re-stamps <see cref="DeliveryRow.PlannedAt"/> if the row is
+    /// unchanged since it was read (its ETag). False when someone else changed it first.</summary>
+    public async Task<bool> TryClaimAsync(DeliveryRow row, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var previous = row.PlannedAt;
+        row.PlannedAt = now;
+        try
+        {
+            var response = await _table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            row.ETag = response.Headers.ETag ?? default;
+            return true;
+        }
+        catch (RequestFailedException exception) when (exception.Status is 412 or 404)
+        {
+            row.PlannedAt = previous;
+            return false;
+        }
+    }
+
+    /// <summary>Marks rows Sent with the activity that carried them, in batches of one partition.</summary>
+    public async Task MarkSentAsync(IReadOnlyList<DeliveryRow> rows, string? activityId, DateTimeOffset sentAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        foreach (var batch in rows.GroupBy(row => row.PartitionKey, StringComparer.Ordinal).SelectMany(partition => partition.Chunk(MaxBatch)))
+        {
+            var actions = batch.Select(row =>
+            {
+                row.State = DeliveryState.Sent;
+                row.SentAt = sentAt;
+                row.ActivityId = activityId;
+                return new TableTransactionAction(TableTransactionActionType.UpdateMerge, row, ETag.All);
+            });
+            await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

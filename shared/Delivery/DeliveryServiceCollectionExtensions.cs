@@ -1,0 +1,27 @@
+using Digest.Bot;
+using Digest.Papers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Digest.Delivery;
+
+public static class DeliveryServiceCollectionExtensions
+{
+    /// <summary>Registers <see cref="NotifySubscribers"/> and what it needs: the connector client, card renderer and
+    /// subscription store (<see cref="BotServiceCollectionExtensions.AddDigestBotConnector"/>), the paper store, the
+    /// outbox and validated <see cref="DeliveryOptions"/>. The Bot options are validated when the notifier is first
+    /// built, not at host start-up, so that a host which also runs the crawl starts without Bot settings.</summary>
+    public static IServiceCollection AddDigestNotifier(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddDigestBotConnector();
+        services.AddOptions<DeliveryOptions>()
+            .BindConfiguration(DeliveryOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton<PaperStore>();
+        services.TryAddSingleton<DeliveryOutbox>();
+        services.TryAddSingleton<NotifySubscribers>();
+        return services;
+    }
+}

@@ -1,0 +1,354 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Azure;
+using Digest.Bot.Cards;
+using Digest.Bot.Connector;
+using Digest.Bot.Schema;
+using Digest.Papers;
+using Digest.Rules;
+using Digest.Storage;
+using Digest.Subscriptions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Digest.Delivery;
+
+/// <summary>What happened to one due subscription in a run.</summary>
+public enum DeliveryOutcome
+{
+    /// <summary>Nothing new matched; the watermark moved on.</summary>
+    NothingToSend,
+
+    /// <summary>Every planned paper was sent and marked Sent.</summary>
+    Sent,
+
+    /// <summary>The connector said the bot is gone from the conversation: the subscription was deactivated, its data kept.</summary>
+    Deactivated,
+
+    /// <summary>Sending or storage failed; Pending rows stay and the next run sends them.</summary>
+    Failed,
+}
+
+/// <summary>One due subscription's result; <paramref name="Failure"/> says why the connector refused, when it did.</summary>
+public sealed record SubscriptionDelivery(ConversationKey Key, DeliveryOutcome Outcome, int PapersSent, int MessagesSent, ConnectorFailure? Failure = null);
+
+/// <summary>What a <see cref="NotifySubscribers.RunAsync"/> did.</summary>
+/// <param name="RulesIndexed">Rules of all due subscriptions, compiled into the one <see cref="RuleIndex"/> of the run.</param>
+/// <param name="PapersConsidered">New papers matched against that index.</param>
+/// <param name="Subscriptions">Each due subscription's result, in the order they were handled.</param>
+public sealed record DeliveryReport(int RulesIndexed, int PapersConsidered, IReadOnlyList<SubscriptionDelivery> Subscriptions)
+{
+    public int MessagesSent => Subscriptions.Sum(subscription => subscription.MessagesSent);
+
+    public int PapersSent => Subscriptions.Sum(subscription => subscription.PapersSent);
+
+    public SubscriptionDelivery? For(ConversationKey key) => Subscriptions.FirstOrDefault(subscription => subscription.Key == key);
+}
+
+/// <summary>
+/// The notifier step: sends each due subscription the new papers its rules match, through an outbox so that a
+/// (subscription, paper) pair is delivered at most once.
+/// </summary>
+/// <remarks>
+/// <para>Per run: the due subscriptions (active, with rules; <see cref="DeliverySchedule"/>) are read; the papers first
+/// seen since the earliest of their watermarks are matched against all their rules in one <see cref="RuleIndex"/>; then
+/// each subscription, on its own (one failing never stops the others): (1) plan: insert a Pending row per matched paper
+/// unless a row exists (a row is a receipt: planned or delivered, so never planned twice); (2) send every Pending row
+/// (also ones an earlier run left behind, once their lease has passed) as Adaptive Cards, at most <see cref="DeliveryOptions.MaxPapersPerMessage"/>
+/// papers each; (3) mark the rows Sent with the activity id; (4) advance the watermark and <c>LastDeliveryAt</c>.</para>
+/// <para>A crash between (1) and (2) loses nothing: the next run sends the Pending rows. A crash, or a lost response,
+/// after the connector accepted a message but before (3) makes the next run send those papers once more: the Bot
+/// Connector has no idempotency key, so that window cannot be closed from this side. It is one message, at most once
+/// per crash, never a loop.</para>
+/// </remarks>
+public sealed partial class NotifySubscribers(
+    SubscriptionStore subscriptions,
+    PaperStore papers,
+    DigestStorage storage,
+    DeliveryOutbox outbox,
+    BotConnectorClient connector,
+    AdaptiveCardRenderer cards,
+    IOptions<DeliveryOptions> options,
+    TimeProvider time,
+    ILogger<NotifySubscribers> logger)
+{
+    private readonly DeliveryOptions _options = options.Value;
+
+    /// <summary>Runs the step once.</summary>
+    public async Task<DeliveryReport> RunAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        await subscriptions.EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
+        await outbox.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+
+        var due = new List<DueSubscription>();
+        await foreach (var subscription in subscriptions.ListActiveAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!DeliverySchedule.IsDue(subscription.Mode, subscription.DeliveryWatermark, now))
+            {
+                continue;
+            }
+
+            var stored = await subscriptions.ListRulesAsync(subscription.Key, cancellationToken).ConfigureAwait(false);
+            var parsed = new List<IndexedRule>();
+            foreach (var rule in stored)
+            {
+                // A rule stored under an older grammar is skipped rather than failing the subscription.
+                if (RuleParser.TryParse(rule.Text, out var compiled, out _))
+                {
+                    parsed.Add(new IndexedRule(rule.RowKey, subscription.Key.PartitionKey, compiled));
+                }
+            }
+
+            if (parsed.Count > 0)
+            {
+                due.Add(new DueSubscription(subscription, parsed, Since(subscription, now)));
+            }
+        }
+
+        if (due.Count == 0)
+        {
+            return new DeliveryReport(0, 0, []);
+        }
+
+        var (newPapers, firstSeen) = await ReadNewPapersAsync(due.Min(subscription => subscription.Since), cancellationToken).ConfigureAwait(false);
+        var index = RuleIndex.Build(due.SelectMany(subscription => subscription.Rules));
+        var matchesByOwner = index.Match(newPapers).ToLookup(match => match.OwnerId, StringComparer.Ordinal);
+        var papersById = newPapers.ToDictionary(paper => paper.Id, StringComparer.Ordinal);
+
+        var results = new List<SubscriptionDelivery>(due.Count);
+        foreach (var subscription in due)
+        {
+            if (results.Count > 0 && results[^1].Failure == ConnectorFailure.Unauthorized)
+            {
+                // The bot's own credentials were refused: every other send would fail the same way (bot-protocol.md
+                // §3.6: alert, pause all sends). Their papers stay unplanned until a later run.
+                results.Add(new SubscriptionDelivery(subscription.Subscription.Key, DeliveryOutcome.Failed, 0, 0, ConnectorFailure.Unauthorized));
+                continue;
+            }
+
+            var candidates = Candidates(matchesByOwner[subscription.Subscription.Key.PartitionKey], subscription.Since, firstSeen, papersById);
+            results.Add(await DeliverAsync(subscription.Subscription, candidates, papersById, now, cancellationToken).ConfigureAwait(false));
+        }
+
+        var report = new DeliveryReport(index.Count, newPapers.Count, results);
+        LogRun(logger, due.Count, index.Count, newPapers.Count, report.MessagesSent, report.PapersSent);
+        return report;
+    }
+
+    /// <summary>Delivers to one subscription now, whatever its mode (the bot's <c>digest</c> command), through the same
+    /// outbox, receipts and watermark as the scheduled runs: a paper either path sent is never sent again.</summary>
+    public async Task<SubscriptionDelivery> DeliverNowAsync(Subscription subscription, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        var now = time.GetUtcNow();
+        await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        await outbox.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
+        var rules = new List<IndexedRule>();
+        foreach (var rule in await subscriptions.ListRulesAsync(subscription.Key, cancellationToken).ConfigureAwait(false))
+        {
+            if (RuleParser.TryParse(rule.Text, out var compiled, out _))
+            {
+                rules.Add(new IndexedRule(rule.RowKey, subscription.Key.PartitionKey, compiled));
+            }
+        }
+
+        var since = Since(subscription, now);
+        var (newPapers, firstSeen) = await ReadNewPapersAsync(since, cancellationToken).ConfigureAwait(false);
+        var papersById = newPapers.ToDictionary(paper => paper.Id, StringComparer.Ordinal);
+        var candidates = Candidates(RuleIndex.Build(rules).Match(newPapers), since, firstSeen, papersById);
+        return await DeliverAsync(subscription, candidates, papersById, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    // One candidate per matched paper first seen since `since`, with the words of every rule that matched it, oldest first.
+    private static List<Candidate> Candidates(IEnumerable<RuleMatch> matches, DateTimeOffset since, Dictionary<string, DateTimeOffset> firstSeen, Dictionary<string, Paper> papersById) =>
+        [.. matches
+            .Where(match => firstSeen[match.PaperId] >= since)
+            .GroupBy(match => match.PaperId, StringComparer.Ordinal)
+            .Select(group => new Candidate(
+                papersById[group.Key],
+                [.. group.SelectMany(match => match.Words.ToArray()).Select(word => word.Text).Distinct(StringComparer.OrdinalIgnoreCase)]))
+            .OrderBy(candidate => firstSeen[candidate.Paper.Id])
+            .ThenBy(candidate => candidate.Paper.Id, StringComparer.Ordinal)];
+
+    private DateTimeOffset Since(Subscription subscription, DateTimeOffset now) =>
+        subscription.DeliveryWatermark is { } watermark ? watermark - _options.ChangeOverlap : now - _options.InitialLookBack;
+
+    // The papers whose New change was detected since `since`, with the time each was first seen.
+    private async Task<(IReadOnlyList<Paper> Papers, Dictionary<string, DateTimeOffset> FirstSeen)> ReadNewPapersAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var firstSeen = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var change in await papers.ListChangesSinceAsync(since, cancellationToken).ConfigureAwait(false))
+        {
+            if (change.Kind == ChangeKind.New && (!firstSeen.TryGetValue(change.PaperId, out var seen) || change.DetectedAt < seen))
+            {
+                firstSeen[change.PaperId] = change.DetectedAt;
+            }
+        }
+
+        if (firstSeen.Count == 0)
+        {
+            return ([], firstSeen);
+        }
+
+        var rows = await papers.ReadAsync(firstSeen.Keys, cancellationToken).ConfigureAwait(false);
+        return ([.. rows.Values.Select(row => row.ToPaper()).OrderBy(paper => paper.Id, StringComparer.Ordinal)], firstSeen);
+    }
+
+    private async Task<SubscriptionDelivery> DeliverAsync(Subscription subscription, List<Candidate> candidates, Dictionary<string, Paper> papersById, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var key = subscription.Key;
+        var papersSent = 0;
+        var messagesSent = 0;
+        try
+        {
+            // Rows an earlier run planned but did not mark sent (a crash, or a failed send) go out first. A row planned
+            // less than the lease ago may belong to a run still sending it (a digest asked for in chat while the timer
+            // runs): it is left alone. An older one is claimed with its ETag, so that only one run re-sends it.
+            var pending = new List<DeliveryRow>();
+            var pendingIds = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var row in await outbox.ListPendingAsync(key, cancellationToken).ConfigureAwait(false))
+            {
+                pendingIds.Add(row.PaperId);
+                if (row.PlannedAt <= now - _options.PendingLease && await outbox.TryClaimAsync(row, now, cancellationToken).ConfigureAwait(false))
+                {
+                    pending.Add(row);
+                }
+            }
+
+            foreach (var candidate in candidates.Where(candidate => !pendingIds.Contains(candidate.Paper.Id)))
+            {
+                if (await outbox.TryPlanAsync(key, candidate.Paper.Id, candidate.Highlights, now, cancellationToken).ConfigureAwait(false) is { } planned)
+                {
+                    pending.Add(planned);
+                }
+            }
+
+            var items = await ToCardItemsAsync(pending, papersById, cancellationToken).ConfigureAwait(false);
+            var messages = Split(items);
+            for (var part = 0; part < messages.Count; part++)
+            {
+                var (card, sentItems) = Render(messages[part], part, messages.Count, items.Count);
+                var activity = Activity.CreateCard(card, Heading(items.Count)) with
+                {
+                    From = subscription.Reference.Bot,
+                    Conversation = new ConversationAccount { Id = subscription.Reference.Conversation.Id },
+                };
+                var response = await connector.SendToConversationAsync(subscription.Reference.ServiceUrl, subscription.Reference.Conversation.Id!, activity, cancellationToken).ConfigureAwait(false);
+                messagesSent++;
+                await outbox.MarkSentAsync([.. sentItems.Select(item => item.Row)], response.Id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                papersSent += sentItems.Count;
+            }
+
+            await subscriptions.UpdateAsync(key, null, current => current with
+            {
+                DeliveryWatermark = now,
+                LastDeliveryAt = messagesSent > 0 ? now : current.LastDeliveryAt,
+                DeliveryCount = current.DeliveryCount + (messagesSent > 0 ? 1 : 0),
+            }, cancellationToken).ConfigureAwait(false);
+            return new SubscriptionDelivery(key, messagesSent > 0 ? DeliveryOutcome.Sent : DeliveryOutcome.NothingToSend, papersSent, messagesSent);
+        }
+        catch (ConnectorException exception) when (exception.IsTerminalForConversation)
+        {
+            LogDeactivated(logger, key.ToString(), exception.StatusCode, exception.ErrorCode, exception);
+            return await DeactivateAsync(key, papersSent, messagesSent, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConnectorException exception)
+        {
+            LogSendFailed(logger, key.ToString(), exception.Failure, exception);
+            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent, exception.Failure);
+        }
+        catch (RequestFailedException exception)
+        {
+            LogStorageFailed(logger, key.ToString(), exception);
+            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent);
+        }
+    }
+
+    private async Task<SubscriptionDelivery> DeactivateAsync(ConversationKey key, int papersSent, int messagesSent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Like the bot's removal: not installed any more, rules, receipts and Pending rows kept for a reinstall.
+            await subscriptions.UpdateAsync(key, null, current => current with { Installed = false }, cancellationToken).ConfigureAwait(false);
+            return new SubscriptionDelivery(key, DeliveryOutcome.Deactivated, papersSent, messagesSent);
+        }
+        catch (RequestFailedException exception)
+        {
+            LogStorageFailed(logger, key.ToString(), exception);
+            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent);
+        }
+    }
+
+    private async Task<List<OutboxItem>> ToCardItemsAsync(List<DeliveryRow> rows, Dictionary<string, Paper> papersById, CancellationToken cancellationToken)
+    {
+        var missing = rows.Select(row => row.PaperId).Where(id => !papersById.ContainsKey(id)).ToList();
+        var read = missing.Count == 0
+            ? []
+            : (await papers.ReadAsync(missing, cancellationToken).ConfigureAwait(false)).ToDictionary(pair => pair.Key, pair => pair.Value.ToPaper(), StringComparer.Ordinal);
+        var items = new List<OutboxItem>(rows.Count);
+        foreach (var row in rows)
+        {
+            if (papersById.TryGetValue(row.PaperId, out var paper) || read.TryGetValue(row.PaperId, out paper))
+            {
+                items.Add(new OutboxItem(row, new PaperCardItem(paper, row.Highlights.Split('\n', StringSplitOptions.RemoveEmptyEntries))));
+            }
+        }
+
+        return items;
+    }
+
+    // At most MaxPapersPerMessage per message; a chunk whose card would pass the renderer's size budget is halved.
+    private List<List<OutboxItem>> Split(List<OutboxItem> items)
+    {
+        var pending = new Stack<List<OutboxItem>>(items.Chunk(_options.MaxPapersPerMessage).Select(chunk => chunk.ToList()).Reverse());
+        var messages = new List<List<OutboxItem>>();
+        while (pending.TryPop(out var chunk))
+        {
+            if (chunk.Count > 1 && !FitsInOneCard(chunk, items.Count))
+            {
+                var half = chunk.Count / 2;
+                pending.Push(chunk[half..]);
+                pending.Push(chunk[..half]);
+            }
+            else
+            {
+                messages.Add(chunk);
+            }
+        }
+
+        return messages;
+    }
+
+    // Measured with the longest heading a part can get, so the card sent never drops a paper into "…and N more".
+    private bool FitsInOneCard(List<OutboxItem> chunk, int total) =>
+        cards.Papers(Heading(total) + " (9999 of 9999)", [.. chunk.Select(item => item.Card)])["body"]!.AsArray().Count == 1 + chunk.Count;
+
+    private (JsonObject Card, List<OutboxItem> Items) Render(List<OutboxItem> items, int part, int parts, int total)
+    {
+        var heading = parts == 1 ? Heading(total) : string.Create(CultureInfo.InvariantCulture, $"{Heading(total)} ({part + 1} of {parts})");
+        return (cards.Papers(heading, [.. items.Select(item => item.Card)]), items);
+    }
+
+    private static string Heading(int total) =>
+        string.Create(CultureInfo.InvariantCulture, $"{total} paper{(total == 1 ? "" : "s")} matched your rules");
+
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Notified {Due} due subscriptions: {Rules} rules over {Papers} new papers; {Messages} messages with {Sent} papers sent")]
+    private static partial void LogRun(ILogger logger, int due, int rules, int papers, int messages, int sent);
+
+    [LoggerMessage(EventId = 1502, Level = LogLevel.Warning, Message = "Conversation {Conversation} is gone ({Status} {ErrorCode}): subscription deactivated, its data kept")]
+    private static partial void LogDeactivated(ILogger logger, string conversation, int? status, string? errorCode, Exception exception);
+
+    [LoggerMessage(EventId = 1503, Level = LogLevel.Warning, Message = "Sending to {Conversation} failed ({Failure}); its pending papers are sent by the next run")]
+    private static partial void LogSendFailed(ILogger logger, string conversation, ConnectorFailure failure, Exception exception);
+
+    [LoggerMessage(EventId = 1504, Level = LogLevel.Warning, Message = "Storage failed while delivering to {Conversation}; the next run retries")]
+    private static partial void LogStorageFailed(ILogger logger, string conversation, Exception exception);
+
+    private sealed record DueSubscription(Subscription Subscription, List<IndexedRule> Rules, DateTimeOffset Since);
+
+    private sealed record Candidate(Paper Paper, IReadOnlyList<string> Highlights);
+
+    private sealed record OutboxItem(DeliveryRow Row, PaperCardItem Card);
+}
