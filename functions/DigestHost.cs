@@ -33,14 +33,24 @@ public static class DigestHost
             // environment and the command line must win over an appsettings.json that happens to sit beside the binary.
             .ConfigureAppConfiguration(configuration => Configure(configuration, overrides))
             .ConfigureLogging((context, logging) => logging.AddConfiguration(context.Configuration.GetSection("Logging")).AddSimpleConsole(console => console.SingleLine = true))
-            .ConfigureServices(services =>
+            .ConfigureServices((context, services) =>
             {
                 services.AddDigestCrawler();
                 services.AddDigestNotifier();
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
+                services.AddSingleton<ITypeLocator>(new FunctionTypes(DeliversMessages(context.Configuration)
+                    ? [typeof(CrawlFunctions), typeof(NotifyFunctions)]
+                    : [typeof(CrawlFunctions)]));
             })
             .Build();
     }
+
+    /// <summary>
+    /// Deliveries need a bot identity (<c>Bot:AppId</c>) to get connector tokens. Without one the host runs the crawl
+    /// alone, and says so when it starts, rather than failing the notifier at every run.
+    /// </summary>
+    internal static bool DeliversMessages(IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["Bot:AppId"]);
 
     /// <summary>
     /// The WebJobs host id: <c>digest-</c> and the name prefix (at most 27 characters, as host ids must be), or
@@ -92,6 +102,12 @@ public static class DigestHost
         {
             ["AzureWebJobsStorage"] = built[$"{StorageOptions.SectionName}:{nameof(StorageOptions.ConnectionString)}"] ?? StorageOptions.DevelopmentConnectionString,
         });
+    }
+
+    /// <summary>The function classes the WebJobs host indexes, instead of every type of every loaded assembly.</summary>
+    private sealed class FunctionTypes(IReadOnlyList<Type> types) : ITypeLocator
+    {
+        public IReadOnlyList<Type> GetTypes() => types;
     }
 
     private sealed class ServiceProviderJobActivator(IServiceProvider services) : IJobActivator

@@ -13,7 +13,7 @@ using Spectre.Console;
 namespace Digest.Functions.Cli;
 
 /// <summary>The <c>digest</c> command line. Each command builds a host, validates its options, and calls one method in shared/.</summary>
-public static class DigestCommandLine
+public static partial class DigestCommandLine
 {
     private static readonly Option<string?> SourceOption = new("--source")
     {
@@ -117,9 +117,17 @@ public static class DigestCommandLine
             return ConfigurationError(e);
         }
 
+        if (!DigestHost.DeliversMessages(host.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()))
+        {
+            LogDeliveriesOff(host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DigestCommandLine).FullName!));
+        }
+
         await host.RunAsync(cancellationToken);
         return 0;
     }
+
+    [LoggerMessage(EventId = 1701, Level = LogLevel.Warning, Message = "NotifySubscribers is off: set Bot:AppId (and Bot:AppPassword, or Bot:AppType UserAssignedMSI) to deliver papers; the crawl runs without it")]
+    private static partial void LogDeliveriesOff(ILogger logger);
 
     private static async Task<int> BackfillAsync(
         ParseResult result, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken, string fromText, string toText, bool json)

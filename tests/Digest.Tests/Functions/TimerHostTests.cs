@@ -49,6 +49,30 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task CreateTimerHost_WithoutBotIdentity_RunsTheCrawlAndNotTheNotifier()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var prefix = NewPrefix();
+        using var console = new ConsoleCapture();
+        var settings = Settings(prefix, snapshots: EverySecond, parse: OnceAYear);
+        settings["Schedules:NotifySubscribers"] = EverySecond;
+        using var host = DigestHost.CreateTimerHost(settings);
+        var recorder = Record(host, "a");
+
+        await host.StartAsync(ct);
+        try
+        {
+            await WaitUntilAsync(() => Task.FromResult(recorder.Completed("SnapshotDigests") >= 2), console, ct);
+        }
+        finally
+        {
+            await host.StopAsync(ct);
+        }
+
+        recorder.Executions.ShouldAllBe(execution => execution.Function.EndsWith("SnapshotDigests", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task CreateTimerHost_TwoHostsOnTheSameStorage_NeverRunTheSameFunctionAtOnce()
     {
         var ct = TestContext.Current.CancellationToken;
