@@ -71,27 +71,12 @@ public sealed partial class ParseAndDiff(
         return await ParseInOrderAsync(all, cancellationToken);
     }
 
-    private async Task<List<PageRow>> ListPagesAsync(CancellationToken cancellationToken)
-    {
-        var pages = new List<PageRow>();
-        await foreach (var page in storage.Pages.QueryAsync<PageRow>(TableClient.CreateQueryFilter($"PartitionKey eq {PageRow.Partition}"), cancellationToken: cancellationToken))
-        {
-            pages.Add(page);
-        }
+    private ValueTask<List<PageRow>> ListPagesAsync(CancellationToken cancellationToken) =>
+        storage.Pages.QueryAsync<PageRow>(TableClient.CreateQueryFilter($"PartitionKey eq {PageRow.Partition}"), cancellationToken: cancellationToken)
+            .ToListAsync(cancellationToken);
 
-        return pages;
-    }
-
-    private async Task<List<SnapshotRow>> ListSnapshotsAsync(string filter, CancellationToken cancellationToken)
-    {
-        var snapshots = new List<SnapshotRow>();
-        await foreach (var snapshot in storage.SnapshotLog.QueryAsync<SnapshotRow>(filter, cancellationToken: cancellationToken))
-        {
-            snapshots.Add(snapshot);
-        }
-
-        return snapshots;
-    }
+    private ValueTask<List<SnapshotRow>> ListSnapshotsAsync(string filter, CancellationToken cancellationToken) =>
+        storage.SnapshotLog.QueryAsync<SnapshotRow>(filter, cancellationToken: cancellationToken).ToListAsync(cancellationToken);
 
     /// <summary>
     /// Parses snapshots across all pages in the order they were fetched (ties by snapshot id, as the differ orders

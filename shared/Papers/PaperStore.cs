@@ -100,12 +100,9 @@ public sealed class PaperStore(DigestStorage storage)
     public async Task<IReadOnlyList<Paper>> ListByDateAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"Date ge {from.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)} and Date le {to.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)}");
-        var papers = new List<Paper>();
-        await foreach (var row in storage.Papers.QueryAsync<PaperRow>(filter, cancellationToken: cancellationToken))
-        {
-            papers.Add(row.ToPaper());
-        }
-
+        var papers = await storage.Papers.QueryAsync<PaperRow>(filter, cancellationToken: cancellationToken)
+            .Select(row => row.ToPaper())
+            .ToListAsync(cancellationToken);
         return [.. papers.OrderBy(paper => paper.Date).ThenByDescending(paper => paper.Upvotes).ThenBy(paper => paper.Id, StringComparer.Ordinal)];
     }
 
@@ -113,12 +110,7 @@ public sealed class PaperStore(DigestStorage storage)
     public async Task<IReadOnlyList<ChangeRow>> ListChangesSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey ge {ChangeRow.PartitionFor(since)} and DetectedAt ge {since}");
-        var changes = new List<ChangeRow>();
-        await foreach (var change in storage.Changes.QueryAsync<ChangeRow>(filter, cancellationToken: cancellationToken))
-        {
-            changes.Add(change);
-        }
-
+        var changes = await storage.Changes.QueryAsync<ChangeRow>(filter, cancellationToken: cancellationToken).ToListAsync(cancellationToken);
         return [.. changes.OrderBy(change => change.PartitionKey, StringComparer.Ordinal).ThenBy(change => change.RowKey, StringComparer.Ordinal)];
     }
 

@@ -70,16 +70,8 @@ public sealed class CrawlerHarness : IAsyncDisposable
 
     /// <summary>All rows of a table of this harness, for checking exactly what was written.</summary>
     public async Task<List<T>> AllAsync<T>(Azure.Data.Tables.TableClient table, CancellationToken cancellationToken)
-        where T : class, Azure.Data.Tables.ITableEntity, new()
-    {
-        var rows = new List<T>();
-        await foreach (var row in table.QueryAsync<T>(cancellationToken: cancellationToken))
-        {
-            rows.Add(row);
-        }
-
-        return rows;
-    }
+        where T : class, Azure.Data.Tables.ITableEntity, new() =>
+        await table.QueryAsync<T>(cancellationToken: cancellationToken).ToListAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();
 }
