@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure;
+using Digest.Bot;
 using Digest.Bot.Cards;
 using Digest.Bot.Connector;
 using Digest.Bot.Schema;
@@ -230,14 +231,9 @@ public sealed partial class NotifySubscribers(
             for (var part = 0; part < messages.Count; part++)
             {
                 var (card, sentItems) = Render(messages[part], part, messages.Count, items.Count);
-                var activity = Activity.CreateCard(card, Heading(items.Count)) with
-                {
-                    From = subscription.Reference.Bot,
-                    Conversation = new ConversationAccount { Id = subscription.Reference.Conversation.Id },
-                };
-                var response = await connector.SendToConversationAsync(subscription.Reference.ServiceUrl, subscription.Reference.Conversation.Id!, activity, cancellationToken).ConfigureAwait(false);
+                var activityId = await SendAsync(subscription.Reference, Activity.CreateCard(card, Heading(items.Count)), cancellationToken).ConfigureAwait(false);
                 messagesSent++;
-                await outbox.MarkSentAsync([.. sentItems.Select(item => item.Row)], response.Id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await outbox.MarkSentAsync([.. sentItems.Select(item => item.Row)], activityId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 papersSent += sentItems.Count;
             }
 
@@ -264,6 +260,23 @@ public sealed partial class NotifySubscribers(
             LogStorageFailed(logger, key.ToString(), exception);
             return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent);
         }
+    }
+
+    // Returns the id of the activity sent. To a Teams channel, every message is a new post in the channel, never a reply
+    // in the thread where someone subscribed (a reference stored before channels were keyed by channel may still name one).
+    private async Task<string?> SendAsync(ConversationReference reference, Activity activity, CancellationToken cancellationToken)
+    {
+        var conversationId = reference.Conversation.Id!;
+        activity = activity with { From = reference.Bot };
+        if (TeamsChannels.IsChannel(reference))
+        {
+            var channelId = TeamsChannels.SubscriptionConversationId(reference.ChannelId, conversationId);
+            var post = await connector.CreateChannelPostAsync(reference.ServiceUrl, channelId, reference.Conversation.TenantId, reference.Bot, activity, cancellationToken).ConfigureAwait(false);
+            return post.ActivityId;
+        }
+
+        var sent = await connector.SendToConversationAsync(reference.ServiceUrl, conversationId, activity with { Conversation = new ConversationAccount { Id = conversationId } }, cancellationToken).ConfigureAwait(false);
+        return sent.Id;
     }
 
     private async Task<SubscriptionDelivery> DeactivateAsync(ConversationKey key, int papersSent, int messagesSent, CancellationToken cancellationToken)

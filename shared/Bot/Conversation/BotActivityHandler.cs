@@ -403,12 +403,13 @@ public sealed partial class BotActivityHandler(
         }
     }
 
-    /// <summary>The conversation an activity belongs to, from its verified fields only.</summary>
+    /// <summary>The conversation an activity belongs to, from its verified fields only; for a post in a Teams channel,
+    /// the channel (<see cref="TeamsChannels"/>).</summary>
     public static ConversationKey? KeyOf(Activity activity)
     {
         ArgumentNullException.ThrowIfNull(activity);
         return activity is { ChannelId: { Length: > 0 } channelId, Conversation.Id: { Length: > 0 } conversationId, ServiceUrl: { Length: > 0 } }
-            ? ConversationKey.Create(channelId, TenantOf(activity), conversationId)
+            ? ConversationKey.Create(channelId, TenantOf(activity), TeamsChannels.SubscriptionConversationId(channelId, conversationId))
             : null;
     }
 
@@ -447,7 +448,8 @@ public sealed partial class BotActivityHandler(
             ServiceUrl = activity.ServiceUrl!,
             Conversation = new ConversationAccount
             {
-                Id = conversation.Id,
+                // The channel, not the post it was spoken in: deliveries are new posts in the channel.
+                Id = TeamsChannels.SubscriptionConversationId(activity.ChannelId, conversation.Id!),
                 ConversationType = conversation.ConversationType,
                 IsGroup = conversation.IsGroup,
                 TenantId = TenantOf(activity),
