@@ -288,6 +288,15 @@ public sealed partial class BotActivityHandler(
 
     private async Task<string> RemoveRuleAsync(ConversationKey key, string argument, CancellationToken cancellationToken)
     {
+        const string IdPrefix = "id:";
+        if (argument.StartsWith(IdPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            // A rules card's button: it names the rule, so a second click (or a stale card) never removes another one.
+            return await store.RemoveRuleByIdAsync(key, argument[IdPrefix.Length..].Trim(), cancellationToken).ConfigureAwait(false) is { } removedById
+                ? $"Removed rule {removedById.Number}: {EscapeText(removedById.Text)}"
+                : "That rule was already removed.";
+        }
+
         if (!int.TryParse(argument, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
         {
             return "Usage: **remove** *n*, where n is the number **rules** shows.";

@@ -215,7 +215,8 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         var texts = listed.Card!["body"]!.AsArray().Skip(1).Select(row => (string)row!["columns"]![0]!["items"]![0]!["text"]!).ToList();
         texts.ShouldBe(["**1.** agents", "**2.** diffusion", "**3.** robot\\*"]);
         var removeButton = listed.Card!["body"]![2]!["columns"]![1]!["items"]![0]!["actions"]![0]!;
-        ((string)removeButton["data"]!["command"]!).ShouldBe("remove 2");
+        var stored = await Store.ListRulesAsync(Key(conversation), Cancel);
+        ((string)removeButton["data"]!["command"]!).ShouldBe("remove id:" + stored[1].RowKey); // the rule, not its place
 
         (await SayAsync(conversation, "remove 2")).Text.ShouldBe("Removed rule 2: diffusion");
         (await SayAsync(conversation, "remove 7")).Text.ShouldBe("There is no rule 7; this conversation has 2 rules.");
@@ -411,10 +412,13 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         var bobsRules = await SayAsync(bob, "rules");
         var bobsRemove = await SayAsync(bob, "remove 1");
         var bobTypesAlicesId = await SayAsync(bob, "remove 1 " + alice);
+        var alicesRule = (await Store.ListRulesAsync(Key(alice), Cancel))[0];
+        var bobSendsAlicesRuleId = await SayAsync(bob, "remove id:" + alicesRule.RowKey);
 
         AllText(bobsRules).ShouldContain("No rules yet");
         bobsRemove.Text.ShouldBe("There is no rule 1; this conversation has 0 rules.");
         bobTypesAlicesId.Text!.ShouldStartWith("Usage: **remove**");
+        bobSendsAlicesRuleId.Text.ShouldBe("That rule was already removed.");
         (await Store.ListRulesAsync(Key(alice), Cancel)).Select(rule => rule.Text).ShouldBe(["agents"]);
     }
 
