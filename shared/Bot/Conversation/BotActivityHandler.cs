@@ -43,7 +43,7 @@ public sealed partial class BotActivityHandler(
         new("help", "Show this list", "help"),
         new("subscribe", "Send papers matching this conversation's rules here", "subscribe"),
         new("unsubscribe", "Stop sending papers here (rules are kept)"),
-        new("add <rule>", "Add a rule, e.g. add \"diffusion model\" AND video; shows what it would have matched in the last 7 days"),
+        new("add <rule>", "Add a rule, e.g. add \"diffusion model\" AND video; shows what it would have matched among the papers first seen in the last 7 days"),
         new("rules", "List the rules, numbered", "rules"),
         new("remove <n>", "Remove rule number n"),
         new("pause / resume", "Hold deliveries, and start them again"),
@@ -276,11 +276,13 @@ public sealed partial class BotActivityHandler(
             return await ReplyAsync(activity, "This conversation has the most rules allowed; remove one first (**rules**, then **remove** *n*).", cancellationToken).ConfigureAwait(false);
         }
 
-        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        var recent = await papers.ListByDateAsync(today.AddDays(1 - PreviewDays), today, cancellationToken).ConfigureAwait(false);
+        // "Recent" as deliveries count it: when the crawl first saw a paper, not the daily date it is listed under (a
+        // backfilled page lists old dates), so the preview and the next digest agree.
+        var now = time.GetUtcNow();
+        var recent = await papers.ListNewAsync(now.AddDays(-PreviewDays), now, cancellationToken).ConfigureAwait(false);
         var hits = rules.Match(ruleText, recent);
         var heading = string.Create(CultureInfo.InvariantCulture,
-            $"Rule {added.Number} added: {ruleText}. In the last {PreviewDays} days it would have matched {hits.Count} paper{(hits.Count == 1 ? "" : "s")}{(hits.Count > 0 ? ", for example:" : ".")}");
+            $"Rule {added.Number} added: {ruleText}. Among the papers first seen in the last {PreviewDays} days it would have matched {hits.Count} paper{(hits.Count == 1 ? "" : "s")}{(hits.Count > 0 ? ", for example:" : ".")}");
         var examples = hits.Take(PreviewExamples).Select(hit => new PaperCardItem(hit.Paper, hit.Highlights)).ToList();
         await SendCardAsync(activity, cards.Papers(heading, examples, hits.Count), $"Rule {added.Number} added", cancellationToken).ConfigureAwait(false);
         return $"Rule {added.Number} added.";
