@@ -237,12 +237,7 @@ public sealed partial class NotifySubscribers(
                 papersSent += sentItems.Count;
             }
 
-            await subscriptions.UpdateAsync(key, null, current => current with
-            {
-                DeliveryWatermark = now,
-                LastDeliveryAt = messagesSent > 0 ? now : current.LastDeliveryAt,
-                DeliveryCount = current.DeliveryCount + (messagesSent > 0 ? 1 : 0),
-            }, cancellationToken).ConfigureAwait(false);
+            await subscriptions.UpdateAsync(key, null, current => Delivered(current, papersSent, messagesSent, now) with { DeliveryWatermark = now }, cancellationToken).ConfigureAwait(false);
             return new SubscriptionDelivery(key, messagesSent > 0 ? DeliveryOutcome.Sent : DeliveryOutcome.NothingToSend, papersSent, messagesSent);
         }
         catch (ConnectorException exception) when (exception.IsTerminalForConversation)
@@ -253,6 +248,11 @@ public sealed partial class NotifySubscribers(
         catch (ConnectorException exception)
         {
             LogSendFailed(logger, key.ToString(), exception.Failure, exception);
+            if (messagesSent > 0)
+            {
+                await RecordPartialDeliveryAsync(key, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
+            }
+
             return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent, exception.Failure);
         }
         catch (RequestFailedException exception)
@@ -279,12 +279,36 @@ public sealed partial class NotifySubscribers(
         return sent.Id;
     }
 
+    // What status shows: the papers and messages that went out, counted even when a later message of the run failed.
+    private static Subscription Delivered(Subscription current, int papersSent, int messagesSent, DateTimeOffset now) => messagesSent == 0
+        ? current
+        : current with
+        {
+            LastDeliveryAt = now,
+            DeliveryCount = current.DeliveryCount + 1,
+            PapersDelivered = current.PapersDelivered + papersSent,
+            MessagesDelivered = current.MessagesDelivered + messagesSent,
+        };
+
+    // The watermark stays (the run did not finish); the messages that did go out are counted.
+    private async Task RecordPartialDeliveryAsync(ConversationKey key, int papersSent, int messagesSent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await subscriptions.UpdateAsync(key, null, current => Delivered(current, papersSent, messagesSent, now), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException exception)
+        {
+            LogStorageFailed(logger, key.ToString(), exception);
+        }
+    }
+
     private async Task<SubscriptionDelivery> DeactivateAsync(ConversationKey key, int papersSent, int messagesSent, CancellationToken cancellationToken)
     {
         try
         {
             // Like the bot's removal: not installed any more, rules, receipts and Pending rows kept for a reinstall.
-            await subscriptions.UpdateAsync(key, null, current => current with { Installed = false }, cancellationToken).ConfigureAwait(false);
+            await subscriptions.UpdateAsync(key, null, current => Delivered(current, papersSent, messagesSent, time.GetUtcNow()) with { Installed = false }, cancellationToken).ConfigureAwait(false);
             return new SubscriptionDelivery(key, DeliveryOutcome.Deactivated, papersSent, messagesSent);
         }
         catch (RequestFailedException exception)

@@ -50,7 +50,7 @@ public sealed partial class BotActivityHandler(
         new("mode instant", "Send papers as soon as they are found"),
         new("mode daily 08:30 Europe/Berlin", "Send one digest a day at that local time"),
         new("digest", "Send now what matched since the last delivery", "digest"),
-        new("status", "Last crawl, papers today, deliveries", "status"),
+        new("status", "Last crawl, papers today, papers and messages delivered", "status"),
     ];
 
     public async Task HandleAsync(Activity activity, CancellationToken cancellationToken)
@@ -382,12 +382,17 @@ public sealed partial class BotActivityHandler(
             new("This conversation", state),
             new("Mode", subscription.Mode.ToString()),
             new("Rules", ruleCount.ToString(CultureInfo.InvariantCulture)),
-            new("Deliveries", subscription.DeliveryCount.ToString(CultureInfo.InvariantCulture)),
+            new("Delivered", Delivered(subscription)),
             new("Last delivery", subscription.LastDeliveryAt is { } last ? last.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : "never"),
         ];
         await SendCardAsync(activity, cards.Facts("Status", facts), "Status", cancellationToken).ConfigureAwait(false);
         return $"Status: {state}.";
     }
+
+    private static string Delivered(Subscription subscription) => subscription.MessagesDelivered == 0
+        ? "nothing yet"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"{subscription.PapersDelivered} paper{(subscription.PapersDelivered == 1 ? "" : "s")} in {subscription.MessagesDelivered} message{(subscription.MessagesDelivered == 1 ? "" : "s")}");
 
     private async Task<string> ReplyAsync(Activity activity, string text, CancellationToken cancellationToken)
     {

@@ -303,7 +303,7 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         facts["Papers today"].ShouldBe(_papers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         facts["Last crawl"].ShouldNotBe("never");
         facts["This conversation"].ShouldBe("subscribed");
-        facts["Deliveries"].ShouldBe("0");
+        facts["Delivered"].ShouldBe("nothing yet");
         facts["Mode"].ShouldBe("instant");
     }
 

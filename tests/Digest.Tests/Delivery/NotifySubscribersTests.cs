@@ -46,6 +46,8 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         subscription.LastDeliveryAt.ShouldBe(Morning);
         subscription.DeliveryWatermark.ShouldBe(Morning);
         subscription.DeliveryCount.ShouldBe(1);
+        subscription.PapersDelivered.ShouldBe(expected.Count);
+        subscription.MessagesDelivered.ShouldBe(messages.Count);
 
         harness.Time.Advance(TimeSpan.FromMinutes(15));
         var again = await harness.Notifier.RunAsync(Cancel);
@@ -54,6 +56,7 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         harness.SentTo(conversation).Count.ShouldBe(messages.Count);
         var after = (await harness.Store.GetAsync(key, Cancel))!;
         after.DeliveryCount.ShouldBe(1);
+        after.PapersDelivered.ShouldBe(expected.Count);
         after.LastDeliveryAt.ShouldBe(Morning);
         after.DeliveryWatermark.ShouldBe(Morning.AddMinutes(15));
     }
