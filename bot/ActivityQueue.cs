@@ -20,7 +20,8 @@ public sealed class ActivityQueue
     public bool TryEnqueue(Activity activity)
     {
         ArgumentNullException.ThrowIfNull(activity);
-        var conversation = activity.Conversation?.Id ?? "";
+        // A channel's posts share a lane, so its commands keep their order as one subscription's do.
+        var conversation = TeamsChannels.SubscriptionConversationId(activity.ChannelId, activity.Conversation?.Id ?? "");
         var lane = (int)((uint)StringComparer.Ordinal.GetHashCode(conversation) % Lanes);
         return _lanes[lane].Writer.TryWrite(activity);
     }

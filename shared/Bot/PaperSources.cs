@@ -13,10 +13,8 @@ public sealed record CrawlStatus(DateTimeOffset? LastCrawlAt, int PapersToday);
 /// <summary>The papers the bot previews and sends: a read-only view of the crawl's tables.</summary>
 public interface IPaperSource
 {
-    /// <summary>Papers listed under a daily date in [<paramref name="from"/>, <paramref name="to"/>].</summary>
-    Task<IReadOnlyList<Paper>> ListByDateAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken);
-
-    /// <summary>Papers the crawl saw for the first time in [<paramref name="since"/>, <paramref name="until"/>).</summary>
+    /// <summary>Papers the crawl saw for the first time (their <c>New</c> change) in [<paramref name="since"/>,
+    /// <paramref name="until"/>), the notion of "new" deliveries go by; most upvoted first.</summary>
     Task<IReadOnlyList<Paper>> ListNewAsync(DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken);
 
     /// <summary>The crawl's latest status.</summary>
@@ -26,12 +24,6 @@ public interface IPaperSource
 /// <summary><see cref="IPaperSource"/> over the crawl pipeline's <c>papers</c>, <c>changes</c> and <c>pages</c> tables.</summary>
 public sealed class StoredPaperSource(PaperStore papers, DigestStorage storage, TimeProvider time) : IPaperSource
 {
-    public async Task<IReadOnlyList<Paper>> ListByDateAsync(DateOnly from, DateOnly to, CancellationToken cancellationToken)
-    {
-        await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        return await papers.ListByDateAsync(from, to, cancellationToken).ConfigureAwait(false);
-    }
-
     public async Task<IReadOnlyList<Paper>> ListNewAsync(DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
     {
         await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
@@ -47,7 +39,8 @@ public sealed class StoredPaperSource(PaperStore papers, DigestStorage storage, 
         }
 
         var rows = await papers.ReadAsync(ids, cancellationToken).ConfigureAwait(false);
-        return [.. ids.Where(rows.ContainsKey).Select(id => rows[id].ToPaper())];
+        return [.. ids.Where(rows.ContainsKey).Select(id => rows[id].ToPaper())
+            .OrderByDescending(paper => paper.Upvotes).ThenBy(paper => paper.Id, StringComparer.Ordinal)];
     }
 
     public async Task<CrawlStatus> GetCrawlStatusAsync(CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure;
+using Digest.Bot;
 using Digest.Bot.Cards;
 using Digest.Bot.Connector;
 using Digest.Bot.Schema;
@@ -230,23 +231,13 @@ public sealed partial class NotifySubscribers(
             for (var part = 0; part < messages.Count; part++)
             {
                 var (card, sentItems) = Render(messages[part], part, messages.Count, items.Count);
-                var activity = Activity.CreateCard(card, Heading(items.Count)) with
-                {
-                    From = subscription.Reference.Bot,
-                    Conversation = new ConversationAccount { Id = subscription.Reference.Conversation.Id },
-                };
-                var response = await connector.SendToConversationAsync(subscription.Reference.ServiceUrl, subscription.Reference.Conversation.Id!, activity, cancellationToken).ConfigureAwait(false);
+                var activityId = await SendAsync(subscription.Reference, Activity.CreateCard(card, Heading(items.Count)), cancellationToken).ConfigureAwait(false);
                 messagesSent++;
-                await outbox.MarkSentAsync([.. sentItems.Select(item => item.Row)], response.Id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await outbox.MarkSentAsync([.. sentItems.Select(item => item.Row)], activityId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 papersSent += sentItems.Count;
             }
 
-            await subscriptions.UpdateAsync(key, null, current => current with
-            {
-                DeliveryWatermark = now,
-                LastDeliveryAt = messagesSent > 0 ? now : current.LastDeliveryAt,
-                DeliveryCount = current.DeliveryCount + (messagesSent > 0 ? 1 : 0),
-            }, cancellationToken).ConfigureAwait(false);
+            await subscriptions.UpdateAsync(key, null, current => Delivered(current, papersSent, messagesSent, now) with { DeliveryWatermark = now }, cancellationToken).ConfigureAwait(false);
             return new SubscriptionDelivery(key, messagesSent > 0 ? DeliveryOutcome.Sent : DeliveryOutcome.NothingToSend, papersSent, messagesSent);
         }
         catch (ConnectorException exception) when (exception.IsTerminalForConversation)
@@ -257,6 +248,11 @@ public sealed partial class NotifySubscribers(
         catch (ConnectorException exception)
         {
             LogSendFailed(logger, key.ToString(), exception.Failure, exception);
+            if (messagesSent > 0)
+            {
+                await RecordPartialDeliveryAsync(key, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
+            }
+
             return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent, exception.Failure);
         }
         catch (RequestFailedException exception)
@@ -266,12 +262,53 @@ public sealed partial class NotifySubscribers(
         }
     }
 
+    // Returns the id of the activity sent. To a Teams channel, every message is a new post in the channel, never a reply
+    // in the thread where someone subscribed (a reference stored before channels were keyed by channel may still name one).
+    private async Task<string?> SendAsync(ConversationReference reference, Activity activity, CancellationToken cancellationToken)
+    {
+        var conversationId = reference.Conversation.Id!;
+        activity = activity with { From = reference.Bot };
+        if (TeamsChannels.IsChannel(reference))
+        {
+            var channelId = TeamsChannels.SubscriptionConversationId(reference.ChannelId, conversationId);
+            var post = await connector.CreateChannelPostAsync(reference.ServiceUrl, channelId, reference.Conversation.TenantId, reference.Bot, activity, cancellationToken).ConfigureAwait(false);
+            return post.ActivityId;
+        }
+
+        var sent = await connector.SendToConversationAsync(reference.ServiceUrl, conversationId, activity with { Conversation = new ConversationAccount { Id = conversationId } }, cancellationToken).ConfigureAwait(false);
+        return sent.Id;
+    }
+
+    // What status shows: the papers and messages that went out, counted even when a later message of the run failed.
+    private static Subscription Delivered(Subscription current, int papersSent, int messagesSent, DateTimeOffset now) => messagesSent == 0
+        ? current
+        : current with
+        {
+            LastDeliveryAt = now,
+            DeliveryCount = current.DeliveryCount + 1,
+            PapersDelivered = current.PapersDelivered + papersSent,
+            MessagesDelivered = current.MessagesDelivered + messagesSent,
+        };
+
+    // The watermark stays (the run did not finish); the messages that did go out are counted.
+    private async Task RecordPartialDeliveryAsync(ConversationKey key, int papersSent, int messagesSent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await subscriptions.UpdateAsync(key, null, current => Delivered(current, papersSent, messagesSent, now), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException exception)
+        {
+            LogStorageFailed(logger, key.ToString(), exception);
+        }
+    }
+
     private async Task<SubscriptionDelivery> DeactivateAsync(ConversationKey key, int papersSent, int messagesSent, CancellationToken cancellationToken)
     {
         try
         {
             // Like the bot's removal: not installed any more, rules, receipts and Pending rows kept for a reinstall.
-            await subscriptions.UpdateAsync(key, null, current => current with { Installed = false }, cancellationToken).ConfigureAwait(false);
+            await subscriptions.UpdateAsync(key, null, current => Delivered(current, papersSent, messagesSent, time.GetUtcNow()) with { Installed = false }, cancellationToken).ConfigureAwait(false);
             return new SubscriptionDelivery(key, DeliveryOutcome.Deactivated, papersSent, messagesSent);
         }
         catch (RequestFailedException exception)

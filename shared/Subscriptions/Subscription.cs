@@ -50,8 +50,14 @@ public sealed record Subscription
     /// seen before it (less the overlap of <c>Delivery:ChangeOverlap</c>) have been considered.</summary>
     public DateTimeOffset? DeliveryWatermark { get; init; }
 
-    /// <summary>How many deliveries were made.</summary>
+    /// <summary>How many deliveries (runs, or <c>digest</c> commands, that sent at least one message) were made.</summary>
     public int DeliveryCount { get; init; }
+
+    /// <summary>How many papers were sent here, over all deliveries.</summary>
+    public int PapersDelivered { get; init; }
+
+    /// <summary>How many messages carried them (a delivery of many papers is split into several).</summary>
+    public int MessagesDelivered { get; init; }
 
     /// <summary>When the reference was last refreshed from a verified activity (A7560).</summary>
     public DateTimeOffset VerifiedAt { get; init; }

@@ -167,6 +167,31 @@ public sealed class SubscriptionStore
         return rule;
     }
 
+    /// <summary>Removes the rule whose <see cref="StoredRule.RowKey"/> is <paramref name="ruleId"/> (what a rules card's
+    /// button names, so a stale card never removes another rule); null when the conversation has no such rule (any more).
+    /// The returned rule carries the number it had just before.</summary>
+    public async Task<StoredRule?> RemoveRuleByIdAsync(ConversationKey key, string ruleId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ruleId);
+        // Looked up among the conversation's own rules: the id the user sent never reaches the table as a key.
+        var rule = (await ListRulesAsync(key, cancellationToken).ConfigureAwait(false)).FirstOrDefault(rule => string.Equals(rule.RowKey, ruleId, StringComparison.Ordinal));
+        if (rule is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            await _rules.DeleteEntityAsync(key.PartitionKey, rule.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException exception) when (exception.Status == 404)
+        {
+            return null; // removed in between by another click
+        }
+
+        return rule;
+    }
+
     private static TableEntity ToEntity(Subscription subscription)
     {
         var key = subscription.Key;
@@ -186,6 +211,8 @@ public sealed class SubscriptionStore
             ["TimeZone"] = subscription.Mode.TimeZoneId,
             ["LastDeliveryAt"] = subscription.LastDeliveryAt,
             ["DeliveryCount"] = subscription.DeliveryCount,
+            ["PapersDelivered"] = subscription.PapersDelivered,
+            ["MessagesDelivered"] = subscription.MessagesDelivered,
             ["DeliveryWatermark"] = subscription.DeliveryWatermark,
             ["VerifiedAt"] = subscription.VerifiedAt,
             ["CreatedAt"] = subscription.CreatedAt,
@@ -215,6 +242,8 @@ public sealed class SubscriptionStore
             Mode = mode,
             LastDeliveryAt = row.GetDateTimeOffset("LastDeliveryAt"),
             DeliveryCount = row.GetInt32("DeliveryCount") ?? 0,
+            PapersDelivered = row.GetInt32("PapersDelivered") ?? 0,
+            MessagesDelivered = row.GetInt32("MessagesDelivered") ?? 0,
             DeliveryWatermark = row.GetDateTimeOffset("DeliveryWatermark"),
             VerifiedAt = row.GetDateTimeOffset("VerifiedAt") ?? default,
             CreatedAt = row.GetDateTimeOffset("CreatedAt") ?? default,

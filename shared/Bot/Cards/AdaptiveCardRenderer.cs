@@ -148,6 +148,10 @@ public sealed class AdaptiveCardRenderer
 
     private static string EscapeInline(string text) => Escape(text.Length > 200 ? text[..200] + "…" : text);
 
+    // The button names the rule by id, not by its number, which changes as rules are removed: a stale card, or a
+    // second click, must not remove another rule.
+    private static string RemoveCommand(StoredRule rule) => "remove id:" + rule.RowKey;
+
     private static JsonObject RuleRow(StoredRule rule) => new()
     {
         ["type"] = "ColumnSet",
@@ -168,7 +172,7 @@ public sealed class AdaptiveCardRenderer
                     new JsonObject
                     {
                         ["type"] = "ActionSet",
-                        ["actions"] = new JsonArray { SubmitAction("Remove", $"remove {rule.Number.ToString(CultureInfo.InvariantCulture)}") },
+                        ["actions"] = new JsonArray { SubmitAction("Remove", RemoveCommand(rule)) },
                     },
                 },
             },

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Digest.Bot.Schema;
 using Microsoft.Extensions.Logging;
@@ -57,6 +58,31 @@ public sealed partial class BotConnectorClient
             Members = [new ChannelAccount { Id = userId }],
             TenantId = tenantId,
             ChannelData = new() { ["tenant"] = new System.Text.Json.Nodes.JsonObject { ["id"] = tenantId } },
+        };
+        return SendAsync(HttpMethod.Post, serviceUrl, "v3/conversations", parameters,
+            BotJsonContext.Default.ConversationParameters, BotJsonContext.Default.ConversationResourceResponse, cancellationToken);
+    }
+
+    /// <summary><c>POST v3/conversations</c> with the channel in <c>channelData.channel.id</c>: a new post in a Teams channel
+    /// carrying <paramref name="activity"/> (bot-protocol.md §3.3). The answer's <c>id</c> is the new post's conversation
+    /// (<c>{channel};messageid={activityId}</c>).</summary>
+    public Task<ConversationResourceResponse> CreateChannelPostAsync(string serviceUrl, string channelId, string? tenantId, ChannelAccount? bot, Activity activity, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(channelId);
+        ArgumentNullException.ThrowIfNull(activity);
+        var channelData = new JsonObject { ["channel"] = new JsonObject { ["id"] = channelId } };
+        if (tenantId is { Length: > 0 })
+        {
+            channelData["tenant"] = new JsonObject { ["id"] = tenantId };
+        }
+
+        var parameters = new ConversationParameters
+        {
+            IsGroup = true,
+            Bot = bot,
+            TenantId = tenantId is { Length: > 0 } ? tenantId : null,
+            Activity = Outgoing(activity) with { Conversation = null },
+            ChannelData = channelData,
         };
         return SendAsync(HttpMethod.Post, serviceUrl, "v3/conversations", parameters,
             BotJsonContext.Default.ConversationParameters, BotJsonContext.Default.ConversationResourceResponse, cancellationToken);

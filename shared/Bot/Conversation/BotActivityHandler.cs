@@ -43,14 +43,14 @@ public sealed partial class BotActivityHandler(
         new("help", "Show this list", "help"),
         new("subscribe", "Send papers matching this conversation's rules here", "subscribe"),
         new("unsubscribe", "Stop sending papers here (rules are kept)"),
-        new("add <rule>", "Add a rule, e.g. add \"diffusion model\" AND video; shows what it would have matched in the last 7 days"),
+        new("add <rule>", "Add a rule, e.g. add \"diffusion model\" AND video; shows what it would have matched among the papers first seen in the last 7 days"),
         new("rules", "List the rules, numbered", "rules"),
         new("remove <n>", "Remove rule number n"),
         new("pause / resume", "Hold deliveries, and start them again"),
         new("mode instant", "Send papers as soon as they are found"),
         new("mode daily 08:30 Europe/Berlin", "Send one digest a day at that local time"),
         new("digest", "Send now what matched since the last delivery", "digest"),
-        new("status", "Last crawl, papers today, deliveries", "status"),
+        new("status", "Last crawl, papers today, papers and messages delivered", "status"),
     ];
 
     public async Task HandleAsync(Activity activity, CancellationToken cancellationToken)
@@ -276,11 +276,13 @@ public sealed partial class BotActivityHandler(
             return await ReplyAsync(activity, "This conversation has the most rules allowed; remove one first (**rules**, then **remove** *n*).", cancellationToken).ConfigureAwait(false);
         }
 
-        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        var recent = await papers.ListByDateAsync(today.AddDays(1 - PreviewDays), today, cancellationToken).ConfigureAwait(false);
+        // "Recent" as deliveries count it: when the crawl first saw a paper, not the daily date it is listed under (a
+        // backfilled page lists old dates), so the preview and the next digest agree.
+        var now = time.GetUtcNow();
+        var recent = await papers.ListNewAsync(now.AddDays(-PreviewDays), now, cancellationToken).ConfigureAwait(false);
         var hits = rules.Match(ruleText, recent);
         var heading = string.Create(CultureInfo.InvariantCulture,
-            $"Rule {added.Number} added: {ruleText}. In the last {PreviewDays} days it would have matched {hits.Count} paper{(hits.Count == 1 ? "" : "s")}{(hits.Count > 0 ? ", for example:" : ".")}");
+            $"Rule {added.Number} added: {ruleText}. Among the papers first seen in the last {PreviewDays} days it would have matched {hits.Count} paper{(hits.Count == 1 ? "" : "s")}{(hits.Count > 0 ? ", for example:" : ".")}");
         var examples = hits.Take(PreviewExamples).Select(hit => new PaperCardItem(hit.Paper, hit.Highlights)).ToList();
         await SendCardAsync(activity, cards.Papers(heading, examples, hits.Count), $"Rule {added.Number} added", cancellationToken).ConfigureAwait(false);
         return $"Rule {added.Number} added.";
@@ -288,6 +290,15 @@ public sealed partial class BotActivityHandler(
 
     private async Task<string> RemoveRuleAsync(ConversationKey key, string argument, CancellationToken cancellationToken)
     {
+        const string IdPrefix = "id:";
+        if (argument.StartsWith(IdPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            // A rules card's button: it names the rule, so a second click (or a stale card) never removes another one.
+            return await store.RemoveRuleByIdAsync(key, argument[IdPrefix.Length..].Trim(), cancellationToken).ConfigureAwait(false) is { } removedById
+                ? $"Removed rule {removedById.Number}: {EscapeText(removedById.Text)}"
+                : "That rule was already removed.";
+        }
+
         if (!int.TryParse(argument, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
         {
             return "Usage: **remove** *n*, where n is the number **rules** shows.";
@@ -371,12 +382,17 @@ public sealed partial class BotActivityHandler(
             new("This conversation", state),
             new("Mode", subscription.Mode.ToString()),
             new("Rules", ruleCount.ToString(CultureInfo.InvariantCulture)),
-            new("Deliveries", subscription.DeliveryCount.ToString(CultureInfo.InvariantCulture)),
+            new("Delivered", Delivered(subscription)),
             new("Last delivery", subscription.LastDeliveryAt is { } last ? last.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : "never"),
         ];
         await SendCardAsync(activity, cards.Facts("Status", facts), "Status", cancellationToken).ConfigureAwait(false);
         return $"Status: {state}.";
     }
+
+    private static string Delivered(Subscription subscription) => subscription.MessagesDelivered == 0
+        ? "nothing yet"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"{subscription.PapersDelivered} paper{(subscription.PapersDelivered == 1 ? "" : "s")} in {subscription.MessagesDelivered} message{(subscription.MessagesDelivered == 1 ? "" : "s")}");
 
     private async Task<string> ReplyAsync(Activity activity, string text, CancellationToken cancellationToken)
     {
@@ -403,12 +419,13 @@ public sealed partial class BotActivityHandler(
         }
     }
 
-    /// <summary>The conversation an activity belongs to, from its verified fields only.</summary>
+    /// <summary>The conversation an activity belongs to, from its verified fields only; for a post in a Teams channel,
+    /// the channel (<see cref="TeamsChannels"/>).</summary>
     public static ConversationKey? KeyOf(Activity activity)
     {
         ArgumentNullException.ThrowIfNull(activity);
         return activity is { ChannelId: { Length: > 0 } channelId, Conversation.Id: { Length: > 0 } conversationId, ServiceUrl: { Length: > 0 } }
-            ? ConversationKey.Create(channelId, TenantOf(activity), conversationId)
+            ? ConversationKey.Create(channelId, TenantOf(activity), TeamsChannels.SubscriptionConversationId(channelId, conversationId))
             : null;
     }
 
@@ -447,7 +464,8 @@ public sealed partial class BotActivityHandler(
             ServiceUrl = activity.ServiceUrl!,
             Conversation = new ConversationAccount
             {
-                Id = conversation.Id,
+                // The channel, not the post it was spoken in: deliveries are new posts in the channel.
+                Id = TeamsChannels.SubscriptionConversationId(activity.ChannelId, conversation.Id!),
                 ConversationType = conversation.ConversationType,
                 IsGroup = conversation.IsGroup,
                 TenantId = TenantOf(activity),

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Digest.Bot.Cards;
+using Digest.Delivery;
 using Digest.Papers;
 using Digest.Rules;
 using Digest.Storage;
@@ -55,6 +56,18 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         return await _connector.NextAsync(Cancel);
     }
+
+    private async Task<ConnectorRequest> MentionAsync(string channelConversationId, string text)
+    {
+        using var response = await PostAsync(TestActivities.ChannelMention(_appId, _connector.ServiceUrl, channelConversationId, "Paper Alerts", text));
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return await _connector.NextAsync(Cancel);
+    }
+
+    private static Dictionary<string, string> Facts(ConnectorRequest status) =>
+        status.Card!["body"]![1]!["facts"]!.AsArray().ToDictionary(fact => (string)fact!["title"]!, fact => (string)fact!["value"]!);
+
+    private List<Paper> Matching(string rule) => [.. _papers.Where(paper => RulePreview.Run(rule, [paper]).Matches.Count > 0)];
 
     private static ConversationKey Key(string conversationId, string tenantId = TestActivities.TenantId) => ConversationKey.Create("msteams", tenantId, conversationId);
 
@@ -202,7 +215,8 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         var texts = listed.Card!["body"]!.AsArray().Skip(1).Select(row => (string)row!["columns"]![0]!["items"]![0]!["text"]!).ToList();
         texts.ShouldBe(["**1.** agents", "**2.** diffusion", "**3.** robot\\*"]);
         var removeButton = listed.Card!["body"]![2]!["columns"]![1]!["items"]![0]!["actions"]![0]!;
-        ((string)removeButton["data"]!["command"]!).ShouldBe("remove 2");
+        var stored = await Store.ListRulesAsync(Key(conversation), Cancel);
+        ((string)removeButton["data"]!["command"]!).ShouldBe("remove id:" + stored[1].RowKey); // the rule, not its place
 
         (await SayAsync(conversation, "remove 2")).Text.ShouldBe("Removed rule 2: diffusion");
         (await SayAsync(conversation, "remove 7")).Text.ShouldBe("There is no rule 7; this conversation has 2 rules.");
@@ -289,7 +303,7 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         facts["Papers today"].ShouldBe(_papers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         facts["Last crawl"].ShouldNotBe("never");
         facts["This conversation"].ShouldBe("subscribed");
-        facts["Deliveries"].ShouldBe("0");
+        facts["Delivered"].ShouldBe("nothing yet");
         facts["Mode"].ShouldBe("instant");
     }
 
@@ -304,7 +318,8 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
     [Fact]
     public async Task ChannelMessage_BotMentionStrippedByEntityAndAnswerInThread()
     {
-        var conversation = TestActivities.ChannelConversationId();
+        var channel = TestActivities.ChannelId();
+        var conversation = TestActivities.ChannelPost(channel);
         var activity = TestActivities.ChannelMention(_appId, _connector.ServiceUrl, conversation, "Renamed Bot", "subscribe");
         var activityId = (string)activity["id"]!;
 
@@ -315,8 +330,7 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         reply.RawTarget.ShouldBe($"/amer/v3/conversations/{Uri.EscapeDataString(conversation)}/activities/{Uri.EscapeDataString(activityId)}");
         reply.Json["replyToId"]!.GetValue<string>().ShouldBe(activityId);
         reply.Text!.ShouldStartWith("Subscribed");
-        var key = Key(conversation);
-        (await Store.GetAsync(key, Cancel))!.Reference.TeamId.ShouldBe("19:team@thread.tacv2");
+        (await Store.GetAsync(Key(channel), Cancel))!.Reference.TeamId.ShouldBe("19:team@thread.tacv2"); // the channel's subscription
     }
 
     [Fact]
@@ -398,10 +412,13 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         var bobsRules = await SayAsync(bob, "rules");
         var bobsRemove = await SayAsync(bob, "remove 1");
         var bobTypesAlicesId = await SayAsync(bob, "remove 1 " + alice);
+        var alicesRule = (await Store.ListRulesAsync(Key(alice), Cancel))[0];
+        var bobSendsAlicesRuleId = await SayAsync(bob, "remove id:" + alicesRule.RowKey);
 
         AllText(bobsRules).ShouldContain("No rules yet");
         bobsRemove.Text.ShouldBe("There is no rule 1; this conversation has 0 rules.");
         bobTypesAlicesId.Text!.ShouldStartWith("Usage: **remove**");
+        bobSendsAlicesRuleId.Text.ShouldBe("That rule was already removed.");
         (await Store.ListRulesAsync(Key(alice), Cancel)).Select(rule => rule.Text).ShouldBe(["agents"]);
     }
 
@@ -445,6 +462,136 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
 
         reply.Text!.ShouldContain("the limit is 500");
         (await Store.ListRulesAsync(Key(conversation), Cancel)).ShouldBeEmpty();
+    }
+
+    [Fact] // issue 7 item 8
+    public async Task ChannelPosts_SubscribeAddDigestStatusEachInANewPost_AreOneSubscriptionOfTheChannel()
+    {
+        var channel = TestActivities.ChannelId();
+        var expected = Matching("title:diffusion");
+        expected.ShouldNotBeEmpty();
+
+        (await MentionAsync(TestActivities.ChannelPost(channel), "subscribe")).Text!.ShouldStartWith("Subscribed");
+        AllText(await MentionAsync(TestActivities.ChannelPost(channel), "add title:diffusion")).ShouldContain("Rule 1 added");
+        var digest = await MentionAsync(TestActivities.ChannelPost(channel), "digest");
+        var status = await MentionAsync(TestActivities.ChannelPost(channel), "status");
+
+        // The digest is the channel's delivery: a new post in the channel (bot-protocol.md §3.3), not a reply in a thread.
+        digest.CreatesConversation.ShouldBeTrue(digest.RawTarget + " " + digest.Body);
+        digest.RawTarget.ShouldBe("/amer/v3/conversations");
+        digest.Json["isGroup"]!.GetValue<bool>().ShouldBeTrue();
+        ((string)digest.Json["channelData"]!["channel"]!["id"]!).ShouldBe(channel);
+        ((string)digest.Json["tenantId"]!).ShouldBe(TestActivities.TenantId);
+        ((string)digest.Card!["body"]![0]!["text"]!).ShouldStartWith($"{expected.Count} paper");
+        Facts(status)["This conversation"].ShouldBe("subscribed");
+        Facts(status)["Rules"].ShouldBe("1");
+        var subscription = await Store.GetAsync(Key(channel), Cancel);
+        subscription.ShouldNotBeNull();
+        subscription.Reference.Conversation.Id.ShouldBe(channel);
+        subscription.Reference.Conversation.ConversationType.ShouldBe("channel");
+    }
+
+    [Fact] // issue 7 item 8
+    public async Task ChannelSubscription_ScheduledDelivery_IsANewPostInTheChannelNotInTheThread()
+    {
+        var channel = TestActivities.ChannelId();
+        var thread = TestActivities.ChannelPost(channel);
+        var expected = Matching("agents");
+        expected.ShouldNotBeEmpty();
+        await MentionAsync(thread, "subscribe");
+        await MentionAsync(TestActivities.ChannelPost(channel), "add agents");
+
+        var report = await _bot.Services.GetRequiredService<NotifySubscribers>().RunAsync(Cancel);
+
+        report.PapersSent.ShouldBe(expected.Count);
+        var sent = await _connector.NextAsync(Cancel);
+        sent.RawTarget.ShouldBe("/amer/v3/conversations");
+        sent.RawTarget.ShouldNotContain("messageid");
+        ((string)sent.Json["channelData"]!["channel"]!["id"]!).ShouldBe(channel);
+        sent.Json["activity"]!["replyToId"].ShouldBeNull();
+        sent.Card.ShouldNotBeNull();
+    }
+
+    [Fact] // issue 7 item 8
+    public async Task GroupChat_KeyAndReplies_StayTheConversations()
+    {
+        var groupChat = $"19:{Guid.NewGuid():N}@thread.v2";
+        using var response = await PostAsync(TestActivities.Message(_appId, _connector.ServiceUrl, groupChat, "subscribe", "groupChat"));
+        var reply = await _connector.NextAsync(Cancel);
+
+        reply.RawTarget.ShouldBe($"/amer/v3/conversations/{Uri.EscapeDataString(groupChat)}/activities");
+        (await Store.GetAsync(Key(groupChat), Cancel))!.Subscribed.ShouldBeTrue();
+    }
+
+    [Fact] // issue 7 item 9
+    public async Task RulesCardRemoveButton_ClickedTwice_RemovesItsRuleThenSaysAlreadyRemoved()
+    {
+        var conversation = TestActivities.PersonalConversationId();
+        await SayAsync(conversation, "add author:\"Zhenghao Zhang\"");
+        await SayAsync(conversation, "add title:agents");
+        var listed = await SayAsync(conversation, "rules");
+        var removeFirst = (string)listed.Card!["body"]![1]!["columns"]![1]!["items"]![0]!["actions"]![0]!["data"]!["command"]!;
+
+        using var first = await PostAsync(TestActivities.Submit(_appId, _connector.ServiceUrl, conversation, removeFirst));
+        var firstReply = await _connector.NextAsync(Cancel);
+        using var second = await PostAsync(TestActivities.Submit(_appId, _connector.ServiceUrl, conversation, removeFirst));
+        var secondReply = await _connector.NextAsync(Cancel);
+
+        firstReply.Text.ShouldBe("Removed rule 1: author:\"Zhenghao Zhang\"");
+        secondReply.Text.ShouldBe("That rule was already removed.");
+        (await Store.ListRulesAsync(Key(conversation), Cancel)).Select(rule => rule.Text).ShouldBe(["title:agents"]);
+    }
+
+    [Fact] // issue 7 item 10
+    public async Task Add_PapersListedWeeksAgoButFirstSeenNow_PreviewCountsWhatTheDigestSends()
+    {
+        // A backfill: old daily pages crawled for the first time an hour ago.
+        var storage = _bot.Services.GetRequiredService<DigestStorage>();
+        var listedOn = DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime).AddDays(-30).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var row in await new PaperStore(storage).ReadAsync(_papers.Select(paper => paper.Id), Cancel))
+        {
+            row.Value.Date = listedOn;
+            await storage.Papers.UpdateEntityAsync(row.Value, row.Value.ETag, cancellationToken: Cancel);
+        }
+
+        var conversation = TestActivities.PersonalConversationId();
+        var expected = Matching("title:diffusion");
+        expected.ShouldNotBeEmpty();
+
+        var preview = await SayAsync(conversation, "add title:diffusion");
+        var digest = await SayAsync(conversation, "digest");
+
+        var heading = (string)preview.Card!["body"]![0]!["text"]!;
+        heading.ShouldContain("first seen");
+        heading.ShouldContain($"it would have matched {expected.Count} paper");
+        ((string)digest.Card!["body"]![0]!["text"]!).ShouldStartWith($"{expected.Count} paper");
+    }
+
+    [Fact] // issue 7 item 11
+    public async Task Status_AfterADigestOfSeveralMessages_ShowsPapersAndMessagesDelivered()
+    {
+        const string Rule = "model OR models OR learning OR language OR data";
+        var conversation = TestActivities.PersonalConversationId();
+        var expected = Matching(Rule);
+        expected.Count.ShouldBeGreaterThan(10); // more than one message's worth (Delivery:MaxPapersPerMessage)
+        await SayAsync(conversation, "subscribe");
+        await SayAsync(conversation, "add " + Rule);
+
+        using var response = await PostAsync(TestActivities.Message(_appId, _connector.ServiceUrl, conversation, "digest"));
+        var messages = 0;
+        var papers = 0;
+        while (papers < expected.Count)
+        {
+            var message = await _connector.NextAsync(Cancel);
+            messages++;
+            papers += message.Card!["body"]!.AsArray().Count(item => (string?)item!["type"] == "Container");
+        }
+
+        var status = await SayAsync(conversation, "status");
+
+        messages.ShouldBeGreaterThan(1);
+        papers.ShouldBe(expected.Count);
+        Facts(status)["Delivered"].ShouldBe($"{expected.Count} papers in {messages} messages");
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)

@@ -1,5 +1,7 @@
+using Digest.Bot.Schema;
 using Digest.Delivery;
 using Digest.Subscriptions;
+using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
 using Shouldly;
 
@@ -46,6 +48,8 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         subscription.LastDeliveryAt.ShouldBe(Morning);
         subscription.DeliveryWatermark.ShouldBe(Morning);
         subscription.DeliveryCount.ShouldBe(1);
+        subscription.PapersDelivered.ShouldBe(expected.Count);
+        subscription.MessagesDelivered.ShouldBe(messages.Count);
 
         harness.Time.Advance(TimeSpan.FromMinutes(15));
         var again = await harness.Notifier.RunAsync(Cancel);
@@ -54,8 +58,38 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         harness.SentTo(conversation).Count.ShouldBe(messages.Count);
         var after = (await harness.Store.GetAsync(key, Cancel))!;
         after.DeliveryCount.ShouldBe(1);
+        after.PapersDelivered.ShouldBe(expected.Count);
         after.LastDeliveryAt.ShouldBe(Morning);
         after.DeliveryWatermark.ShouldBe(Morning.AddMinutes(15));
+    }
+
+    [Fact] // issue 7 item 8: a row stored before channels were keyed by channel names the thread it was spoken in
+    public async Task RunAsync_ChannelReferenceNamingAThread_PostsNewInTheChannel()
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        var channel = TestActivities.ChannelId();
+        var thread = TestActivities.ChannelPost(channel);
+        var key = ConversationKey.Create("msteams", TestActivities.TenantId, thread);
+        var reference = new ConversationReference
+        {
+            ChannelId = "msteams",
+            ServiceUrl = harness.Connector.ServiceUrl,
+            Conversation = new ConversationAccount { Id = thread, ConversationType = "channel", IsGroup = true, TenantId = TestActivities.TenantId },
+            Bot = new ChannelAccount { Id = "28:" + harness.Identity.AppId, Name = "Paper Alerts" },
+        };
+        await harness.Store.EnsureTablesAsync(Cancel);
+        await harness.Store.RecordReferenceAsync(key, reference, Cancel);
+        await harness.Store.UpdateAsync(key, null, current => current with { Subscribed = true }, Cancel);
+        await harness.Store.AddRuleAsync(key, "agent*", Cancel);
+
+        var report = await harness.Notifier.RunAsync(Cancel);
+
+        report.For(key)!.PapersSent.ShouldBe(DeliveryHarness.Expected(papers, "agent*").Count);
+        var posts = harness.Connector.All.ToList();
+        posts.ShouldNotBeEmpty();
+        posts.ShouldAllBe(post => post.CreatesConversation && (string)post.Json["channelData"]!["channel"]!["id"]! == channel);
+        (await harness.Outbox.ListAsync(key, Cancel)).ShouldAllBe(row => row.State == DeliveryState.Sent && row.ActivityId != null);
     }
 
     [Fact]

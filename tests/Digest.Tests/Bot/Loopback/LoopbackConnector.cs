@@ -16,10 +16,16 @@ public sealed record ConnectorRequest(string Method, string RawTarget, string? A
 {
     public JsonObject Json => JsonNode.Parse(Body)!.AsObject();
 
-    /// <summary>The first attachment's card, when the activity carries one.</summary>
-    public JsonObject? Card => Json["attachments"]?[0]?["content"]?.AsObject();
+    /// <summary>True for <c>POST v3/conversations</c> (create a conversation, or a new post in a Teams channel).</summary>
+    public bool CreatesConversation => Method == "POST" && RawTarget.EndsWith("/v3/conversations", StringComparison.Ordinal);
 
-    public string? Text => (string?)Json["text"];
+    /// <summary>The activity sent: the body, or for <see cref="CreatesConversation"/> the body's <c>activity</c>.</summary>
+    public JsonObject Activity => CreatesConversation ? Json["activity"]?.AsObject() ?? [] : Json;
+
+    /// <summary>The first attachment's card, when the activity carries one.</summary>
+    public JsonObject? Card => Activity["attachments"]?[0]?["content"]?.AsObject();
+
+    public string? Text => (string?)Activity["text"];
 }
 
 /// <summary>A loopback Bot Connector: answers the v3 conversation routes with the real response shapes and records
@@ -128,9 +134,20 @@ public sealed class LoopbackConnector : IAsyncDisposable
         }
 
         var id = Interlocked.Increment(ref _nextId);
-        var answer = path.EndsWith("/v3/conversations", StringComparison.Ordinal)
-            ? new JsonObject { ["id"] = $"a:created-{id}", ["activityId"] = $"{id}" }
-            : new JsonObject { ["id"] = $"activity-{id}" };
+        JsonObject answer;
+        if (path.EndsWith("/v3/conversations", StringComparison.Ordinal))
+        {
+            // A new post in a Teams channel becomes the conversation "{channel};messageid={the post's activity id}".
+            var channel = (string?)JsonNode.Parse(body)?["channelData"]?["channel"]?["id"];
+            answer = channel is null
+                ? new JsonObject { ["id"] = $"a:created-{id}", ["activityId"] = $"{id}" }
+                : new JsonObject { ["id"] = $"{channel};messageid={id}", ["activityId"] = $"{id}" };
+        }
+        else
+        {
+            answer = new JsonObject { ["id"] = $"activity-{id}" };
+        }
+
         context.Response.StatusCode = context.Request.Method == HttpMethods.Post ? StatusCodes.Status201Created : StatusCodes.Status200OK;
         context.Response.ContentType = "application/json; charset=utf-8";
         await context.Response.WriteAsync(answer.ToJsonString(), context.RequestAborted);

@@ -12,7 +12,15 @@ public static class TestActivities
     public static string PersonalConversationId() => "a:1" + Guid.NewGuid().ToString("N") + "-Dx_kF9w";
 
     /// <summary>A channel thread id with the characters Teams uses (<c>:</c> <c>@</c> <c>;</c> <c>=</c>).</summary>
-    public static string ChannelConversationId() => $"19:{Guid.NewGuid():N}@thread.tacv2;messageid=1481567603816";
+    public static string ChannelConversationId() => ChannelPost(ChannelId());
+
+    /// <summary>A Teams channel's id, unique per call: what <c>channelData.channel.id</c> carries.</summary>
+    public static string ChannelId() => $"19:{Guid.NewGuid():N}@thread.tacv2";
+
+    /// <summary>The conversation id of a new post in <paramref name="channelId"/>: Teams makes every post (and its
+    /// replies) a conversation of its own, <c>{channel};messageid={id of the post}</c>.</summary>
+    public static string ChannelPost(string channelId) =>
+        $"{channelId};messageid={Random.Shared.NextInt64(1_000_000_000_000, 10_000_000_000_000)}";
 
     public static JsonObject Message(string botAppId, string serviceUrl, string conversationId, string text, string conversationType = "personal", string tenantId = TenantId, string? id = null)
     {
@@ -33,7 +41,11 @@ public static class TestActivities
             ["mentioned"] = new JsonObject { ["id"] = "28:" + botAppId, ["name"] = botDisplayName },
             ["text"] = $"<at>{botDisplayName}</at>",
         });
+        var channelId = conversationId.Split(';')[0];
         activity["channelData"]!["team"] = new JsonObject { ["id"] = "19:team@thread.tacv2" };
+        activity["channelData"]!["channel"] = new JsonObject { ["id"] = channelId };
+        activity["channelData"]!["teamsChannelId"] = channelId;
+        activity["channelData"]!["teamsTeamId"] = "19:team@thread.tacv2";
         return activity;
     }
 
