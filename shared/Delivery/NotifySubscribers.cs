@@ -83,26 +83,23 @@ public sealed partial class NotifySubscribers(
         await subscriptions.EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
         await outbox.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
 
-        var due = new List<DueSubscription>();
+        // One scan of each table, however many subscriptions: the rules of every active subscription are read together.
+        var active = new List<Subscription>();
         await foreach (var subscription in subscriptions.ListActiveAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!DeliverySchedule.IsDue(subscription.Mode, subscription.DeliveryWatermark, now))
+            if (DeliverySchedule.IsDue(subscription.Mode, subscription.DeliveryWatermark, now))
             {
-                continue;
+                active.Add(subscription);
             }
+        }
 
-            var stored = await subscriptions.ListRulesAsync(subscription.Key, cancellationToken).ConfigureAwait(false);
-            var parsed = new List<IndexedRule>();
-            foreach (var rule in stored)
-            {
-                // A rule stored under an older grammar is skipped rather than failing the subscription.
-                if (RuleParser.TryParse(rule.Text, out var compiled, out _))
-                {
-                    parsed.Add(new IndexedRule(rule.RowKey, subscription.Key.PartitionKey, compiled));
-                }
-            }
-
-            if (parsed.Count > 0)
+        var rulesByKey = active.Count == 0
+            ? new Dictionary<ConversationKey, IReadOnlyList<StoredRule>>()
+            : await subscriptions.ListRulesOfAsync(active.Select(subscription => subscription.Key), cancellationToken).ConfigureAwait(false);
+        var due = new List<DueSubscription>();
+        foreach (var subscription in active)
+        {
+            if (rulesByKey.TryGetValue(subscription.Key, out var stored) && Compile(subscription.Key, stored) is { Count: > 0 } parsed)
             {
                 due.Add(new DueSubscription(subscription, parsed, Since(subscription, now)));
             }
@@ -113,10 +110,10 @@ public sealed partial class NotifySubscribers(
             return new DeliveryReport(0, 0, []);
         }
 
-        var (newPapers, firstSeen) = await ReadNewPapersAsync(due.Min(subscription => subscription.Since), cancellationToken).ConfigureAwait(false);
+        var changed = await ChangedPapers.ReadAsync(papers, due.Min(subscription => subscription.Since), cancellationToken).ConfigureAwait(false);
         var index = RuleIndex.Build(due.SelectMany(subscription => subscription.Rules));
-        var matchesByOwner = index.Match(newPapers).ToLookup(match => match.OwnerId, StringComparer.Ordinal);
-        var papersById = newPapers.ToDictionary(paper => paper.Id, StringComparer.Ordinal);
+        var candidatesByOwner = Candidates(index, changed, due);
+        var papersById = changed.Current.ToDictionary(paper => paper.Id, StringComparer.Ordinal);
 
         var results = new List<SubscriptionDelivery>(due.Count);
         foreach (var subscription in due)
@@ -129,12 +126,11 @@ public sealed partial class NotifySubscribers(
                 continue;
             }
 
-            var candidates = Candidates(matchesByOwner[subscription.Subscription.Key.PartitionKey], subscription.Since, firstSeen, papersById);
-            results.Add(await DeliverAsync(subscription.Subscription, candidates, papersById, now, cancellationToken).ConfigureAwait(false));
+            results.Add(await DeliverAsync(subscription.Subscription, candidatesByOwner[subscription.Subscription.Key.PartitionKey], papersById, now, cancellationToken).ConfigureAwait(false));
         }
 
-        var report = new DeliveryReport(index.Count, newPapers.Count, results);
-        LogRun(logger, due.Count, index.Count, newPapers.Count, report.MessagesSent, report.PapersSent);
+        var report = new DeliveryReport(index.Count, changed.Current.Count, results);
+        LogRun(logger, due.Count, index.Count, changed.Current.Count, report.MessagesSent, report.PapersSent);
         return report;
     }
 
@@ -146,58 +142,52 @@ public sealed partial class NotifySubscribers(
         var now = time.GetUtcNow();
         await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         await outbox.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
-        var rules = new List<IndexedRule>();
-        foreach (var rule in await subscriptions.ListRulesAsync(subscription.Key, cancellationToken).ConfigureAwait(false))
-        {
-            if (RuleParser.TryParse(rule.Text, out var compiled, out _))
-            {
-                rules.Add(new IndexedRule(rule.RowKey, subscription.Key.PartitionKey, compiled));
-            }
-        }
-
-        var since = Since(subscription, now);
-        var (newPapers, firstSeen) = await ReadNewPapersAsync(since, cancellationToken).ConfigureAwait(false);
-        var papersById = newPapers.ToDictionary(paper => paper.Id, StringComparer.Ordinal);
-        var candidates = Candidates(RuleIndex.Build(rules).Match(newPapers), since, firstSeen, papersById);
+        var rules = Compile(subscription.Key, await subscriptions.ListRulesAsync(subscription.Key, cancellationToken).ConfigureAwait(false));
+        var due = new DueSubscription(subscription, rules, Since(subscription, now));
+        var changed = await ChangedPapers.ReadAsync(papers, due.Since, cancellationToken).ConfigureAwait(false);
+        var papersById = changed.Current.ToDictionary(paper => paper.Id, StringComparer.Ordinal);
+        var candidates = Candidates(RuleIndex.Build(rules), changed, [due])[subscription.Key.PartitionKey];
         return await DeliverAsync(subscription, candidates, papersById, now, cancellationToken).ConfigureAwait(false);
     }
 
-    // One candidate per matched paper first seen since `since`, with the words of every rule that matched it, oldest first.
-    private static List<Candidate> Candidates(IEnumerable<RuleMatch> matches, DateTimeOffset since, Dictionary<string, DateTimeOffset> firstSeen, Dictionary<string, Paper> papersById) =>
-        [.. matches
-            .Where(match => firstSeen[match.PaperId] >= since)
-            .GroupBy(match => match.PaperId, StringComparer.Ordinal)
-            .Select(group => new Candidate(
-                papersById[group.Key],
-                [.. group.SelectMany(match => match.Words.ToArray()).Select(word => word.Text).Distinct(StringComparer.OrdinalIgnoreCase)]))
-            .OrderBy(candidate => firstSeen[candidate.Paper.Id])
-            .ThenBy(candidate => candidate.Paper.Id, StringComparer.Ordinal)];
+    // A rule stored under an older grammar is skipped rather than failing the subscription.
+    private static List<IndexedRule> Compile(ConversationKey key, IReadOnlyList<StoredRule> rules) =>
+        [.. rules.Select(rule => RuleParser.TryParse(rule.Text, out var compiled, out _) ? new IndexedRule(rule.RowKey, key.PartitionKey, compiled) : null)
+            .OfType<IndexedRule>()];
+
+    // Per subscription, one candidate per paper a rule matches that a change in the subscription's window re-opened
+    // (ChangedPapers says which changes do), with the words of every rule that matched it, earliest re-opened first.
+    // A paper re-opened only by upvote changes is left out where a rule of the subscription already matched it before
+    // them: only a threshold crossing sends it.
+    private static ILookup<string, Candidate> Candidates(RuleIndex index, ChangedPapers changed, IReadOnlyList<DueSubscription> due)
+    {
+        var sinceByOwner = due.ToDictionary(subscription => subscription.Subscription.Key.PartitionKey, subscription => subscription.Since, StringComparer.Ordinal);
+        var matchedBefore = new HashSet<(string Owner, string PaperId)>();
+        foreach (var since in sinceByOwner.Values.Distinct())
+        {
+            foreach (var match in index.Match(changed.UpvotesOnlyAsOf(since)).Where(match => sinceByOwner[match.OwnerId] == since))
+            {
+                matchedBefore.Add((match.OwnerId, match.PaperId));
+            }
+        }
+
+        var papersById = changed.Current.ToDictionary(paper => paper.Id, StringComparer.Ordinal);
+        return index.Match(changed.Current)
+            .Select(match => (Match: match, ReopenedAt: changed.ReopenedAt(match.PaperId, sinceByOwner[match.OwnerId])))
+            .Where(entry => entry.ReopenedAt is not null && !matchedBefore.Contains((entry.Match.OwnerId, entry.Match.PaperId)))
+            .GroupBy(entry => (entry.Match.OwnerId, entry.Match.PaperId))
+            .Select(group => (Owner: group.Key.OwnerId, ReopenedAt: group.First().ReopenedAt!.Value, Candidate: new Candidate(
+                papersById[group.Key.PaperId],
+                [.. group.SelectMany(entry => entry.Match.Words.ToArray()).Select(word => word.Text).Distinct(StringComparer.OrdinalIgnoreCase)])))
+            .OrderBy(entry => entry.ReopenedAt)
+            .ThenBy(entry => entry.Candidate.Paper.Id, StringComparer.Ordinal)
+            .ToLookup(entry => entry.Owner, entry => entry.Candidate, StringComparer.Ordinal);
+    }
 
     private DateTimeOffset Since(Subscription subscription, DateTimeOffset now) =>
         subscription.DeliveryWatermark is { } watermark ? watermark - _options.ChangeOverlap : now - _options.InitialLookBack;
 
-    // The papers whose New change was detected since `since`, with the time each was first seen.
-    private async Task<(IReadOnlyList<Paper> Papers, Dictionary<string, DateTimeOffset> FirstSeen)> ReadNewPapersAsync(DateTimeOffset since, CancellationToken cancellationToken)
-    {
-        var firstSeen = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        foreach (var change in await papers.ListChangesSinceAsync(since, cancellationToken).ConfigureAwait(false))
-        {
-            if (change.Kind == ChangeKind.New && (!firstSeen.TryGetValue(change.PaperId, out var seen) || change.DetectedAt < seen))
-            {
-                firstSeen[change.PaperId] = change.DetectedAt;
-            }
-        }
-
-        if (firstSeen.Count == 0)
-        {
-            return ([], firstSeen);
-        }
-
-        var rows = await papers.ReadAsync(firstSeen.Keys, cancellationToken).ConfigureAwait(false);
-        return ([.. rows.Values.Select(row => row.ToPaper()).OrderBy(paper => paper.Id, StringComparer.Ordinal)], firstSeen);
-    }
-
-    private async Task<SubscriptionDelivery> DeliverAsync(Subscription subscription, List<Candidate> candidates, Dictionary<string, Paper> papersById, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<SubscriptionDelivery> DeliverAsync(Subscription subscription, IEnumerable<Candidate> candidates, Dictionary<string, Paper> papersById, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var key = subscription.Key;
         var papersSent = 0;

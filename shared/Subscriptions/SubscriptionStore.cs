@@ -113,19 +113,33 @@ public sealed class SubscriptionStore
     {
         ArgumentNullException.ThrowIfNull(key);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {key.PartitionKey}");
-        var rows = new List<TableEntity>();
-        await foreach (var row in _rules.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        var rows = await _rules.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return Numbered(key, rows);
+    }
+
+    /// <summary>The rules of many conversations, read in one scan of the table (a page per 1,000 rules) instead of a
+    /// query per conversation; a conversation without rules is absent from the result.</summary>
+    public async Task<Dictionary<ConversationKey, IReadOnlyList<StoredRule>>> ListRulesOfAsync(IEnumerable<ConversationKey> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var byPartition = keys.ToDictionary(key => key.PartitionKey, StringComparer.Ordinal);
+        var rows = new Dictionary<string, List<TableEntity>>(StringComparer.Ordinal);
+        await foreach (var row in _rules.QueryAsync<TableEntity>(maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            // A hash collision would be astronomically unlikely; the stored originals make it impossible to exploit.
-            if (row.GetString("ConversationId") == key.ConversationId && row.GetString("TenantId") == key.TenantId)
+            if (byPartition.ContainsKey(row.PartitionKey))
             {
-                rows.Add(row);
+                (rows.TryGetValue(row.PartitionKey, out var list) ? list : rows[row.PartitionKey] = []).Add(row);
             }
         }
 
-        return [.. rows.OrderBy(row => row.RowKey, StringComparer.Ordinal)
-            .Select((row, index) => new StoredRule(index + 1, row.RowKey, row.GetString("Text"), row.GetDateTimeOffset("CreatedAt") ?? default))];
+        return rows.ToDictionary(pair => byPartition[pair.Key], pair => Numbered(byPartition[pair.Key], pair.Value));
     }
+
+    // A hash collision would be astronomically unlikely; the stored originals make it impossible to exploit.
+    private static IReadOnlyList<StoredRule> Numbered(ConversationKey key, IEnumerable<TableEntity> rows) =>
+        [.. rows.Where(row => row.GetString("ConversationId") == key.ConversationId && row.GetString("TenantId") == key.TenantId)
+            .OrderBy(row => row.RowKey, StringComparer.Ordinal)
+            .Select((row, index) => new StoredRule(index + 1, row.RowKey, row.GetString("Text"), row.GetDateTimeOffset("CreatedAt") ?? default))];
 
     /// <summary>Adds a rule; null when the conversation already has the most rules allowed.</summary>
     public async Task<StoredRule?> AddRuleAsync(ConversationKey key, string text, CancellationToken cancellationToken)

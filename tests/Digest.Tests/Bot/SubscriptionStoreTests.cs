@@ -1,4 +1,7 @@
+using Azure.Core;
+using Azure.Data.Tables;
 using Digest.Bot.Schema;
+using Digest.Storage;
 using Digest.Subscriptions;
 using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
@@ -28,6 +31,38 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
         ServiceUrl = "https://smba.trafficmanager.net/amer/",
         Conversation = new ConversationAccount { Id = key.ConversationId, TenantId = key.TenantId, ConversationType = "channel" },
     };
+
+    [Fact]
+    public async Task ListRulesOfAsync_ManyConversations_ReadsEachItsOwnRulesInOneQuery()
+    {
+        var counter = new StorageRequestCounter();
+        var clientOptions = new TableClientOptions();
+        clientOptions.AddPolicy(counter, HttpPipelinePosition.PerRetry);
+        var store = new SubscriptionStore(new TableServiceClient(azurite.ConnectionString, clientOptions), Options.Create(new SubscriptionStoreOptions
+        {
+            SubscriptionsTable = AzuriteFixture.UniqueName("subs"),
+            RulesTable = AzuriteFixture.UniqueName("rules"),
+        }), TimeProvider.System);
+        await store.EnsureTablesAsync(Cancel);
+        var keys = Enumerable.Range(0, 40).Select(i => ConversationKey.Create("msteams", "tenant-a", $"19:conversation-{i}")).ToList();
+        foreach (var (key, i) in keys.Select((key, i) => (key, i)))
+        {
+            for (var rule = 0; rule <= i % 3; rule++)
+            {
+                await store.AddRuleAsync(key, $"rule{i}x{rule}", Cancel);
+            }
+        }
+
+        var before = counter.Current;
+        var rules = await store.ListRulesOfAsync(keys.Take(30), Cancel);
+
+        (counter.Current - before).Total.ShouldBe(1);
+        rules.Count.ShouldBe(30);
+        foreach (var (key, i) in keys.Take(30).Select((key, i) => (key, i)))
+        {
+            rules[key].Select(rule => (rule.Number, rule.Text)).ShouldBe(Enumerable.Range(0, (i % 3) + 1).Select(rule => (rule + 1, $"rule{i}x{rule}")));
+        }
+    }
 
     [Theory]
     [InlineData("19:0b7f32667e064dd9b25d7969801541f4@thread.tacv2;messageid=1481567603816")]

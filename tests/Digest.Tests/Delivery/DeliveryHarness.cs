@@ -75,6 +75,14 @@ public sealed class DeliveryHarness : IAsyncDisposable
     public Task<IReadOnlyList<Paper>> SeedPapersAsync(DateTimeOffset seenAt, CancellationToken cancellationToken) =>
         PaperSeeder.SeedAsync(Services.GetRequiredService<DigestStorage>(), TestData.HfPapers(Fixture), DateOnly.FromDateTime(seenAt.UtcDateTime), seenAt, cancellationToken);
 
+    /// <summary>The fixture's papers as the crawl would read them, listed on the day of <paramref name="listedOn"/>.</summary>
+    public static Task<IReadOnlyList<Paper>> FixturePapersAsync(DateTimeOffset listedOn, CancellationToken cancellationToken) =>
+        PaperSeeder.ReadAsync(TestData.HfPapers(Fixture), DateOnly.FromDateTime(listedOn.UtcDateTime), cancellationToken);
+
+    /// <summary>A fetch at <paramref name="seenAt"/> of a page listing <paramref name="papers"/>, diffed as the crawl does.</summary>
+    public Task ObserveAsync(IReadOnlyList<Paper> papers, DateTimeOffset seenAt, CancellationToken cancellationToken) =>
+        PaperSeeder.ObserveAsync(Services.GetRequiredService<DigestStorage>(), papers, seenAt, cancellationToken);
+
     /// <summary>Records every paper again as New on another page at <paramref name="seenAt"/> (as a replay or a second
     /// page would), and changes <paramref name="changed"/>'s title with an Updated change.</summary>
     public async Task ReannounceAsync(IReadOnlyList<Paper> papers, Paper changed, DateTimeOffset seenAt, CancellationToken cancellationToken)
