@@ -79,8 +79,6 @@ public sealed partial class NotifySubscribers(
     {
         var now = time.GetUtcNow();
         await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        await subscriptions.EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        await outbox.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
 
         var due = new List<DueSubscription>();
         await foreach (var subscription in subscriptions.ListActiveAsync(cancellationToken).ConfigureAwait(false))
@@ -144,7 +142,6 @@ public sealed partial class NotifySubscribers(
         ArgumentNullException.ThrowIfNull(subscription);
         var now = time.GetUtcNow();
         await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        await outbox.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         var rules = new List<IndexedRule>();
         foreach (var rule in await subscriptions.ListRulesAsync(subscription.Key, cancellationToken).ConfigureAwait(false))
         {

@@ -10,17 +10,8 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    private async Task<SubscriptionStore> StoreAsync(int maxRules = 50)
-    {
-        var store = new SubscriptionStore(azurite.TableService, Options.Create(new SubscriptionStoreOptions
-        {
-            SubscriptionsTable = AzuriteFixture.UniqueName("subs"),
-            RulesTable = AzuriteFixture.UniqueName("rules"),
-            MaxRulesPerConversation = maxRules,
-        }), TimeProvider.System);
-        await store.EnsureTablesAsync(Cancel);
-        return store;
-    }
+    private SubscriptionStore Store(int maxRules = 50) =>
+        new(azurite.NewStorage(), Options.Create(new SubscriptionStoreOptions { MaxRulesPerConversation = maxRules }), TimeProvider.System);
 
     private static ConversationReference Reference(ConversationKey key) => new()
     {
@@ -35,7 +26,7 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     [InlineData("' or PartitionKey ne '")]
     public async Task Keys_AwkwardConversationIds_RoundTripAndStayApart(string conversationId)
     {
-        var store = await StoreAsync();
+        var store = Store();
         var key = ConversationKey.Create("msteams", "tenant-a", conversationId);
         var other = ConversationKey.Create("msteams", "tenant-a", conversationId + "x");
 
@@ -52,7 +43,7 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     [Fact]
     public async Task ListActive_OnlyInstalledSubscribedUnpaused()
     {
-        var store = await StoreAsync();
+        var store = Store();
         var keys = Enumerable.Range(0, 4).Select(i => ConversationKey.Create("msteams", "t", $"a:{i}")).ToArray();
         foreach (var key in keys)
         {
@@ -75,7 +66,7 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     [Fact]
     public async Task AddRule_BeyondLimit_Refused()
     {
-        var store = await StoreAsync(maxRules: 2);
+        var store = Store(maxRules: 2);
         var key = ConversationKey.Create("msteams", "t", "a:1");
 
         (await store.AddRuleAsync(key, "one", Cancel)).ShouldNotBeNull();
@@ -86,7 +77,7 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     [Fact]
     public async Task Update_ConcurrentChanges_NoneLost()
     {
-        var store = await StoreAsync();
+        var store = Store();
         var key = ConversationKey.Create("msteams", "t", "a:1");
         await store.RecordReferenceAsync(key, Reference(key), Cancel);
 
