@@ -49,8 +49,10 @@ public sealed partial class StorageInitializer(Digest.Storage.DigestStorage stor
         {
             await storage.EnsureCreatedAsync(cancellationToken);
         }
-        catch (Azure.RequestFailedException e)
+        catch (Exception e) when (e is Azure.RequestFailedException
+            || (e is AggregateException retries && retries.InnerExceptions.All(inner => inner is Azure.RequestFailedException)))
         {
+            // The storage client throws an AggregateException of its tries once its retries are spent.
             LogStorageUnavailable(logger, e);
         }
     }

@@ -4,6 +4,7 @@ using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Digest.Storage;
 using Digest.Subscriptions;
+using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Delivery;
 using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,6 +47,27 @@ public sealed class StorageInitializationTests(AzuriteFixture azurite)
         var afterCreation = counter.Current;
         await storage.EnsureCreatedAsync(Cancel);
         (counter.Current - afterCreation).ShouldBe(new StorageTransactions(0, 0));
+    }
+
+    [Fact]
+    public async Task StartAsync_BotWhileStorageUnreachable_StartsAndSubscribesOnceStorageIsThere()
+    {
+        await using var blobPort = LoopbackRelay.To(azurite.BlobService.Uri);
+        await using var tablePort = LoopbackRelay.To(azurite.TableService.Uri);
+        await using var identity = await TestIdentityProvider.StartAsync(Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), Cancel);
+        await using var connector = await LoopbackConnector.StartAsync(Cancel);
+        await using var bot = await BotTestHost.StartAsync(BotTestHost.Configuration(identity, connector, RelayedConnectionString(blobPort, tablePort)), Cancel);
+
+        blobPort.Open();
+        tablePort.Open();
+        var conversation = TestActivities.PersonalConversationId();
+        using var response = await bot.PostAsync(
+            TestActivities.Message(identity.AppId, connector.ServiceUrl, conversation, "subscribe").ToJsonString(), identity.ChannelToken(connector.ServiceUrl), Cancel);
+        await connector.NextAsync(Cancel);
+
+        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
+        var key = ConversationKey.Create("msteams", TestActivities.TenantId, conversation);
+        (await bot.Services.GetRequiredService<SubscriptionStore>().GetAsync(key, Cancel))!.Subscribed.ShouldBeTrue();
     }
 
     [Fact]
