@@ -80,8 +80,6 @@ public sealed partial class NotifySubscribers(
     {
         var now = time.GetUtcNow();
         await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        await subscriptions.EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        await outbox.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
 
         // One scan of each table, however many subscriptions: the rules of every active subscription are read together.
         var active = new List<Subscription>();
@@ -141,7 +139,6 @@ public sealed partial class NotifySubscribers(
         ArgumentNullException.ThrowIfNull(subscription);
         var now = time.GetUtcNow();
         await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        await outbox.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         var rules = Compile(subscription.Key, await subscriptions.ListRulesAsync(subscription.Key, cancellationToken).ConfigureAwait(false));
         var due = new DueSubscription(subscription, rules, Since(subscription, now));
         var changed = await ChangedPapers.ReadAsync(papers, due.Since, cancellationToken).ConfigureAwait(false);

@@ -13,17 +13,8 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    private async Task<SubscriptionStore> StoreAsync(int maxRules = 50)
-    {
-        var store = new SubscriptionStore(azurite.TableService, Options.Create(new SubscriptionStoreOptions
-        {
-            SubscriptionsTable = AzuriteFixture.UniqueName("subs"),
-            RulesTable = AzuriteFixture.UniqueName("rules"),
-            MaxRulesPerConversation = maxRules,
-        }), TimeProvider.System);
-        await store.EnsureTablesAsync(Cancel);
-        return store;
-    }
+    private SubscriptionStore Store(int maxRules = 50) =>
+        new(azurite.NewStorage(), Options.Create(new SubscriptionStoreOptions { MaxRulesPerConversation = maxRules }), TimeProvider.System);
 
     private static ConversationReference Reference(ConversationKey key) => new()
     {
@@ -38,12 +29,9 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
         var counter = new StorageRequestCounter();
         var clientOptions = new TableClientOptions();
         clientOptions.AddPolicy(counter, HttpPipelinePosition.PerRetry);
-        var store = new SubscriptionStore(new TableServiceClient(azurite.ConnectionString, clientOptions), Options.Create(new SubscriptionStoreOptions
-        {
-            SubscriptionsTable = AzuriteFixture.UniqueName("subs"),
-            RulesTable = AzuriteFixture.UniqueName("rules"),
-        }), TimeProvider.System);
-        await store.EnsureTablesAsync(Cancel);
+        var shared = azurite.NewStorage();
+        var storage = new DigestStorage(azurite.BlobService, new TableServiceClient(azurite.ConnectionString, clientOptions), Options.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, NamePrefix = shared.Rules.Name[..^"rules".Length] }));
+        var store = new SubscriptionStore(storage, Options.Create(new SubscriptionStoreOptions()), TimeProvider.System);
         var keys = Enumerable.Range(0, 40).Select(i => ConversationKey.Create("msteams", "tenant-a", $"19:conversation-{i}")).ToList();
         foreach (var (key, i) in keys.Select((key, i) => (key, i)))
         {
@@ -70,7 +58,7 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     [InlineData("' or PartitionKey ne '")]
     public async Task Keys_AwkwardConversationIds_RoundTripAndStayApart(string conversationId)
     {
-        var store = await StoreAsync();
+        var store = Store();
         var key = ConversationKey.Create("msteams", "tenant-a", conversationId);
         var other = ConversationKey.Create("msteams", "tenant-a", conversationId + "x");
 
@@ -87,7 +75,7 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     [Fact]
     public async Task ListActive_OnlyInstalledSubscribedUnpaused()
     {
-        var store = await StoreAsync();
+        var store = Store();
         var keys = Enumerable.Range(0, 4).Select(i => ConversationKey.Create("msteams", "t", $"a:{i}")).ToArray();
         foreach (var key in keys)
         {
@@ -110,7 +98,7 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     [Fact]
     public async Task AddRule_BeyondLimit_Refused()
     {
-        var store = await StoreAsync(maxRules: 2);
+        var store = Store(maxRules: 2);
         var key = ConversationKey.Create("msteams", "t", "a:1");
 
         (await store.AddRuleAsync(key, "one", Cancel)).ShouldNotBeNull();
@@ -121,7 +109,7 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     [Fact]
     public async Task Update_ConcurrentChanges_NoneLost()
     {
-        var store = await StoreAsync();
+        var store = Store();
         var key = ConversationKey.Create("msteams", "t", "a:1");
         await store.RecordReferenceAsync(key, Reference(key), Cancel);
 

@@ -54,7 +54,6 @@ public sealed class DeliveryHarness : IAsyncDisposable
         var identity = await TestIdentityProvider.StartAsync(Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), cancellationToken);
         var connector = await LoopbackConnector.StartAsync(cancellationToken);
         var values = BotTestHost.Configuration(identity, connector, azurite.ConnectionString);
-        values["Delivery:OutboxTable"] = AzuriteFixture.UniqueName("outbox");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             values[key] = value;
@@ -131,7 +130,6 @@ public sealed class DeliveryHarness : IAsyncDisposable
             Conversation = new ConversationAccount { Id = conversationId, ConversationType = "personal", TenantId = TestActivities.TenantId },
             Bot = new ChannelAccount { Id = "28:" + Identity.AppId, Name = "Paper Alerts" },
         };
-        await Store.EnsureTablesAsync(cancellationToken);
         await Store.RecordReferenceAsync(key, reference, cancellationToken);
         await Store.UpdateAsync(key, null, current => current with { Subscribed = true, Mode = mode }, cancellationToken);
         foreach (var rule in rules)

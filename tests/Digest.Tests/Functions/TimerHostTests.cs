@@ -152,7 +152,6 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
             settings[key] = value;
         }
 
-        settings["Delivery:OutboxTable"] = AzuriteFixture.UniqueName("outbox");
         settings["Schedules:NotifySubscribers"] = EverySecond;
         using var host = DigestHost.CreateTimerHost(settings);
         var recorder = Record(host, "a");
@@ -161,7 +160,6 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         var conversation = "a:" + Guid.NewGuid().ToString("N");
         var store = host.Services.GetRequiredService<SubscriptionStore>();
         var subscription = ConversationKey.Create("msteams", TestActivities.TenantId, conversation);
-        await store.EnsureTablesAsync(ct);
         await store.RecordReferenceAsync(subscription, new ConversationReference
         {
             ChannelId = "msteams",

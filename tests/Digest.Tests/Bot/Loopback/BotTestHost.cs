@@ -48,8 +48,6 @@ public sealed class BotTestHost : IAsyncDisposable
             ["Bot:AllowedServiceUrls:1"] = connector.AllowedPattern,
             ["Storage:ConnectionString"] = storageConnectionString,
             ["Storage:NamePrefix"] = "t" + suffix,
-            ["Subscriptions:SubscriptionsTable"] = "subs" + suffix,
-            ["Subscriptions:RulesTable"] = "rules" + suffix,
         };
     }
 
