@@ -29,8 +29,9 @@ public enum DeliveryOutcome
     Failed,
 }
 
-/// <summary>One due subscription's result; <paramref name="Failure"/> says why the connector refused, when it did.</summary>
-public sealed record SubscriptionDelivery(ConversationKey Key, DeliveryOutcome Outcome, int PapersSent, int MessagesSent, ConnectorFailure? Failure = null);
+/// <summary>One due subscription's result; <paramref name="Failure"/> says why the connector refused, when it did;
+/// <paramref name="DeadLettered"/> counts the papers whose rows this run made <see cref="DeliveryState.Failed"/>.</summary>
+public sealed record SubscriptionDelivery(ConversationKey Key, DeliveryOutcome Outcome, int PapersSent, int MessagesSent, ConnectorFailure? Failure = null, int DeadLettered = 0);
 
 /// <summary>What a <see cref="NotifySubscribers.RunAsync"/> did.</summary>
 /// <param name="RulesIndexed">Rules of all due subscriptions, compiled into the one <see cref="RuleIndex"/> of the run.</param>
@@ -41,6 +42,9 @@ public sealed record DeliveryReport(int RulesIndexed, int PapersConsidered, IRea
     public int MessagesSent => Subscriptions.Sum(subscription => subscription.MessagesSent);
 
     public int PapersSent => Subscriptions.Sum(subscription => subscription.PapersSent);
+
+    /// <summary>Papers given up on in this run: their rows reached <see cref="DeliveryOptions.MaxAttempts"/>.</summary>
+    public int DeadLettered => Subscriptions.Sum(subscription => subscription.DeadLettered);
 
     public SubscriptionDelivery? For(ConversationKey key) => Subscriptions.FirstOrDefault(subscription => subscription.Key == key);
 }
@@ -201,6 +205,7 @@ public sealed partial class NotifySubscribers(
         var key = subscription.Key;
         var papersSent = 0;
         var messagesSent = 0;
+        List<DeliveryRow> sending = [];
         try
         {
             // Rows an earlier run planned but did not mark sent (a crash, or a failed send) go out first. A row planned
@@ -233,11 +238,13 @@ public sealed partial class NotifySubscribers(
                 var activity = Activity.CreateCard(card, Heading(items.Count)) with
                 {
                     From = subscription.Reference.Bot,
-                    Conversation = new ConversationAccount { Id = subscription.Reference.Conversation.Id },
+                    Conversation = new ConversationAccount { Id = subscription.Reference.Conversation.Id, TenantId = subscription.Reference.Conversation.TenantId },
                 };
+                sending = [.. sentItems.Select(item => item.Row)];
                 var response = await connector.SendToConversationAsync(subscription.Reference.ServiceUrl, subscription.Reference.Conversation.Id!, activity, cancellationToken).ConfigureAwait(false);
                 messagesSent++;
-                await outbox.MarkSentAsync([.. sentItems.Select(item => item.Row)], response.Id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await outbox.MarkSentAsync(sending, response.Id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                sending = [];
                 papersSent += sentItems.Count;
             }
 
@@ -254,15 +261,50 @@ public sealed partial class NotifySubscribers(
             LogDeactivated(logger, key.ToString(), exception.StatusCode, exception.ErrorCode, exception);
             return await DeactivateAsync(key, papersSent, messagesSent, cancellationToken).ConfigureAwait(false);
         }
-        catch (ConnectorException exception)
+        catch (ConnectorException exception) when (exception.Failure == ConnectorFailure.Unauthorized)
         {
+            // The bot's own credentials, not this message: no attempt is counted against its papers.
             LogSendFailed(logger, key.ToString(), exception.Failure, exception);
             return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent, exception.Failure);
+        }
+        catch (ConnectorException exception)
+        {
+            // A timeout, the token endpoint, 5xx, a 429 beyond the retries, a refused payload: this message's papers stay
+            // Pending for a later run, one attempt nearer to becoming dead letters.
+            LogSendFailed(logger, key.ToString(), exception.Failure, exception);
+            var deadLettered = await RecordFailedAttemptAsync(key, sending, exception.Message, cancellationToken).ConfigureAwait(false);
+            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent, exception.Failure, deadLettered);
         }
         catch (RequestFailedException exception)
         {
             LogStorageFailed(logger, key.ToString(), exception);
             return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent);
+        }
+    }
+
+    // Counts a failed send against the rows it carried; returns how many became dead letters.
+    private async Task<int> RecordFailedAttemptAsync(ConversationKey key, List<DeliveryRow> rows, string error, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            var deadLettered = await outbox.RecordFailedAttemptAsync(rows, error, _options.MaxAttempts, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            if (deadLettered > 0)
+            {
+                LogDeadLettered(logger, key.ToString(), deadLettered, _options.MaxAttempts, error);
+            }
+
+            return deadLettered;
+        }
+        catch (RequestFailedException exception)
+        {
+            // The rows stay Pending with their old count: the attempt goes uncounted, nothing is lost.
+            LogStorageFailed(logger, key.ToString(), exception);
+            return 0;
         }
     }
 
@@ -345,6 +387,9 @@ public sealed partial class NotifySubscribers(
 
     [LoggerMessage(EventId = 1504, Level = LogLevel.Warning, Message = "Storage failed while delivering to {Conversation}; the next run retries")]
     private static partial void LogStorageFailed(ILogger logger, string conversation, Exception exception);
+
+    [LoggerMessage(EventId = 1505, Level = LogLevel.Error, Message = "Gave up on {Count} papers for {Conversation} after {MaxAttempts} failed sends (last: {LastError}); their rows are Failed and are not sent again")]
+    private static partial void LogDeadLettered(ILogger logger, string conversation, int count, int maxAttempts, string lastError);
 
     private sealed record DueSubscription(Subscription Subscription, List<IndexedRule> Rules, DateTimeOffset Since);
 
