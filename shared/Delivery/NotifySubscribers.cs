@@ -64,6 +64,9 @@ public sealed record DeliveryReport(int RulesIndexed, int PapersConsidered, IRea
 /// after the connector accepted a message but before (3) makes the next run send those papers once more: the Bot
 /// Connector has no idempotency key, so that window cannot be closed from this side. It is one message, at most once
 /// per crash, never a loop.</para>
+/// <para>A failed send (any <see cref="ConnectorException"/> but a gone conversation or the bot's own credentials) leaves
+/// that message's rows Pending with one more <see cref="DeliveryRow.Attempts"/>; at <see cref="DeliveryOptions.MaxAttempts"/>
+/// they become <see cref="DeliveryState.Failed"/>, dead letters that are reported and never sent again.</para>
 /// </remarks>
 public sealed partial class NotifySubscribers(
     SubscriptionStore subscriptions,
@@ -137,7 +140,7 @@ public sealed partial class NotifySubscribers(
         }
 
         var report = new DeliveryReport(index.Count, newPapers.Count, results);
-        LogRun(logger, due.Count, index.Count, newPapers.Count, report.MessagesSent, report.PapersSent);
+        LogRun(logger, due.Count, index.Count, newPapers.Count, report.MessagesSent, report.PapersSent, report.DeadLettered);
         return report;
     }
 
@@ -376,8 +379,8 @@ public sealed partial class NotifySubscribers(
     private static string Heading(int total) =>
         string.Create(CultureInfo.InvariantCulture, $"{total} paper{(total == 1 ? "" : "s")} matched your rules");
 
-    [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Notified {Due} due subscriptions: {Rules} rules over {Papers} new papers; {Messages} messages with {Sent} papers sent")]
-    private static partial void LogRun(ILogger logger, int due, int rules, int papers, int messages, int sent);
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Notified {Due} due subscriptions: {Rules} rules over {Papers} new papers; {Messages} messages with {Sent} papers sent; {DeadLettered} papers given up (Failed)")]
+    private static partial void LogRun(ILogger logger, int due, int rules, int papers, int messages, int sent, int deadLettered);
 
     [LoggerMessage(EventId = 1502, Level = LogLevel.Warning, Message = "Conversation {Conversation} is gone ({Status} {ErrorCode}): subscription deactivated, its data kept")]
     private static partial void LogDeactivated(ILogger logger, string conversation, int? status, string? errorCode, Exception exception);

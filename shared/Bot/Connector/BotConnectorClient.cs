@@ -3,9 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using System.Threading.RateLimiting;
 using Digest.Bot.Schema;
 using Microsoft.Extensions.Logging;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -20,7 +20,7 @@ namespace Digest.Bot.Connector;
 /// (a timeout, the token endpoint, a refused or odd answer), comes out as a classified <see cref="ConnectorException"/>.</summary>
 public sealed partial class BotConnectorClient : IDisposable
 {
-    // A message that waits longer than this for its turn under the rate limits is given up in this run.
+    // Sends that may wait for their turn under one rate limit; one more fails as transient instead of queueing forever.
     private const int MaxQueuedSends = 10_000;
 
     private readonly HttpClient _http;
@@ -184,9 +184,6 @@ public sealed partial class BotConnectorClient : IDisposable
         _ => ConnectorFailure.ServerError,
     };
 
-    // Which allowance of the Teams limits a send uses.
-    private readonly record struct SendTarget(string TenantId, string ConversationId);
-
     private static async Task<string?> ReadErrorCodeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         try
@@ -220,4 +217,7 @@ public sealed partial class BotConnectorClient : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} -> {Status} {ErrorCode}: {Failure} (operation {OperationId})")]
     private static partial void LogFailed(ILogger logger, string method, string path, int status, string? errorCode, ConnectorFailure failure, string? operationId);
+
+    // Which allowances of the Teams limits a send uses.
+    private readonly record struct SendTarget(string TenantId, string ConversationId);
 }
