@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 
 namespace Digest.Bot.Connector;
 
-/// <summary>The Bot Connector REST calls the bot needs (bot-protocol.md §3.2-3.3). The bearer token is only ever
+/// <summary>The Bot Connector REST calls the bot needs (docs/protocols.md §3.2). The bearer token is only ever
 /// attached to allow-listed service URLs; transient failures are retried honouring <c>Retry-After</c>.</summary>
 public sealed partial class BotConnectorClient
 {
@@ -62,7 +62,7 @@ public sealed partial class BotConnectorClient
             BotJsonContext.Default.ConversationParameters, BotJsonContext.Default.ConversationResourceResponse, cancellationToken);
     }
 
-    // Fields a bot should not send (bot-protocol.md §1.1, A2031/A2041/A2302/A2071).
+    // Fields a bot should not send (docs/protocols.md §1.1).
     private static Activity Outgoing(Activity activity) => activity with { Id = null, Timestamp = null, ServiceUrl = null, Recipient = null };
 
     private static string Escape(string segment) => Uri.EscapeDataString(segment);
@@ -148,7 +148,7 @@ public sealed partial class BotConnectorClient
         }
     }
 
-    /// <summary>Maps a connector answer to what it means (bot-protocol.md §3.6).</summary>
+    /// <summary>Maps a connector answer to what it means (docs/protocols.md §3.5).</summary>
     public static ConnectorFailure Classify(HttpStatusCode status, string? errorCode) => (int)status switch
     {
         400 or 413 => ConnectorFailure.BadRequest,
