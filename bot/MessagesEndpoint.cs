@@ -8,7 +8,7 @@ using Microsoft.Net.Http.Headers;
 
 namespace Digest.Bot;
 
-/// <summary><c>/api/messages</c>: the inbound checks of bot-protocol.md §2.5, in order, then a fast acknowledgement
+/// <summary><c>/api/messages</c>: the inbound checks of docs/protocols.md §2.4, in order, then a fast acknowledgement
 /// (the work is queued; answers go out through the connector), except <c>invoke</c>, answered in the response.</summary>
 public sealed partial class MessagesEndpoint(
     IOptions<BotOptions> options,

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace Digest.Bot;
 
 /// <summary>Remembers recently accepted activity ids so a channel's retry of the same activity is acknowledged
-/// without being handled twice (bot-protocol.md §6.5 B21).</summary>
+/// without being handled twice (docs/protocols.md §2.5 B21).</summary>
 public sealed class RecentActivities(TimeProvider time)
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(10);

@@ -41,7 +41,7 @@ public sealed class BotOptions
 
     /// <summary>For Entra-issued inbound tokens: the <c>azp</c> (v2) / <c>appid</c> (v1) values allowed to call the bot.
     /// Empty accepts any caller with a token for this app id from the bot's tenant, and logs the caller so that
-    /// a deployment can pin it (bot-protocol.md §2.3: the value Azure Bot Service uses is not documented).</summary>
+    /// a deployment can pin it (docs/protocols.md §2.3: the value Azure Bot Service uses is not documented).</summary>
     public List<string> AllowedEntraCallers { get; set; } = [];
 
     /// <summary>Tenants allowed to talk to the bot; empty allows every tenant.</summary>

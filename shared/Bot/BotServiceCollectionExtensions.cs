@@ -88,7 +88,7 @@ public static class BotServiceCollectionExtensions
     }
 
     // Retry (with jitter, honouring Retry-After) outside a circuit breaker outside the attempt timeout: the layout of
-    // the standard resilience handler, with the Teams guidance's retryable codes (bot-protocol.md §3.6).
+    // the standard resilience handler, with the Teams guidance's retryable codes (docs/protocols.md §3.5).
     private static void Resilience(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, IServiceProvider provider, bool retryTimeouts)
     {
         var options = provider.GetRequiredService<IOptions<ConnectorOptions>>().Value;

@@ -56,7 +56,7 @@ public sealed record ServiceUrlPattern(string Scheme, string Host, bool Subdomai
     }
 }
 
-/// <summary>Decides whether a service URL may receive the bot's bearer token (bot-protocol.md §3.5).</summary>
+/// <summary>Decides whether a service URL may receive the bot's bearer token (docs/protocols.md §3.4).</summary>
 public sealed class ServiceUrlPolicy
 {
     private readonly ServiceUrlPattern[] _patterns;

@@ -2,7 +2,7 @@ using Digest.Bot.Schema;
 
 namespace Digest.Bot;
 
-/// <summary>Teams channels (bot-protocol.md §1.2, §3.3). Every post in a channel is a conversation of its own,
+/// <summary>Teams channels (docs/protocols.md §1.5, §3.2). Every post in a channel is a conversation of its own,
 /// <c>19:…@thread.tacv2;messageid={post}</c>, shared by the post's replies; the channel itself is the id before
 /// <c>;messageid=</c> (what <c>channelData.channel.id</c> carries). A subscription is the channel's, whichever post it
 /// is spoken in, and its deliveries are new posts in the channel.</summary>

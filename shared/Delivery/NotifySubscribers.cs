@@ -125,8 +125,8 @@ public sealed partial class NotifySubscribers(
         {
             if (results.Count > 0 && results[^1].Failure == ConnectorFailure.Unauthorized)
             {
-                // The bot's own credentials were refused: every other send would fail the same way (bot-protocol.md
-                // §3.6: alert, pause all sends). Their papers stay unplanned until a later run.
+                // The bot's own credentials were refused: every other send would fail the same way (docs/protocols.md
+                // §3.5: stop the run's sends). Their papers stay unplanned until a later run.
                 results.Add(new SubscriptionDelivery(subscription.Subscription.Key, DeliveryOutcome.Failed, 0, 0, ConnectorFailure.Unauthorized));
                 continue;
             }

@@ -23,7 +23,7 @@ public sealed record DeliveryMode(DeliveryCadence Cadence, TimeOnly? DailyAt = n
         : $"daily {DailyAt?.ToString("HH:mm", CultureInfo.InvariantCulture)} {TimeZoneId}";
 }
 
-/// <summary>One conversation's subscription: where to send (the conversation reference, bot-protocol.md §3.4), whether
+/// <summary>One conversation's subscription: where to send (the conversation reference, docs/protocols.md §3.3), whether
 /// to send, and how often. A row exists from the first verified contact (install or message); it is subscribed
 /// only after <c>subscribe</c>.</summary>
 public sealed record Subscription

@@ -9,7 +9,7 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Digest.Bot.Authentication;
 
-/// <summary>Which family of issuer signed a token: decides the extra checks (bot-protocol.md §2.5 steps 6-7).</summary>
+/// <summary>Which family of issuer signed a token: decides the extra checks (docs/protocols.md §2.4 step 5).</summary>
 public enum BotTokenIssuerKind
 {
     /// <summary><c>https://api.botframework.com</c>: keys carry channel endorsements and the token a <c>serviceurl</c> claim.</summary>
@@ -30,11 +30,11 @@ public sealed record BotAuthenticationResult(ValidatedBotToken? Token, string? F
     public static BotAuthenticationResult Fail(string reason) => new(null, reason);
 }
 
-/// <summary>Validates inbound Bot Framework bearer tokens as bot-protocol.md §2.5 recommends. Each issuer's tokens are
+/// <summary>Validates inbound Bot Framework bearer tokens as docs/protocols.md §2.4 describes. Each issuer's tokens are
 /// checked only against that issuer's own keys, so a key of one issuer can never vouch for another.</summary>
 public sealed partial class BotTokenValidator
 {
-    /// <summary>Tokens longer than this are refused before parsing (bot-protocol.md §6.5 B2).</summary>
+    /// <summary>Tokens longer than this are refused before parsing (docs/protocols.md §2.5 B2).</summary>
     public const int MaxTokenLength = 8 * 1024;
 
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
@@ -172,7 +172,7 @@ public sealed partial class BotTokenValidator
             null);
     }
 
-    /// <summary>The checks that need the activity (bot-protocol.md §2.5 steps 6-7): for the Bot Framework issuer, the
+    /// <summary>The checks that need the activity (docs/protocols.md §2.4 step 5): for the Bot Framework issuer, the
     /// signing key must be endorsed for the activity's channel and the <c>serviceurl</c> claim must equal its
     /// serviceUrl; for Entra tokens a <c>serviceurl</c> claim, when present, must equal it too.</summary>
     public static string? CheckActivity(ValidatedBotToken token, Activity activity)

@@ -13,7 +13,7 @@ using Polly.Timeout;
 
 namespace Digest.Bot.Connector;
 
-/// <summary>The Bot Connector REST calls the bot needs (bot-protocol.md §3.2-3.3). The bearer token is only ever
+/// <summary>The Bot Connector REST calls the bot needs (docs/protocols.md §3.2). The bearer token is only ever
 /// attached to allow-listed service URLs. Attempt timeout, retries (412/429/502/503/504, honouring <c>Retry-After</c>)
 /// and a circuit breaker per connector host are the HTTP client's resilience pipeline
 /// (<see cref="BotServiceCollectionExtensions.AddDigestBotConnector"/>); sends are paced per conversation and per tenant
@@ -76,7 +76,7 @@ public sealed partial class BotConnectorClient : IDisposable
     }
 
     /// <summary><c>POST v3/conversations</c> with the channel in <c>channelData.channel.id</c>: a new post in a Teams channel
-    /// carrying <paramref name="activity"/> (bot-protocol.md §3.3). The answer's <c>id</c> is the new post's conversation
+    /// carrying <paramref name="activity"/> (docs/protocols.md §3.2). The answer's <c>id</c> is the new post's conversation
     /// (<c>{channel};messageid={activityId}</c>).</summary>
     public Task<ConversationResourceResponse> CreateChannelPostAsync(string serviceUrl, string channelId, string? tenantId, ChannelAccount? bot, Activity activity, CancellationToken cancellationToken)
     {
@@ -101,7 +101,7 @@ public sealed partial class BotConnectorClient : IDisposable
             BotJsonContext.Default.ConversationParameters, BotJsonContext.Default.ConversationResourceResponse, cancellationToken);
     }
 
-    // Fields a bot should not send (bot-protocol.md §1.1, A2031/A2041/A2302/A2071).
+    // Fields a bot should not send (docs/protocols.md §1.1).
     private static Activity Outgoing(Activity activity) => activity with { Id = null, Timestamp = null, ServiceUrl = null, Recipient = null };
 
     private static string Escape(string segment) => Uri.EscapeDataString(segment);
@@ -200,7 +200,7 @@ public sealed partial class BotConnectorClient : IDisposable
         exception is HttpRequestException or TimeoutRejectedException or BrokenCircuitException
         || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
-    /// <summary>Maps a connector answer to what it means (bot-protocol.md §3.6).</summary>
+    /// <summary>Maps a connector answer to what it means (docs/protocols.md §3.5).</summary>
     public static ConnectorFailure Classify(HttpStatusCode status, string? errorCode) => (int)status switch
     {
         400 or 413 => ConnectorFailure.BadRequest,

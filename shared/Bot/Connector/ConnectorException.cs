@@ -1,6 +1,6 @@
 namespace Digest.Bot.Connector;
 
-/// <summary>What a failed connector call means for the caller (bot-protocol.md §3.6).</summary>
+/// <summary>What a failed connector call means for the caller (docs/protocols.md §3.5).</summary>
 public enum ConnectorFailure
 {
     /// <summary>The service URL is not allow-listed: nothing was sent.</summary>

@@ -8,7 +8,7 @@ namespace Digest.Bot.Conversation;
 /// <summary>Reads what the user said from an activity: text without the bot's mention, or a card button's command.</summary>
 public static partial class ActivityText
 {
-    /// <summary>Longest command text considered; longer input is cut (bot-protocol.md §6.5 B22).</summary>
+    /// <summary>Longest command text considered; longer input is cut (docs/protocols.md §2.5 B22).</summary>
     public const int MaxCommandLength = 2000;
 
     /// <summary>The command: a card's <c>data.command</c> (Action.Submit arrives as a message with a value) or the text
@@ -44,7 +44,7 @@ public static partial class ActivityText
 
     /// <summary>Removes the mention of the bot, found by entity (<c>mentioned.id == recipient.id</c>, never by name),
     /// then any other <c>&lt;at&gt;</c> tags (keeping their text), <c>&amp;nbsp;</c>, and extra whitespace
-    /// (bot-protocol.md §1.7).</summary>
+    /// (docs/protocols.md §1.4).</summary>
     public static string StripBotMention(Activity activity)
     {
         ArgumentNullException.ThrowIfNull(activity);

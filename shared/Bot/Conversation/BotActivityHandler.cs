@@ -196,7 +196,7 @@ public sealed partial class BotActivityHandler(
     /// <summary>Runs one command and answers in the conversation; returns a one-line summary (for invoke responses).</summary>
     private async Task<string> RunCommandAsync(Activity activity, ConversationKey key, string text, CancellationToken cancellationToken)
     {
-        // Every verified contact refreshes the reference: the service URL can move (bot-protocol.md §3.4).
+        // Every verified contact refreshes the reference: the service URL can move (docs/protocols.md §3.3).
         var subscription = await store.RecordReferenceAsync(key, ReferenceOf(activity), cancellationToken).ConfigureAwait(false);
         var space = text.IndexOf(' ', StringComparison.Ordinal);
         var name = (space < 0 ? text : text[..space]).ToLowerInvariant();
@@ -429,7 +429,7 @@ public sealed partial class BotActivityHandler(
             : null;
     }
 
-    /// <summary><c>conversation.tenantId</c>, else <c>channelData.tenant.id</c> (bot-protocol.md §1.3).</summary>
+    /// <summary><c>conversation.tenantId</c>, else <c>channelData.tenant.id</c> (docs/protocols.md §1.3).</summary>
     public static string? TenantOf(Activity activity)
     {
         ArgumentNullException.ThrowIfNull(activity);

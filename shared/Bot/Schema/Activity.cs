@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 
 namespace Digest.Bot.Schema;
 
-/// <summary>Activity types the bot acts on (bot-protocol.md §1.2).</summary>
+/// <summary>Activity types the bot acts on (docs/protocols.md §1.2).</summary>
 public static class ActivityTypes
 {
     public const string Message = "message";
@@ -125,7 +125,7 @@ public sealed record ConnectorError
     public string? Message { get; init; }
 }
 
-/// <summary>Where to send a proactive message: what bot-protocol.md §3.4 says to persist per conversation.</summary>
+/// <summary>Where to send a proactive message: what docs/protocols.md §3.3 says to persist per conversation.</summary>
 public sealed record ConversationReference
 {
     public required string ChannelId { get; init; }

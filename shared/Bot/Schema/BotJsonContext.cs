@@ -32,7 +32,7 @@ public sealed record OAuthTokenResponse
     public long? ExpiresIn { get; init; }
 }
 
-/// <summary>Reads activities with the limits bot-protocol.md §6.5 B16 asks for.</summary>
+/// <summary>Reads activities with the limits of docs/protocols.md §2.5 B16.</summary>
 public static class ActivityReader
 {
     /// <summary>Parses a request body; null when it is not a JSON object (array, string, malformed, duplicate keys, too deep).</summary>

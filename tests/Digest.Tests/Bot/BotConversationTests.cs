@@ -476,7 +476,7 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         var digest = await MentionAsync(TestActivities.ChannelPost(channel), "digest");
         var status = await MentionAsync(TestActivities.ChannelPost(channel), "status");
 
-        // The digest is the channel's delivery: a new post in the channel (bot-protocol.md §3.3), not a reply in a thread.
+        // The digest is the channel's delivery: a new post in the channel (docs/protocols.md §3.2), not a reply in a thread.
         digest.CreatesConversation.ShouldBeTrue(digest.RawTarget + " " + digest.Body);
         digest.RawTarget.ShouldBe("/amer/v3/conversations");
         digest.Json["isGroup"]!.GetValue<bool>().ShouldBeTrue();

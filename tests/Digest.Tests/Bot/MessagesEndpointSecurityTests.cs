@@ -11,7 +11,7 @@ using Shouldly;
 
 namespace Digest.Tests.Bot;
 
-/// <summary>The inbound gate of /api/messages, one test per hostile input of bot-protocol.md §6.5 (B1-B23), with
+/// <summary>The inbound gate of /api/messages, one test per hostile input of docs/protocols.md §2.5 (B1-B23), with
 /// real RS256 tokens whose keys a loopback OpenID endpoint publishes. A rejected request never reaches a handler.</summary>
 public sealed class MessagesEndpointSecurityTests(AzuriteFixture azurite) : IAsyncLifetime
 {

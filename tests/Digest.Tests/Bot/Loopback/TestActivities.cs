@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Digest.Tests.Bot.Loopback;
 
-/// <summary>Activities shaped like the Teams examples of bot-protocol.md §1.3-1.6.</summary>
+/// <summary>Activities shaped like the Teams payloads of docs/protocols.md §1.</summary>
 public static class TestActivities
 {
     public const string TenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
