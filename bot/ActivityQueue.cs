@@ -1,6 +1,6 @@
 using System.Threading.Channels;
-using Digest.Bot.Conversation;
-using Digest.Bot.Schema;
+using Digest.FrontEnds.Teams;
+using Digest.Platforms.Teams.Schema;
 
 namespace Digest.Bot;
 

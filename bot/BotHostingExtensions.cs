@@ -9,7 +9,7 @@ public static partial class BotHostingExtensions
     public static WebApplicationBuilder AddDigestBot(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddDigestBotConversation();
+        builder.Services.AddDigestTeamsFrontEnd();
         builder.Services.TryAddSingleton<ActivityQueue>();
         builder.Services.TryAddSingleton<RecentActivities>();
         builder.Services.TryAddSingleton<MessagesEndpoint>();

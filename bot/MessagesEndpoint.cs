@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Net.Mime;
-using Digest.Bot.Authentication;
-using Digest.Bot.Conversation;
-using Digest.Bot.Schema;
+using Digest.Platforms.Teams.Authentication;
+using Digest.FrontEnds.Teams;
+using Digest.Platforms.Teams.Schema;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 

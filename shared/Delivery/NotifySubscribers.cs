@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure;
-using Digest.Bot;
-using Digest.Bot.Cards;
-using Digest.Bot.Connector;
-using Digest.Bot.Schema;
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Cards;
+using Digest.Platforms.Teams.Connector;
+using Digest.Platforms.Teams.Schema;
 using Digest.Papers;
 using Digest.Rules;
 using Digest.Storage;

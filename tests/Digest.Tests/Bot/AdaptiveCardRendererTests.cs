@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using Digest.Bot.Cards;
-using Digest.Bot.Conversation;
+using Digest.Platforms.Teams.Cards;
+using Digest.FrontEnds.Teams;
 using Digest.Papers;
 using Digest.Subscriptions;
 using Shouldly;

@@ -1,7 +1,7 @@
 using System.Net;
-using Digest.Bot;
-using Digest.Bot.Connector;
-using Digest.Bot.Schema;
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Connector;
+using Digest.Platforms.Teams.Schema;
 using Digest.Tests.Bot.Loopback;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

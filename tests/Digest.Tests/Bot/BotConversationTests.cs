@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Digest.Bot.Cards;
+using Digest.Platforms.Teams.Cards;
 using Digest.Delivery;
 using Digest.Papers;
 using Digest.Rules;

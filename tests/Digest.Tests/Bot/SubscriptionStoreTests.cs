@@ -1,6 +1,6 @@
 using Azure.Core;
 using Azure.Data.Tables;
-using Digest.Bot.Schema;
+using Digest.Platforms.Teams.Schema;
 using Digest.Storage;
 using Digest.Subscriptions;
 using Digest.Tests.Infrastructure;

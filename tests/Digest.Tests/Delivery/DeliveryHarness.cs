@@ -1,4 +1,4 @@
-using Digest.Bot.Schema;
+using Digest.Platforms.Teams.Schema;
 using Digest.Delivery;
 using Digest.Papers;
 using Digest.Rules;

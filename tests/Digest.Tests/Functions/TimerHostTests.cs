@@ -1,6 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
-using Digest.Bot.Schema;
+using Digest.Platforms.Teams.Schema;
 using Digest.Functions;
 using Digest.Storage;
 using Digest.Subscriptions;

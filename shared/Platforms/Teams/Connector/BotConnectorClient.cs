@@ -1,0 +1,246 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using Digest.Platforms.Teams.Schema;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Digest.Platforms.Teams.Connector;
+
+/// <summary>The Bot Connector REST calls the bot needs (bot-protocol.md §3.2-3.3). The bearer token is only ever
+/// attached to allow-listed service URLs; transient failures are retried honouring <c>Retry-After</c>.</summary>
+public sealed partial class BotConnectorClient
+{
+    private const int MaxAttempts = 4;
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(20);
+
+    private readonly HttpClient _http;
+    private readonly IConnectorTokenProvider _tokens;
+    private readonly ServiceUrlPolicy _serviceUrls;
+    private readonly TimeProvider _time;
+    private readonly ILogger<BotConnectorClient> _logger;
+
+    public BotConnectorClient(HttpClient http, IConnectorTokenProvider tokens, IOptions<BotOptions> options, TimeProvider time, ILogger<BotConnectorClient> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _http = http;
+        _tokens = tokens;
+        _serviceUrls = new ServiceUrlPolicy(options.Value.AllowedServiceUrls);
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary><c>POST v3/conversations/{conversationId}/activities</c>.</summary>
+    public Task<ResourceResponse> SendToConversationAsync(string serviceUrl, string conversationId, Activity activity, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities", Outgoing(activity),
+            BotJsonContext.Default.Activity, BotJsonContext.Default.ResourceResponse, cancellationToken);
+
+    /// <summary><c>POST v3/conversations/{conversationId}/activities/{activityId}</c> (a reply in the same thread).</summary>
+    public Task<ResourceResponse> ReplyToActivityAsync(string serviceUrl, string conversationId, string activityId, Activity activity, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities/{Escape(activityId)}",
+            Outgoing(activity) with { ReplyToId = activityId }, BotJsonContext.Default.Activity, BotJsonContext.Default.ResourceResponse, cancellationToken);
+
+    /// <summary><c>PUT v3/conversations/{conversationId}/activities/{activityId}</c> (replace a message the bot sent).</summary>
+    public Task<ResourceResponse> UpdateActivityAsync(string serviceUrl, string conversationId, string activityId, Activity activity, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities/{Escape(activityId)}",
+            Outgoing(activity) with { Id = activityId }, BotJsonContext.Default.Activity, BotJsonContext.Default.ResourceResponse, cancellationToken);
+
+    /// <summary><c>POST v3/conversations</c>: the 1:1 chat with a Teams user (needs the user id and the tenant id).</summary>
+    public Task<ConversationResourceResponse> CreatePersonalConversationAsync(string serviceUrl, string botId, string userId, string tenantId, CancellationToken cancellationToken)
+    {
+        var parameters = new ConversationParameters
+        {
+            IsGroup = false,
+            Bot = new ChannelAccount { Id = botId },
+            Members = [new ChannelAccount { Id = userId }],
+            TenantId = tenantId,
+            ChannelData = new() { ["tenant"] = new System.Text.Json.Nodes.JsonObject { ["id"] = tenantId } },
+        };
+        return SendAsync(HttpMethod.Post, serviceUrl, "v3/conversations", parameters,
+            BotJsonContext.Default.ConversationParameters, BotJsonContext.Default.ConversationResourceResponse, cancellationToken);
+    }
+
+    /// <summary><c>POST v3/conversations</c> with the channel in <c>channelData.channel.id</c>: a new post in a Teams channel
+    /// carrying <paramref name="activity"/> (bot-protocol.md §3.3). The answer's <c>id</c> is the new post's conversation
+    /// (<c>{channel};messageid={activityId}</c>).</summary>
+    public Task<ConversationResourceResponse> CreateChannelPostAsync(string serviceUrl, string channelId, string? tenantId, ChannelAccount? bot, Activity activity, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(channelId);
+        ArgumentNullException.ThrowIfNull(activity);
+        var channelData = new JsonObject { ["channel"] = new JsonObject { ["id"] = channelId } };
+        if (tenantId is { Length: > 0 })
+        {
+            channelData["tenant"] = new JsonObject { ["id"] = tenantId };
+        }
+
+        var parameters = new ConversationParameters
+        {
+            IsGroup = true,
+            Bot = bot,
+            TenantId = tenantId is { Length: > 0 } ? tenantId : null,
+            Activity = Outgoing(activity) with { Conversation = null },
+            ChannelData = channelData,
+        };
+        return SendAsync(HttpMethod.Post, serviceUrl, "v3/conversations", parameters,
+            BotJsonContext.Default.ConversationParameters, BotJsonContext.Default.ConversationResourceResponse, cancellationToken);
+    }
+
+    // Fields a bot should not send (bot-protocol.md §1.1, A2031/A2041/A2302/A2071).
+    private static Activity Outgoing(Activity activity) => activity with { Id = null, Timestamp = null, ServiceUrl = null, Recipient = null };
+
+    private static string Escape(string segment) => Uri.EscapeDataString(segment);
+
+    private async Task<TResponse> SendAsync<TRequest, TResponse>(
+        HttpMethod method,
+        string serviceUrl,
+        string relativePath,
+        TRequest body,
+        JsonTypeInfo<TRequest> requestType,
+        JsonTypeInfo<TResponse> responseType,
+        CancellationToken cancellationToken)
+        where TResponse : class, new()
+    {
+        if (!_serviceUrls.IsAllowed(serviceUrl, out var baseUri))
+        {
+            LogServiceUrlRefused(_logger, serviceUrl);
+            throw new ConnectorException(ConnectorFailure.ServiceUrlRefused, null, null, $"The service URL '{serviceUrl}' is not allow-listed; nothing was sent.");
+        }
+
+        // Exactly one '/' between the service URL (which may carry a path) and 'v3/…'.
+        var target = new Uri(baseUri.AbsoluteUri.TrimEnd('/') + "/" + relativePath);
+        for (var attempt = 1; ; attempt++)
+        {
+            var token = await _tokens.GetTokenAsync(cancellationToken).ConfigureAwait(false);
+            using var request = new HttpRequestMessage(method, target) { Content = JsonContent.Create(body, requestType) };
+            if (token is not null)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            }
+
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException exception) when (attempt < MaxAttempts)
+            {
+                LogRetrying(_logger, method.Method, target.AbsolutePath, null, attempt, exception);
+                await Task.Delay(Backoff(attempt), _time, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            catch (HttpRequestException exception)
+            {
+                throw new ConnectorException(ConnectorFailure.Transient, null, null, $"{method} {target.AbsolutePath} failed: {exception.Message}", exception);
+            }
+
+            using (response)
+            {
+                var operationId = response.Headers.TryGetValues("X-Correlating-OperationId", out var values) ? values.FirstOrDefault() : null;
+                if (response.IsSuccessStatusCode)
+                {
+                    LogSent(_logger, method.Method, target.AbsolutePath, (int)response.StatusCode, operationId);
+                    if (response.Content.Headers.ContentLength == 0)
+                    {
+                        return new TResponse();
+                    }
+
+                    try
+                    {
+                        return await response.Content.ReadFromJsonAsync(responseType, cancellationToken).ConfigureAwait(false) ?? new TResponse();
+                    }
+                    catch (JsonException)
+                    {
+                        return new TResponse(); // the send succeeded; an odd body must not make it look failed
+                    }
+                }
+
+                var status = (int)response.StatusCode;
+                var errorCode = await ReadErrorCodeAsync(response, cancellationToken).ConfigureAwait(false);
+                var failure = Classify(response.StatusCode, errorCode);
+                if (failure == ConnectorFailure.Transient && attempt < MaxAttempts)
+                {
+                    var delay = RetryAfter(response) ?? Backoff(attempt);
+                    LogRetrying(_logger, method.Method, target.AbsolutePath, status, attempt, null);
+                    await Task.Delay(delay > MaxRetryDelay ? MaxRetryDelay : delay, _time, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                LogFailed(_logger, method.Method, target.AbsolutePath, status, errorCode, failure, operationId);
+                throw new ConnectorException(failure, status, errorCode, $"{method} {target.AbsolutePath} failed with {status} {errorCode}: {failure}.");
+            }
+        }
+    }
+
+    /// <summary>Maps a connector answer to what it means (bot-protocol.md §3.6).</summary>
+    public static ConnectorFailure Classify(HttpStatusCode status, string? errorCode) => (int)status switch
+    {
+        400 or 413 => ConnectorFailure.BadRequest,
+        401 => ConnectorFailure.Unauthorized,
+        404 when string.Equals(errorCode, "ActivityNotFoundInConversation", StringComparison.OrdinalIgnoreCase) => ConnectorFailure.ActivityNotFound,
+        403 or 404 => ConnectorFailure.ConversationGone,
+        412 or 429 or 502 or 503 or 504 => ConnectorFailure.Transient,
+        _ => ConnectorFailure.ServerError,
+    };
+
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        if (response.Headers.RetryAfter is not { } retryAfter)
+        {
+            return null;
+        }
+
+        if (retryAfter.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        if (retryAfter.Date is { } date)
+        {
+            var wait = date - _time.GetUtcNow();
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+
+        return null;
+    }
+
+    // 1 s, 2 s, 4 s … with ±20 % jitter, as the Teams rate-limit guidance suggests.
+    private static TimeSpan Backoff(int attempt)
+    {
+        var seconds = Math.Pow(2, attempt - 1) * (0.8 + (Random.Shared.NextDouble() * 0.4));
+        return TimeSpan.FromSeconds(Math.Min(seconds, MaxRetryDelay.TotalSeconds));
+    }
+
+    private static async Task<string?> ReadErrorCodeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (text.Length == 0 || text.Length > 64 * 1024)
+            {
+                return null;
+            }
+
+            var body = JsonSerializer.Deserialize(text, BotJsonContext.Default.ConnectorErrorResponse);
+            return body?.Error?.Code;
+        }
+        catch (JsonException)
+        {
+            return null; // e.g. the 403 MessageWritesBlocked variant, which has no error object
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused to send the bot's token to service URL {ServiceUrl}: not allow-listed")]
+    private static partial void LogServiceUrlRefused(ILogger logger, string serviceUrl);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Path} -> {Status} (operation {OperationId})")]
+    private static partial void LogSent(ILogger logger, string method, string path, int status, string? operationId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} -> {Status}; retrying (attempt {Attempt})")]
+    private static partial void LogRetrying(ILogger logger, string method, string path, int? status, int attempt, Exception? exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} -> {Status} {ErrorCode}: {Failure} (operation {OperationId})")]
+    private static partial void LogFailed(ILogger logger, string method, string path, int status, string? errorCode, ConnectorFailure failure, string? operationId);
+}
