@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Digest.Platforms.Teams;
 using Digest.FrontEnds.Teams;
 using Digest.Platforms.Teams.Schema;
 

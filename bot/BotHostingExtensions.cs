@@ -1,3 +1,5 @@
+using Digest.FrontEnds.Teams;
+using Digest.Platforms.Teams;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +16,7 @@ public static partial class BotHostingExtensions
         builder.Services.TryAddSingleton<RecentActivities>();
         builder.Services.TryAddSingleton<MessagesEndpoint>();
         builder.Services.AddHostedService<ActivityQueueWorker>();
-        builder.Services.AddHostedService<SubscriptionTablesInitializer>();
+        builder.Services.AddHostedService<StorageInitializer>();
         builder.Services.AddHealthChecks();
         return builder;
     }
@@ -39,10 +41,26 @@ public static partial class BotHostingExtensions
     private static partial void LogAuthenticationDisabled(ILogger logger);
 }
 
-/// <summary>Creates the subscription tables at start-up.</summary>
-public sealed class SubscriptionTablesInitializer(Digest.Subscriptions.SubscriptionStore store) : IHostedService
+/// <summary>Creates the tables and container at start-up. Storage that is not there yet does not stop the bot: the
+/// store and the paper source create what is missing on their first use after it comes back.</summary>
+public sealed partial class StorageInitializer(Digest.Storage.DigestStorage storage, ILogger<StorageInitializer> logger) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => store.EnsureTablesAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await storage.EnsureCreatedAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is Azure.RequestFailedException
+            || (e is AggregateException retries && retries.InnerExceptions.All(inner => inner is Azure.RequestFailedException)))
+        {
+            // The storage client throws an AggregateException of its tries once its retries are spent.
+            LogStorageUnavailable(logger, e);
+        }
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage is not reachable at start-up; the tables will be created on first use.")]
+    private static partial void LogStorageUnavailable(ILogger logger, Exception exception);
 }

@@ -2,18 +2,13 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Digest.Delivery;
 
-/// <summary>Configuration section <c>Delivery</c>: the notifier's table and limits.</summary>
+/// <summary>Configuration section <c>Delivery</c>: the notifier's limits. Its table is <see cref="Storage.DigestStorage.Deliveries"/>.</summary>
 public sealed class DeliveryOptions
 {
     public const string SectionName = "Delivery";
 
-    /// <summary>The outbox and delivery receipts: one row per (subscription, paper) ever planned, Pending then Sent.</summary>
-    [Required]
-    [RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Delivery:OutboxTable must be a valid table name: a letter, then 2-62 letters or digits.")]
-    public string OutboxTable { get; set; } = "deliveries";
-
     /// <summary>Most papers in one message; more papers go in following messages. A card that would pass the size budget
-    /// of <see cref="Bot.Cards.AdaptiveCardRenderer"/> is split further.</summary>
+    /// of <see cref="Platforms.Teams.Cards.AdaptiveCardRenderer"/> is split further.</summary>
     [Range(1, 50)]
     public int MaxPapersPerMessage { get; set; } = 10;
 

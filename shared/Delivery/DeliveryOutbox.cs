@@ -1,7 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
+using Digest.Storage;
 using Digest.Subscriptions;
-using Microsoft.Extensions.Options;
 
 namespace Digest.Delivery;
 
@@ -44,21 +44,17 @@ public sealed class DeliveryRow : ITableEntity
     public string PaperId => RowKey;
 }
 
-/// <summary>The outbox/receipts table (<see cref="DeliveryOptions.OutboxTable"/>).</summary>
+/// <summary>The outbox/receipts table (<see cref="DigestStorage.Deliveries"/>), created by <see cref="DigestStorage.EnsureCreatedAsync"/>.</summary>
 public sealed class DeliveryOutbox
 {
     private const int MaxBatch = 100;
     private readonly TableClient _table;
 
-    public DeliveryOutbox(TableServiceClient tables, IOptions<DeliveryOptions> options)
+    public DeliveryOutbox(DigestStorage storage)
     {
-        ArgumentNullException.ThrowIfNull(tables);
-        ArgumentNullException.ThrowIfNull(options);
-        _table = tables.GetTableClient(options.Value.OutboxTable);
+        ArgumentNullException.ThrowIfNull(storage);
+        _table = storage.Deliveries;
     }
-
-    public async Task EnsureTableAsync(CancellationToken cancellationToken) =>
-        await _table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>Rows planned for <paramref name="key"/> but not yet marked sent, oldest first.</summary>
     public async Task<IReadOnlyList<DeliveryRow>> ListPendingAsync(ConversationKey key, CancellationToken cancellationToken)

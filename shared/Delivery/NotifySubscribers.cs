@@ -80,8 +80,6 @@ public sealed partial class NotifySubscribers(
     {
         var now = time.GetUtcNow();
         await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        await subscriptions.EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        await outbox.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
 
         // One scan of each table, however many subscriptions: the rules of every active subscription are read together.
         var active = new List<Subscription>();
@@ -141,7 +139,6 @@ public sealed partial class NotifySubscribers(
         ArgumentNullException.ThrowIfNull(subscription);
         var now = time.GetUtcNow();
         await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        await outbox.EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         var rules = Compile(subscription.Key, await subscriptions.ListRulesAsync(subscription.Key, cancellationToken).ConfigureAwait(false));
         var due = new DueSubscription(subscription, rules, Since(subscription, now));
         var changed = await ChangedPapers.ReadAsync(papers, due.Since, cancellationToken).ConfigureAwait(false);
@@ -221,7 +218,7 @@ public sealed partial class NotifySubscribers(
             for (var part = 0; part < messages.Count; part++)
             {
                 var (card, sentItems) = Render(messages[part], part, messages.Count, items.Count);
-                var activityId = await SendAsync(subscription.Reference, Activity.CreateCard(card, Heading(items.Count)), cancellationToken).ConfigureAwait(false);
+                var activityId = await SendAsync(TeamsAddress.Read(subscription.Address), Activity.CreateCard(card, Heading(items.Count)), cancellationToken).ConfigureAwait(false);
                 messagesSent++;
                 await outbox.MarkSentAsync([.. sentItems.Select(item => item.Row)], activityId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 papersSent += sentItems.Count;
@@ -319,7 +316,7 @@ public sealed partial class NotifySubscribers(
         {
             if (papersById.TryGetValue(row.PaperId, out var paper) || read.TryGetValue(row.PaperId, out paper))
             {
-                items.Add(new OutboxItem(row, new PaperCardItem(paper, row.Highlights.Split('\n', StringSplitOptions.RemoveEmptyEntries))));
+                items.Add(new OutboxItem(row, new MatchedPaper(paper, row.Highlights.Split('\n', StringSplitOptions.RemoveEmptyEntries))));
             }
         }
 
@@ -377,5 +374,5 @@ public sealed partial class NotifySubscribers(
 
     private sealed record Candidate(Paper Paper, IReadOnlyList<string> Highlights);
 
-    private sealed record OutboxItem(DeliveryRow Row, PaperCardItem Card);
+    private sealed record OutboxItem(DeliveryRow Row, MatchedPaper Card);
 }

@@ -3,7 +3,6 @@ using System.Runtime.Serialization;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
-using Digest.Storage;
 
 namespace Digest.Papers;
 

@@ -6,11 +6,14 @@ using Microsoft.Extensions.Options;
 namespace Digest.Storage;
 
 /// <summary>
-/// The tables and containers of the crawl pipeline, resolved once. Clients are thread-safe singletons.
+/// Every table and container of the product (<see cref="StorageNames"/>) under <c>Storage:NamePrefix</c>, and the one
+/// initializer that creates them. Clients are thread-safe singletons.
 /// </summary>
 public sealed class DigestStorage
 {
-    private readonly Lazy<Task> _created;
+    private readonly TableServiceClient _tableService;
+    private readonly Lock _creationGate = new();
+    private Task? _creation;
 
     public DigestStorage(BlobServiceClient blobs, TableServiceClient tables, IOptions<StorageOptions> options)
     {
@@ -18,13 +21,15 @@ public sealed class DigestStorage
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(options);
         var prefix = options.Value.NamePrefix;
-        Snapshots = blobs.GetBlobContainerClient(prefix + "snapshots");
-        Pages = tables.GetTableClient(prefix + "pages");
-        SnapshotLog = tables.GetTableClient(prefix + "snapshots");
-        Papers = tables.GetTableClient(prefix + "papers");
-        Changes = tables.GetTableClient(prefix + "changes");
-        TableService = tables;
-        _created = new Lazy<Task>(() => CreateAllAsync(CancellationToken.None), LazyThreadSafetyMode.ExecutionAndPublication);
+        Snapshots = blobs.GetBlobContainerClient(prefix + StorageNames.SnapshotContainer);
+        Pages = tables.GetTableClient(prefix + StorageNames.Pages);
+        SnapshotLog = tables.GetTableClient(prefix + StorageNames.SnapshotLog);
+        Papers = tables.GetTableClient(prefix + StorageNames.Papers);
+        Changes = tables.GetTableClient(prefix + StorageNames.Changes);
+        Subscriptions = tables.GetTableClient(prefix + StorageNames.Subscriptions);
+        Rules = tables.GetTableClient(prefix + StorageNames.Rules);
+        Deliveries = tables.GetTableClient(prefix + StorageNames.Deliveries);
+        _tableService = tables;
     }
 
     /// <summary>Raw pages, one immutable gzip blob per distinct content, named by its SHA-256.</summary>
@@ -42,41 +47,67 @@ public sealed class DigestStorage
     /// <summary>The change log (partition = UTC day the change was seen).</summary>
     public TableClient Changes { get; }
 
-    /// <summary>The table service, for other features that keep their own tables.</summary>
-    public TableServiceClient TableService { get; }
+    /// <summary>One row per conversation the bot is in (partition = conversation key).</summary>
+    public TableClient Subscriptions { get; }
 
-    /// <summary>Creates the tables and the container if they do not exist; once per process.</summary>
-    public Task EnsureCreatedAsync(CancellationToken cancellationToken) =>
-        _created.Value.WaitAsync(cancellationToken);
+    /// <summary>The alert rules (partition = conversation key).</summary>
+    public TableClient Rules { get; }
+
+    /// <summary>The notifier's outbox and receipts: one row per (subscription, paper) ever planned.</summary>
+    public TableClient Deliveries { get; }
+
+    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries];
+
+    /// <summary>
+    /// Creates every table and the container that is missing; once per process. Concurrent callers share one attempt.
+    /// When storage cannot be reached the attempt fails with the storage's exception and is forgotten, so the next call
+    /// tries again: a process that started before storage was there recovers without a restart.
+    /// </summary>
+    public Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        Task creation;
+        lock (_creationGate)
+        {
+            if (_creation is null || _creation.IsFaulted || _creation.IsCanceled)
+            {
+                // Not the caller's token: one caller giving up must not fail the attempt the others wait for.
+                _creation = Task.Run(() => CreateMissingAsync(CancellationToken.None), CancellationToken.None);
+            }
+
+            creation = _creation;
+        }
+
+        return creation.IsCompletedSuccessfully ? Task.CompletedTask : creation.WaitAsync(cancellationToken);
+    }
 
     /// <summary>
     /// Creates what is missing. A process that finds everything in place (every <c>digest once</c> after the first)
-    /// spends two reads here instead of five create requests that fail with 409 but are billed as writes.
+    /// spends two reads here instead of eight create requests that fail with 409 but are billed as writes.
     /// </summary>
-    private async Task CreateAllAsync(CancellationToken cancellationToken)
+    private async Task CreateMissingAsync(CancellationToken cancellationToken)
     {
-        TableClient[] tables = [Pages, SnapshotLog, Papers, Changes];
+        var tables = AllTables.ToList();
         var existing = new HashSet<string>(StringComparer.Ordinal);
         var filter = string.Join(" or ", tables.Select(table => TableClient.CreateQueryFilter($"TableName eq {table.Name}")));
-        await foreach (var table in TableService.QueryAsync(filter, cancellationToken: cancellationToken))
+        await foreach (var table in _tableService.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             existing.Add(table.Name);
         }
 
         var creates = tables.Where(table => !existing.Contains(table.Name)).Select(table => CreateTableAsync(table, cancellationToken)).ToList();
-        if (!await Snapshots.ExistsAsync(cancellationToken))
+        if (!await Snapshots.ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
             creates.Add(Snapshots.CreateIfNotExistsAsync(cancellationToken: cancellationToken));
         }
 
-        await Task.WhenAll(creates);
+        await Task.WhenAll(creates).ConfigureAwait(false);
     }
 
     private static async Task CreateTableAsync(TableClient table, CancellationToken cancellationToken)
     {
         try
         {
-            await table.CreateIfNotExistsAsync(cancellationToken);
+            await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {

@@ -26,8 +26,8 @@ public sealed class StorageOptions : IValidatableObject
     public string? ManagedIdentityClientId { get; set; }
 
     /// <summary>
-    /// A prefix for every table and container name, so that several deployments or test runs can share one account.
-    /// Lower-case letters and digits, starting with a letter.
+    /// A prefix for every table and container name (<see cref="StorageNames"/>), so that several deployments or test
+    /// runs can share one account. Lower-case letters and digits, starting with a letter.
     /// </summary>
     /// <value>The default value is empty.</value>
     [RegularExpression("^([a-z][a-z0-9]{0,19})?$", ErrorMessage = "Storage:NamePrefix must be at most 20 lower-case letters and digits, starting with a letter.")]
@@ -38,6 +38,17 @@ public sealed class StorageOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        // The pattern above keeps today's names valid; this keeps a longer base name added later from passing
+        // validation and failing at the first create.
+        var invalid = StorageNames.Tables.Select(name => NamePrefix + name).Where(name => !StorageNames.IsValidTableName(name))
+            .Concat(StorageNames.Containers.Select(name => NamePrefix + name).Where(name => !StorageNames.IsValidContainerName(name)))
+            .ToList();
+        if (invalid.Count > 0)
+        {
+            yield return new ValidationResult(
+                $"Storage:NamePrefix '{NamePrefix}' makes invalid table or container names: {string.Join(", ", invalid)}.", [nameof(NamePrefix)]);
+        }
+
         if (UsesServiceUris)
         {
             if (BlobServiceUri is null || TableServiceUri is null)

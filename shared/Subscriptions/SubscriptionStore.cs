@@ -1,43 +1,42 @@
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
+using Digest.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Digest.Subscriptions;
 
 /// <summary>Subscriptions and rules in Table Storage. Every method takes the <see cref="ConversationKey"/> of the
 /// verified activity, so a conversation reads and changes only its own rows; every query is built with
-/// <see cref="TableClient.CreateQueryFilter(FormattableString)"/>.</summary>
+/// <see cref="TableClient.CreateQueryFilter(FormattableString)"/>. The tables are <see cref="DigestStorage.Subscriptions"/> and
+/// <see cref="DigestStorage.Rules"/>; each read or first write makes sure they exist (<see cref="DigestStorage.EnsureCreatedAsync"/>,
+/// free once done), so a bot that started while storage was down recovers when it comes back.</summary>
 public sealed class SubscriptionStore
 {
     private const string SubscriptionRowKey = "subscription";
     private const int MaxConcurrencyRetries = 5;
 
+    private readonly DigestStorage _storage;
     private readonly TableClient _subscriptions;
     private readonly TableClient _rules;
     private readonly SubscriptionStoreOptions _options;
     private readonly TimeProvider _time;
 
-    public SubscriptionStore(TableServiceClient tables, IOptions<SubscriptionStoreOptions> options, TimeProvider time)
+    public SubscriptionStore(DigestStorage storage, IOptions<SubscriptionStoreOptions> options, TimeProvider time)
     {
-        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
-        _subscriptions = tables.GetTableClient(_options.SubscriptionsTable);
-        _rules = tables.GetTableClient(_options.RulesTable);
+        _storage = storage;
+        _subscriptions = storage.Subscriptions;
+        _rules = storage.Rules;
         _time = time;
-    }
-
-    /// <summary>Creates the tables when missing.</summary>
-    public async Task EnsureTablesAsync(CancellationToken cancellationToken)
-    {
-        await _subscriptions.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        await _rules.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<Subscription?> GetAsync(ConversationKey key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
+        await _storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var entity = await _subscriptions.GetEntityIfExistsAsync<TableEntity>(key.PartitionKey, SubscriptionRowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
         return entity.HasValue && entity.Value is { } row ? ToSubscription(key, row) : null;
     }
@@ -52,6 +51,7 @@ public sealed class SubscriptionStore
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(change);
+        await _storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
             var existing = await _subscriptions.GetEntityIfExistsAsync<TableEntity>(key.PartitionKey, SubscriptionRowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -95,6 +95,7 @@ public sealed class SubscriptionStore
     /// <summary>Subscriptions that should receive papers now (installed, subscribed, not paused).</summary>
     public async IAsyncEnumerable<Subscription> ListActiveAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        await _storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var filter = TableClient.CreateQueryFilter($"RowKey eq {SubscriptionRowKey} and Subscribed eq {true} and Paused eq {false} and Installed eq {true}");
         await foreach (var row in _subscriptions.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
@@ -110,6 +111,7 @@ public sealed class SubscriptionStore
     public async Task<IReadOnlyList<StoredRule>> ListRulesAsync(ConversationKey key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
+        await _storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {key.PartitionKey}");
         var rows = await _rules.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
         return Numbered(key, rows);
@@ -120,6 +122,7 @@ public sealed class SubscriptionStore
     public async Task<Dictionary<ConversationKey, IReadOnlyList<StoredRule>>> ListRulesOfAsync(IEnumerable<ConversationKey> keys, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
+        await _storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var byPartition = keys.ToDictionary(key => key.PartitionKey, StringComparer.Ordinal);
         var rows = new Dictionary<string, List<TableEntity>>(StringComparer.Ordinal);
         await foreach (var row in _rules.QueryAsync<TableEntity>(maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))

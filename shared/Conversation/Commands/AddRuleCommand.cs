@@ -1,4 +1,3 @@
-using Digest.Rules;
 using Digest.Subscriptions;
 using static Digest.Conversation.RichText;
 

@@ -36,7 +36,7 @@ public sealed class BotStartupTests(AzuriteFixture azurite) : IAsyncLifetime
     [InlineData("Bot:AppType", "MultiTenant", "Production", "AppType")]
     [InlineData("Bot:OpenIdMetadataUrls:BotFramework", "http://login.example/keys", "Production", "Bot:OpenIdMetadataUrls:BotFramework must use https")]
     [InlineData("Bot:AllowedServiceUrls:1", "https://user@host.example", "Production", "Bot:AllowedServiceUrls entry 'https://user@host.example' is not valid")]
-    [InlineData("Subscriptions:RulesTable", "bad-name!", "Production", "Subscriptions:RulesTable must be a valid table name")]
+    [InlineData("Storage:NamePrefix", "bad-name!", "Production", "Storage:NamePrefix must be at most 20 lower-case letters and digits")]
     public async Task Start_InvalidConfiguration_FailsNamingTheSetting(string key, string value, string environment, string expected)
     {
         var configuration = Configuration();

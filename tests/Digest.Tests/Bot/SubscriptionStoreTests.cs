@@ -1,8 +1,10 @@
 using Azure.Core;
 using Azure.Data.Tables;
+using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Schema;
 using Digest.Storage;
 using Digest.Subscriptions;
+using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 using Shouldly;
@@ -13,17 +15,8 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    private async Task<SubscriptionStore> StoreAsync(int maxRules = 50)
-    {
-        var store = new SubscriptionStore(azurite.TableService, Options.Create(new SubscriptionStoreOptions
-        {
-            SubscriptionsTable = AzuriteFixture.UniqueName("subs"),
-            RulesTable = AzuriteFixture.UniqueName("rules"),
-            MaxRulesPerConversation = maxRules,
-        }), TimeProvider.System);
-        await store.EnsureTablesAsync(Cancel);
-        return store;
-    }
+    private SubscriptionStore Store(int maxRules = 50) =>
+        new(azurite.NewStorage(), Options.Create(new SubscriptionStoreOptions { MaxRulesPerConversation = maxRules }), TimeProvider.System);
 
     private static ConversationReference Reference(ConversationKey key) => new()
     {
@@ -38,12 +31,9 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
         var counter = new StorageRequestCounter();
         var clientOptions = new TableClientOptions();
         clientOptions.AddPolicy(counter, HttpPipelinePosition.PerRetry);
-        var store = new SubscriptionStore(new TableServiceClient(azurite.ConnectionString, clientOptions), Options.Create(new SubscriptionStoreOptions
-        {
-            SubscriptionsTable = AzuriteFixture.UniqueName("subs"),
-            RulesTable = AzuriteFixture.UniqueName("rules"),
-        }), TimeProvider.System);
-        await store.EnsureTablesAsync(Cancel);
+        var shared = azurite.NewStorage();
+        var storage = new DigestStorage(azurite.BlobService, new TableServiceClient(azurite.ConnectionString, clientOptions), Options.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, NamePrefix = shared.Rules.Name[..^"rules".Length] }));
+        var store = new SubscriptionStore(storage, Options.Create(new SubscriptionStoreOptions()), TimeProvider.System);
         var keys = Enumerable.Range(0, 40).Select(i => ConversationKey.Create("msteams", "tenant-a", $"19:conversation-{i}")).ToList();
         foreach (var (key, i) in keys.Select((key, i) => (key, i)))
         {
@@ -70,16 +60,16 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     [InlineData("' or PartitionKey ne '")]
     public async Task Keys_AwkwardConversationIds_RoundTripAndStayApart(string conversationId)
     {
-        var store = await StoreAsync();
+        var store = Store();
         var key = ConversationKey.Create("msteams", "tenant-a", conversationId);
         var other = ConversationKey.Create("msteams", "tenant-a", conversationId + "x");
 
-        await store.RecordReferenceAsync(key, Reference(key), Cancel);
+        await store.RecordContactAsync(key, TeamsAddress.From(Reference(key)), Cancel);
         await store.AddRuleAsync(key, "agents", Cancel);
-        await store.RecordReferenceAsync(other, Reference(other), Cancel);
+        await store.RecordContactAsync(other, TeamsAddress.From(Reference(other)), Cancel);
 
         key.PartitionKey.ShouldMatch("^[A-Za-z0-9_-]{43}$");
-        (await store.GetAsync(key, Cancel))!.Reference.Conversation.Id.ShouldBe(conversationId);
+        (await store.GetAsync(key, Cancel))!.TeamsReference().Conversation.Id.ShouldBe(conversationId);
         (await store.ListRulesAsync(key, Cancel)).Count.ShouldBe(1);
         (await store.ListRulesAsync(other, Cancel)).ShouldBeEmpty();
     }
@@ -87,11 +77,11 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     [Fact]
     public async Task ListActive_OnlyInstalledSubscribedUnpaused()
     {
-        var store = await StoreAsync();
+        var store = Store();
         var keys = Enumerable.Range(0, 4).Select(i => ConversationKey.Create("msteams", "t", $"a:{i}")).ToArray();
         foreach (var key in keys)
         {
-            await store.RecordReferenceAsync(key, Reference(key), Cancel);
+            await store.RecordContactAsync(key, TeamsAddress.From(Reference(key)), Cancel);
         }
 
         await store.UpdateAsync(keys[0], null, s => s with { Subscribed = true }, Cancel);
@@ -110,7 +100,7 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     [Fact]
     public async Task AddRule_BeyondLimit_Refused()
     {
-        var store = await StoreAsync(maxRules: 2);
+        var store = Store(maxRules: 2);
         var key = ConversationKey.Create("msteams", "t", "a:1");
 
         (await store.AddRuleAsync(key, "one", Cancel)).ShouldNotBeNull();
@@ -121,9 +111,9 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     [Fact]
     public async Task Update_ConcurrentChanges_NoneLost()
     {
-        var store = await StoreAsync();
+        var store = Store();
         var key = ConversationKey.Create("msteams", "t", "a:1");
-        await store.RecordReferenceAsync(key, Reference(key), Cancel);
+        await store.RecordContactAsync(key, TeamsAddress.From(Reference(key)), Cancel);
 
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => store.UpdateAsync(key, null, s => s with { DeliveryCount = s.DeliveryCount + 1 }, Cancel)));
 

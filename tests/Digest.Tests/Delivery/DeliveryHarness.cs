@@ -1,3 +1,4 @@
+using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Schema;
 using Digest.Delivery;
 using Digest.Papers;
@@ -54,7 +55,6 @@ public sealed class DeliveryHarness : IAsyncDisposable
         var identity = await TestIdentityProvider.StartAsync(Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), cancellationToken);
         var connector = await LoopbackConnector.StartAsync(cancellationToken);
         var values = BotTestHost.Configuration(identity, connector, azurite.ConnectionString);
-        values["Delivery:OutboxTable"] = AzuriteFixture.UniqueName("outbox");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             values[key] = value;
@@ -131,8 +131,7 @@ public sealed class DeliveryHarness : IAsyncDisposable
             Conversation = new ConversationAccount { Id = conversationId, ConversationType = "personal", TenantId = TestActivities.TenantId },
             Bot = new ChannelAccount { Id = "28:" + Identity.AppId, Name = "Paper Alerts" },
         };
-        await Store.EnsureTablesAsync(cancellationToken);
-        await Store.RecordReferenceAsync(key, reference, cancellationToken);
+        await Store.RecordContactAsync(key, TeamsAddress.From(reference), cancellationToken);
         await Store.UpdateAsync(key, null, current => current with { Subscribed = true, Mode = mode }, cancellationToken);
         foreach (var rule in rules)
         {

@@ -1,3 +1,4 @@
+using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Schema;
 using Digest.Delivery;
 using Digest.Subscriptions;
@@ -78,8 +79,7 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
             Conversation = new ConversationAccount { Id = thread, ConversationType = "channel", IsGroup = true, TenantId = TestActivities.TenantId },
             Bot = new ChannelAccount { Id = "28:" + harness.Identity.AppId, Name = "Paper Alerts" },
         };
-        await harness.Store.EnsureTablesAsync(Cancel);
-        await harness.Store.RecordReferenceAsync(key, reference, Cancel);
+        await harness.Store.RecordContactAsync(key, TeamsAddress.From(reference), Cancel);
         await harness.Store.UpdateAsync(key, null, current => current with { Subscribed = true }, Cancel);
         await harness.Store.AddRuleAsync(key, "agent*", Cancel);
 
@@ -269,7 +269,6 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         // and one row already Sent before the crash.
         var unmatched = papers.First(paper => !expected.Contains(paper.Id));
         var sentBefore = papers.First(paper => expected.Contains(paper.Id));
-        await harness.Outbox.EnsureTableAsync(Cancel);
         await harness.Outbox.TryPlanAsync(key, unmatched.Id, ["earlier"], Morning.AddMinutes(-10), Cancel);
         var done = await harness.Outbox.TryPlanAsync(key, sentBefore.Id, ["agents"], Morning.AddMinutes(-10), Cancel);
         await harness.Outbox.MarkSentAsync([done!], "activity-before", Morning.AddMinutes(-10), Cancel);
@@ -294,7 +293,6 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
 
         // Another run (a digest asked for in chat) planned this paper a minute ago and may be sending it right now.
         var inFlight = papers.First(paper => expected.Contains(paper.Id));
-        await harness.Outbox.EnsureTableAsync(Cancel);
         await harness.Outbox.TryPlanAsync(key, inFlight.Id, ["agents"], Morning.AddMinutes(-1), Cancel);
 
         await harness.Notifier.RunAsync(Cancel);

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Schema;
 using Digest.Functions;
 using Digest.Storage;
@@ -152,7 +153,6 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
             settings[key] = value;
         }
 
-        settings["Delivery:OutboxTable"] = AzuriteFixture.UniqueName("outbox");
         settings["Schedules:NotifySubscribers"] = EverySecond;
         using var host = DigestHost.CreateTimerHost(settings);
         var recorder = Record(host, "a");
@@ -161,13 +161,12 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         var conversation = "a:" + Guid.NewGuid().ToString("N");
         var store = host.Services.GetRequiredService<SubscriptionStore>();
         var subscription = ConversationKey.Create("msteams", TestActivities.TenantId, conversation);
-        await store.EnsureTablesAsync(ct);
-        await store.RecordReferenceAsync(subscription, new ConversationReference
+        await store.RecordContactAsync(subscription, TeamsAddress.From(new ConversationReference
         {
             ChannelId = "msteams",
             ServiceUrl = connector.ServiceUrl,
             Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal" },
-        }, ct);
+        }), ct);
         await store.UpdateAsync(subscription, null, current => current with { Subscribed = true }, ct);
         await store.AddRuleAsync(subscription, "agent*", ct);
 

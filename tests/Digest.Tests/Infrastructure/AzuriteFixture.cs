@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Digest.Storage;
+using Microsoft.Extensions.Options;
 
 [assembly: AssemblyFixture(typeof(Digest.Tests.Infrastructure.AzuriteFixture))]
 
@@ -30,6 +32,10 @@ public sealed partial class AzuriteFixture : IAsyncLifetime
     public TableServiceClient TableService => new(ConnectionString);
 
     public BlobServiceClient BlobService => new(ConnectionString);
+
+    /// <summary>Every table and container of the product, under a <c>Storage:NamePrefix</c> no other test uses.</summary>
+    public DigestStorage NewStorage() =>
+        new(BlobService, TableService, Options.Create(new StorageOptions { ConnectionString = ConnectionString, NamePrefix = UniqueName("s")[..13] }));
 
     /// <summary>A name no other test uses, valid for tables and containers.</summary>
     public static string UniqueName(string prefix) => $"{prefix}{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 20, 63)];

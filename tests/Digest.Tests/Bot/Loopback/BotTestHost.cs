@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Digest.Platforms.Teams;
+using Digest.Bot;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -48,8 +48,6 @@ public sealed class BotTestHost : IAsyncDisposable
             ["Bot:AllowedServiceUrls:1"] = connector.AllowedPattern,
             ["Storage:ConnectionString"] = storageConnectionString,
             ["Storage:NamePrefix"] = "t" + suffix,
-            ["Subscriptions:SubscriptionsTable"] = "subs" + suffix,
-            ["Subscriptions:RulesTable"] = "rules" + suffix,
         };
     }
 

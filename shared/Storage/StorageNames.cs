@@ -1,0 +1,53 @@
+using System.Text.RegularExpressions;
+
+namespace Digest.Storage;
+
+/// <summary>
+/// Every table and blob container of the product, by base name. Each is created as <c>Storage:NamePrefix</c> + base
+/// name, so that deployments sharing one account share nothing; <see cref="DigestStorage"/> hands out the clients and
+/// creates them. A new table or container is added here and nowhere else.
+/// </summary>
+public static partial class StorageNames
+{
+    /// <summary>One row per watched page.</summary>
+    public const string Pages = "pages";
+
+    /// <summary>One row per stored snapshot.</summary>
+    public const string SnapshotLog = "snapshots";
+
+    /// <summary>One row per paper.</summary>
+    public const string Papers = "papers";
+
+    /// <summary>The change log.</summary>
+    public const string Changes = "changes";
+
+    /// <summary>One row per conversation.</summary>
+    public const string Subscriptions = "subscriptions";
+
+    /// <summary>The rules, partitioned by conversation.</summary>
+    public const string Rules = "rules";
+
+    /// <summary>The notifier's outbox and delivery receipts.</summary>
+    public const string Deliveries = "deliveries";
+
+    /// <summary>The blob container of raw page snapshots.</summary>
+    public const string SnapshotContainer = "snapshots";
+
+    /// <summary>Every table's base name.</summary>
+    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries];
+
+    /// <summary>Every blob container's base name.</summary>
+    public static IReadOnlyList<string> Containers { get; } = [SnapshotContainer];
+
+    /// <summary>Table Storage's rule: 3-63 letters or digits, starting with a letter.</summary>
+    public static bool IsValidTableName(string name) => TableName().IsMatch(name);
+
+    /// <summary>Blob Storage's rule: 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit.</summary>
+    public static bool IsValidContainerName(string name) => ContainerName().IsMatch(name);
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9]{2,62}$")]
+    private static partial Regex TableName();
+
+    [GeneratedRegex("^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")]
+    private static partial Regex ContainerName();
+}
