@@ -1,9 +1,9 @@
-using System.Buffers;
 using System.Net.Mime;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Authentication;
 using Digest.FrontEnds.Teams;
 using Digest.Platforms.Teams.Schema;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
@@ -51,6 +51,9 @@ public sealed partial class MessagesEndpoint(
             return;
         }
 
+        // The server counts the bytes as the body is read, chunked bodies too (they have no Content-Length to check).
+        context.Features.GetRequiredFeature<IHttpMaxRequestBodySizeFeature>().MaxRequestBodySize = _options.MaxRequestBodyBytes;
+
         // 2. The bearer token, before the body is even read.
         ValidatedBotToken? token = null;
         if (!_options.AuthenticationDisabled)
@@ -71,7 +74,7 @@ public sealed partial class MessagesEndpoint(
             token = result.Token;
         }
 
-        var body = await ReadBodyAsync(request, _options.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             response.StatusCode = StatusCodes.Status413PayloadTooLarge;
@@ -161,47 +164,20 @@ public sealed partial class MessagesEndpoint(
         && parsed.MediaType.Equals(MediaTypeNames.Application.Json, StringComparison.OrdinalIgnoreCase)
         && (!parsed.Charset.HasValue || parsed.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
 
-    // Reads at most limit bytes; null when the body is larger (chunked bodies have no Content-Length to check first).
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    // Null when the body is larger than the limit the server enforces.
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, (int?)request.ContentLength + 1 ?? 16 * 1024));
+        using var body = new MemoryStream();
         try
         {
-            var length = 0;
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    if (buffer.Length > limit)
-                    {
-                        return null;
-                    }
-
-                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, limit + 1));
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                length += read;
-                if (length > limit)
-                {
-                    return null;
-                }
-            }
-
-            return buffer.AsSpan(0, length).ToArray();
+            await request.Body.CopyToAsync(body, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            return null;
         }
+
+        return body.ToArray();
     }
 
     private static string Truncate(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "…";

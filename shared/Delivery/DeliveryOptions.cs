@@ -23,6 +23,11 @@ public sealed class DeliveryOptions
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan PendingLease { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Failed sends after which a paper's row becomes <see cref="DeliveryState.Failed"/> (a dead letter, reported
+    /// and never sent again) instead of staying Pending for the next run.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 10;
+
     /// <summary>How far back the first delivery of a new subscription looks.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan InitialLookBack { get; set; } = TimeSpan.FromDays(1);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
 using Digest.Storage;
@@ -13,6 +14,10 @@ public static class DeliveryState
 
     /// <summary>The connector accepted the message that carried the paper.</summary>
     public const string Sent = "Sent";
+
+    /// <summary>A dead letter: sending failed <see cref="DeliveryOptions.MaxAttempts"/> times; never sent again, kept
+    /// with its <see cref="DeliveryRow.LastError"/> for an operator.</summary>
+    public const string Failed = "Failed";
 }
 
 /// <summary>One (subscription, paper) pair: the outbox entry while Pending, the delivery receipt once Sent. Partition =
@@ -41,6 +46,12 @@ public sealed class DeliveryRow : ITableEntity
     /// <summary>The connector's id of the activity that carried the paper.</summary>
     public string? ActivityId { get; set; }
 
+    /// <summary>Sends of this row that failed (the subscription's own faults; not the bot's credentials, not storage).</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>Why the last failed send failed.</summary>
+    public string? LastError { get; set; }
+
     public string PaperId => RowKey;
 }
 
@@ -48,6 +59,7 @@ public sealed class DeliveryRow : ITableEntity
 public sealed class DeliveryOutbox
 {
     private const int MaxBatch = 100;
+    private const int MaxErrorLength = 1000;
     private readonly TableClient _table;
 
     public DeliveryOutbox(DigestStorage storage)
@@ -128,6 +140,36 @@ public sealed class DeliveryOutbox
             row.PlannedAt = previous;
             return false;
         }
+    }
+
+    /// <summary>Counts a failed send against <paramref name="rows"/>: one more attempt and the error; a row that reached
+    /// <paramref name="maxAttempts"/> becomes <see cref="DeliveryState.Failed"/>, the others stay Pending. Returns how
+    /// many became Failed.</summary>
+    public async Task<int> RecordFailedAttemptAsync(IReadOnlyList<DeliveryRow> rows, string error, int maxAttempts, DateTimeOffset failedAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(error);
+        var deadLettered = 0;
+        foreach (var batch in rows.GroupBy(row => row.PartitionKey, StringComparer.Ordinal).SelectMany(partition => partition.Chunk(MaxBatch)))
+        {
+            var actions = new List<TableTransactionAction>(batch.Length);
+            foreach (var row in batch)
+            {
+                row.Attempts++;
+                row.LastError = string.Create(CultureInfo.InvariantCulture, $"{failedAt:O} {error[..Math.Min(error.Length, MaxErrorLength)]}");
+                if (row.Attempts >= maxAttempts)
+                {
+                    row.State = DeliveryState.Failed;
+                    deadLettered++;
+                }
+
+                actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateMerge, row, ETag.All));
+            }
+
+            await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        }
+
+        return deadLettered;
     }
 
     /// <summary>Marks rows Sent with the activity that carried them, in batches of one partition.</summary>

@@ -30,8 +30,9 @@ public enum DeliveryOutcome
     Failed,
 }
 
-/// <summary>One due subscription's result; <paramref name="Failure"/> says why the connector refused, when it did.</summary>
-public sealed record SubscriptionDelivery(ConversationKey Key, DeliveryOutcome Outcome, int PapersSent, int MessagesSent, ConnectorFailure? Failure = null);
+/// <summary>One due subscription's result; <paramref name="Failure"/> says why the connector refused, when it did;
+/// <paramref name="DeadLettered"/> counts the papers whose rows this run made <see cref="DeliveryState.Failed"/>.</summary>
+public sealed record SubscriptionDelivery(ConversationKey Key, DeliveryOutcome Outcome, int PapersSent, int MessagesSent, ConnectorFailure? Failure = null, int DeadLettered = 0);
 
 /// <summary>What a <see cref="NotifySubscribers.RunAsync"/> did.</summary>
 /// <param name="RulesIndexed">Rules of all due subscriptions, compiled into the one <see cref="RuleIndex"/> of the run.</param>
@@ -42,6 +43,9 @@ public sealed record DeliveryReport(int RulesIndexed, int PapersConsidered, IRea
     public int MessagesSent => Subscriptions.Sum(subscription => subscription.MessagesSent);
 
     public int PapersSent => Subscriptions.Sum(subscription => subscription.PapersSent);
+
+    /// <summary>Papers given up on in this run: their rows reached <see cref="DeliveryOptions.MaxAttempts"/>.</summary>
+    public int DeadLettered => Subscriptions.Sum(subscription => subscription.DeadLettered);
 
     public SubscriptionDelivery? For(ConversationKey key) => Subscriptions.FirstOrDefault(subscription => subscription.Key == key);
 }
@@ -61,6 +65,9 @@ public sealed record DeliveryReport(int RulesIndexed, int PapersConsidered, IRea
 /// after the connector accepted a message but before (3) makes the next run send those papers once more: the Bot
 /// Connector has no idempotency key, so that window cannot be closed from this side. It is one message, at most once
 /// per crash, never a loop.</para>
+/// <para>A failed send (any <see cref="ConnectorException"/> but a gone conversation or the bot's own credentials) leaves
+/// that message's rows Pending with one more <see cref="DeliveryRow.Attempts"/>; at <see cref="DeliveryOptions.MaxAttempts"/>
+/// they become <see cref="DeliveryState.Failed"/>, dead letters that are reported and never sent again.</para>
 /// </remarks>
 public sealed partial class NotifySubscribers(
     SubscriptionStore subscriptions,
@@ -128,7 +135,7 @@ public sealed partial class NotifySubscribers(
         }
 
         var report = new DeliveryReport(index.Count, changed.Current.Count, results);
-        LogRun(logger, due.Count, index.Count, changed.Current.Count, report.MessagesSent, report.PapersSent);
+        LogRun(logger, due.Count, index.Count, changed.Current.Count, report.MessagesSent, report.PapersSent, report.DeadLettered);
         return report;
     }
 
@@ -189,6 +196,7 @@ public sealed partial class NotifySubscribers(
         var key = subscription.Key;
         var papersSent = 0;
         var messagesSent = 0;
+        List<DeliveryRow> sending = [];
         try
         {
             // Rows an earlier run planned but did not mark sent (a crash, or a failed send) go out first. A row planned
@@ -218,9 +226,11 @@ public sealed partial class NotifySubscribers(
             for (var part = 0; part < messages.Count; part++)
             {
                 var (card, sentItems) = Render(messages[part], part, messages.Count, items.Count);
+                sending = [.. sentItems.Select(item => item.Row)];
                 var activityId = await SendAsync(TeamsAddress.Read(subscription.Address), Activity.CreateCard(card, Heading(items.Count)), cancellationToken).ConfigureAwait(false);
                 messagesSent++;
-                await outbox.MarkSentAsync([.. sentItems.Select(item => item.Row)], activityId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await outbox.MarkSentAsync(sending, activityId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                sending = [];
                 papersSent += sentItems.Count;
             }
 
@@ -232,8 +242,9 @@ public sealed partial class NotifySubscribers(
             LogDeactivated(logger, key.ToString(), exception.StatusCode, exception.ErrorCode, exception);
             return await DeactivateAsync(key, papersSent, messagesSent, cancellationToken).ConfigureAwait(false);
         }
-        catch (ConnectorException exception)
+        catch (ConnectorException exception) when (exception.Failure == ConnectorFailure.Unauthorized)
         {
+            // The bot's own credentials, not this message: no attempt is counted against its papers.
             LogSendFailed(logger, key.ToString(), exception.Failure, exception);
             if (messagesSent > 0)
             {
@@ -241,6 +252,14 @@ public sealed partial class NotifySubscribers(
             }
 
             return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent, exception.Failure);
+        }
+        catch (ConnectorException exception)
+        {
+            // A timeout, the token endpoint, 5xx, a 429 beyond the retries, a refused payload: this message's papers stay
+            // Pending for a later run, one attempt nearer to becoming dead letters.
+            LogSendFailed(logger, key.ToString(), exception.Failure, exception);
+            var deadLettered = await RecordFailedAttemptAsync(key, sending, exception.Message, cancellationToken).ConfigureAwait(false);
+            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent, exception.Failure, deadLettered);
         }
         catch (RequestFailedException exception)
         {
@@ -262,7 +281,7 @@ public sealed partial class NotifySubscribers(
             return post.ActivityId;
         }
 
-        var sent = await connector.SendToConversationAsync(reference.ServiceUrl, conversationId, activity with { Conversation = new ConversationAccount { Id = conversationId } }, cancellationToken).ConfigureAwait(false);
+        var sent = await connector.SendToConversationAsync(reference.ServiceUrl, conversationId, activity with { Conversation = new ConversationAccount { Id = conversationId, TenantId = reference.Conversation.TenantId } }, cancellationToken).ConfigureAwait(false);
         return sent.Id;
     }
 
@@ -287,6 +306,32 @@ public sealed partial class NotifySubscribers(
         catch (RequestFailedException exception)
         {
             LogStorageFailed(logger, key.ToString(), exception);
+        }
+    }
+
+    // Counts a failed send against the rows it carried; returns how many became dead letters.
+    private async Task<int> RecordFailedAttemptAsync(ConversationKey key, List<DeliveryRow> rows, string error, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            var deadLettered = await outbox.RecordFailedAttemptAsync(rows, error, _options.MaxAttempts, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            if (deadLettered > 0)
+            {
+                LogDeadLettered(logger, key.ToString(), deadLettered, _options.MaxAttempts, error);
+            }
+
+            return deadLettered;
+        }
+        catch (RequestFailedException exception)
+        {
+            // The rows stay Pending with their old count: the attempt goes uncounted, nothing is lost.
+            LogStorageFailed(logger, key.ToString(), exception);
+            return 0;
         }
     }
 
@@ -358,8 +403,8 @@ public sealed partial class NotifySubscribers(
     private static string Heading(int total) =>
         string.Create(CultureInfo.InvariantCulture, $"{total} paper{(total == 1 ? "" : "s")} matched your rules");
 
-    [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Notified {Due} due subscriptions: {Rules} rules over {Papers} new papers; {Messages} messages with {Sent} papers sent")]
-    private static partial void LogRun(ILogger logger, int due, int rules, int papers, int messages, int sent);
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Notified {Due} due subscriptions: {Rules} rules over {Papers} new papers; {Messages} messages with {Sent} papers sent; {DeadLettered} papers given up (Failed)")]
+    private static partial void LogRun(ILogger logger, int due, int rules, int papers, int messages, int sent, int deadLettered);
 
     [LoggerMessage(EventId = 1502, Level = LogLevel.Warning, Message = "Conversation {Conversation} is gone ({Status} {ErrorCode}): subscription deactivated, its data kept")]
     private static partial void LogDeactivated(ILogger logger, string conversation, int? status, string? errorCode, Exception exception);
@@ -369,6 +414,9 @@ public sealed partial class NotifySubscribers(
 
     [LoggerMessage(EventId = 1504, Level = LogLevel.Warning, Message = "Storage failed while delivering to {Conversation}; the next run retries")]
     private static partial void LogStorageFailed(ILogger logger, string conversation, Exception exception);
+
+    [LoggerMessage(EventId = 1505, Level = LogLevel.Error, Message = "Gave up on {Count} papers for {Conversation} after {MaxAttempts} failed sends (last: {LastError}); their rows are Failed and are not sent again")]
+    private static partial void LogDeadLettered(ILogger logger, string conversation, int count, int maxAttempts, string lastError);
 
     private sealed record DueSubscription(Subscription Subscription, List<IndexedRule> Rules, DateTimeOffset Since);
 

@@ -15,6 +15,7 @@ public static class TeamsFrontEndServiceCollectionExtensions
         services.AddDigestConversation();
         services.AddDigestTeamsPlatform();
         services.AddOptions<BotOptions>().ValidateOnStart();
+        services.AddOptions<Platforms.Teams.Connector.ConnectorOptions>().ValidateOnStart();
         services.TryAddSingleton<TeamsReplyRenderer>();
         services.TryAddSingleton<IActivityHandler, TeamsActivityHandler>();
         return services;

@@ -3,17 +3,19 @@ using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Connector;
 using Digest.Platforms.Teams.Schema;
 using Digest.Tests.Bot.Loopback;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Shouldly;
 
 namespace Digest.Tests.Bot;
 
-/// <summary>The outbound client against a loopback connector and a loopback OAuth 2 token endpoint.</summary>
+/// <summary>The outbound client as <c>AddDigestTeamsPlatform</c> wires it (its HTTP pipeline included) against a
+/// loopback connector and a loopback OAuth 2 token endpoint.</summary>
 public sealed class BotConnectorClientTests : IAsyncLifetime
 {
     private readonly string _appId = Guid.NewGuid().ToString();
-    private readonly HttpClient _http = new();
+    private readonly List<IHost> _hosts = [];
     private TestIdentityProvider _identity = null!;
     private LoopbackConnector _connector = null!;
     private BotConnectorClient _client = null!;
@@ -29,23 +31,39 @@ public sealed class BotConnectorClientTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        _http.Dispose();
+        foreach (var host in _hosts)
+        {
+            host.Dispose();
+        }
+
         await _connector.DisposeAsync();
         await _identity.DisposeAsync();
     }
 
-    private BotConnectorClient Client(string secret)
+    private BotConnectorClient Client(string secret, params (string Key, string Value)[] settings)
     {
-        var options = Options.Create(new BotOptions
+        var values = new Dictionary<string, string?>
         {
-            AppId = _appId,
-            TenantId = _identity.TenantId,
-            AppPassword = secret,
-            TokenEndpoint = _identity.TokenEndpoint,
-            AllowedServiceUrls = ["https://smba.trafficmanager.net", _connector.AllowedPattern],
-        });
-        var tokens = new ClientCredentialsTokenProvider(_http, options, TimeProvider.System);
-        return new BotConnectorClient(_http, tokens, options, TimeProvider.System, NullLogger<BotConnectorClient>.Instance);
+            ["Bot:AppId"] = _appId,
+            ["Bot:TenantId"] = _identity.TenantId,
+            ["Bot:AppPassword"] = secret,
+            ["Bot:TokenEndpoint"] = _identity.TokenEndpoint.ToString(),
+            ["Bot:AllowedServiceUrls:0"] = "https://smba.trafficmanager.net",
+            ["Bot:AllowedServiceUrls:1"] = _connector.AllowedPattern,
+            ["Bot:Connector:AttemptTimeout"] = "00:00:01",
+            ["Bot:Connector:RetryBaseDelay"] = "00:00:00.050",
+        };
+        foreach (var (key, value) in settings)
+        {
+            values[key] = value;
+        }
+
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
+        builder.Configuration.AddInMemoryCollection(values);
+        builder.Services.AddDigestTeamsPlatform();
+        var host = builder.Build();
+        _hosts.Add(host);
+        return host.Services.GetRequiredService<BotConnectorClient>();
     }
 
     [Fact]
@@ -188,6 +206,51 @@ public sealed class BotConnectorClientTests : IAsyncLifetime
         failure.Failure.ShouldBe(ConnectorFailure.Unauthorized);
         failure.Message.ShouldContain("AADSTS7000215");
         _connector.All.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Send_ConnectorNeverAnswers_TransientAfterOneAttemptTimeoutWithoutRetrying()
+    {
+        _connector.Script("a:silent", ConnectorAnswer.NoAnswer);
+
+        var failure = await Should.ThrowAsync<ConnectorException>(() => _client.SendToConversationAsync(_connector.ServiceUrl, "a:silent", Activity.CreateText("x"), Cancel));
+
+        // The connector may have posted the message before going silent: a retry could post it twice.
+        failure.Failure.ShouldBe(ConnectorFailure.Transient);
+        _connector.All.Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Send_TokenEndpointFailsOnce_RetriedAndSent()
+    {
+        _identity.FailNextTokenRequests(1);
+
+        var sent = await _client.SendToConversationAsync(_connector.ServiceUrl, "a:1", Activity.CreateText("x"), Cancel);
+
+        sent.Id!.ShouldStartWith("activity-");
+        _identity.TokenRequests.Count.ShouldBe(2);
+        (await _connector.NextAsync(Cancel)).Authorization.ShouldBe("Bearer connector-token-1");
+    }
+
+    [Fact]
+    public async Task Send_TokenEndpointDown_TransientNotUnauthorizedAndNothingSent()
+    {
+        _identity.FailNextTokenRequests(100);
+
+        var failure = await Should.ThrowAsync<ConnectorException>(() => _client.SendToConversationAsync(_connector.ServiceUrl, "a:1", Activity.CreateText("x"), Cancel));
+
+        failure.Failure.ShouldBe(ConnectorFailure.Transient);
+        _connector.All.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Send_SuccessWithMalformedBody_CountsAsSent()
+    {
+        _connector.Script("a:odd", new ConnectorAnswer(201, RawBody: "{\"id\": "));
+
+        var sent = await _client.SendToConversationAsync(_connector.ServiceUrl, "a:odd", Activity.CreateText("x"), Cancel);
+
+        sent.Id.ShouldBeNull();
     }
 
     [Fact]

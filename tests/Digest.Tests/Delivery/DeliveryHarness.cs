@@ -153,6 +153,13 @@ public sealed class DeliveryHarness : IAsyncDisposable
     public List<string> PapersSentTo(string conversationId, IReadOnlyList<Paper> papers) =>
         [.. SentTo(conversationId).SelectMany(request => papers.Where(paper => request.Card!.ToJsonString().Contains("/papers/" + paper.Id, StringComparison.Ordinal)).Select(paper => paper.Id))];
 
+    /// <summary>The paper ids of the cards the connector accepted (answered with success) for a conversation: what
+    /// arrived, as opposed to what was attempted.</summary>
+    public List<string> PapersAcceptedBy(string conversationId, IReadOnlyList<Paper> papers) =>
+        [.. Connector.Accepted
+            .Where(request => request.RawTarget.Contains(Uri.EscapeDataString(conversationId), StringComparison.Ordinal))
+            .SelectMany(request => papers.Where(paper => request.Card!.ToJsonString().Contains("/papers/" + paper.Id, StringComparison.Ordinal)).Select(paper => paper.Id))];
+
     public async ValueTask DisposeAsync()
     {
         _host.Dispose();

@@ -4,48 +4,59 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
+using System.Threading.RateLimiting;
 using Digest.Platforms.Teams.Schema;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 
 namespace Digest.Platforms.Teams.Connector;
 
 /// <summary>The Bot Connector REST calls the bot needs (bot-protocol.md §3.2-3.3). The bearer token is only ever
-/// attached to allow-listed service URLs; transient failures are retried honouring <c>Retry-After</c>.</summary>
-public sealed partial class BotConnectorClient
+/// attached to allow-listed service URLs. Attempt timeout, retries (412/429/502/503/504, honouring <c>Retry-After</c>)
+/// and a circuit breaker per connector host are the HTTP client's resilience pipeline
+/// (<see cref="TeamsServiceCollectionExtensions.AddDigestTeamsPlatform"/>); sends are paced per conversation and per tenant
+/// under the Teams limits so that a run does not provoke the 429s it could avoid. Every failure, whatever its cause
+/// (a timeout, the token endpoint, a refused or odd answer), comes out as a classified <see cref="ConnectorException"/>.</summary>
+public sealed partial class BotConnectorClient : IDisposable
 {
-    private const int MaxAttempts = 4;
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(20);
+    // Sends that may wait for their turn under one rate limit; one more fails as transient instead of queueing forever.
+    private const int MaxQueuedSends = 10_000;
 
     private readonly HttpClient _http;
     private readonly IConnectorTokenProvider _tokens;
     private readonly ServiceUrlPolicy _serviceUrls;
-    private readonly TimeProvider _time;
+    private readonly PartitionedRateLimiter<SendTarget> _limits;
     private readonly ILogger<BotConnectorClient> _logger;
 
-    public BotConnectorClient(HttpClient http, IConnectorTokenProvider tokens, IOptions<BotOptions> options, TimeProvider time, ILogger<BotConnectorClient> logger)
+    public BotConnectorClient(HttpClient http, IConnectorTokenProvider tokens, IOptions<BotOptions> options, IOptions<ConnectorOptions> connectorOptions, ILogger<BotConnectorClient> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(connectorOptions);
         _http = http;
         _tokens = tokens;
         _serviceUrls = new ServiceUrlPolicy(options.Value.AllowedServiceUrls);
-        _time = time;
+        var limits = connectorOptions.Value;
+        _limits = PartitionedRateLimiter.CreateChained(
+            PartitionedRateLimiter.Create<SendTarget, SendTarget>(target => RateLimitPartition.GetTokenBucketLimiter(target, _ => PerSecond(limits.MessagesPerConversationPerSecond))),
+            PartitionedRateLimiter.Create<SendTarget, string>(target => RateLimitPartition.GetTokenBucketLimiter(target.TenantId, _ => PerSecond(limits.RequestsPerTenantPerSecond))));
         _logger = logger;
     }
 
     /// <summary><c>POST v3/conversations/{conversationId}/activities</c>.</summary>
     public Task<ResourceResponse> SendToConversationAsync(string serviceUrl, string conversationId, Activity activity, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities", Outgoing(activity),
+        SendAsync(HttpMethod.Post, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities", Target(conversationId, activity), Outgoing(activity),
             BotJsonContext.Default.Activity, BotJsonContext.Default.ResourceResponse, cancellationToken);
 
     /// <summary><c>POST v3/conversations/{conversationId}/activities/{activityId}</c> (a reply in the same thread).</summary>
     public Task<ResourceResponse> ReplyToActivityAsync(string serviceUrl, string conversationId, string activityId, Activity activity, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities/{Escape(activityId)}",
+        SendAsync(HttpMethod.Post, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities/{Escape(activityId)}", Target(conversationId, activity),
             Outgoing(activity) with { ReplyToId = activityId }, BotJsonContext.Default.Activity, BotJsonContext.Default.ResourceResponse, cancellationToken);
 
     /// <summary><c>PUT v3/conversations/{conversationId}/activities/{activityId}</c> (replace a message the bot sent).</summary>
     public Task<ResourceResponse> UpdateActivityAsync(string serviceUrl, string conversationId, string activityId, Activity activity, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Put, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities/{Escape(activityId)}",
+        SendAsync(HttpMethod.Put, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities/{Escape(activityId)}", Target(conversationId, activity),
             Outgoing(activity) with { Id = activityId }, BotJsonContext.Default.Activity, BotJsonContext.Default.ResourceResponse, cancellationToken);
 
     /// <summary><c>POST v3/conversations</c>: the 1:1 chat with a Teams user (needs the user id and the tenant id).</summary>
@@ -59,7 +70,8 @@ public sealed partial class BotConnectorClient
             TenantId = tenantId,
             ChannelData = new() { ["tenant"] = new System.Text.Json.Nodes.JsonObject { ["id"] = tenantId } },
         };
-        return SendAsync(HttpMethod.Post, serviceUrl, "v3/conversations", parameters,
+        // No conversation yet: the creates of a tenant share one conversation-sized allowance.
+        return SendAsync(HttpMethod.Post, serviceUrl, "v3/conversations", new SendTarget(tenantId, ""), parameters,
             BotJsonContext.Default.ConversationParameters, BotJsonContext.Default.ConversationResourceResponse, cancellationToken);
     }
 
@@ -84,7 +96,8 @@ public sealed partial class BotConnectorClient
             Activity = Outgoing(activity) with { Conversation = null },
             ChannelData = channelData,
         };
-        return SendAsync(HttpMethod.Post, serviceUrl, "v3/conversations", parameters,
+        // Paced as a message to the channel: every post of a channel counts against the channel's allowance.
+        return SendAsync(HttpMethod.Post, serviceUrl, "v3/conversations", new SendTarget(tenantId ?? "", channelId), parameters,
             BotJsonContext.Default.ConversationParameters, BotJsonContext.Default.ConversationResourceResponse, cancellationToken);
     }
 
@@ -93,10 +106,25 @@ public sealed partial class BotConnectorClient
 
     private static string Escape(string segment) => Uri.EscapeDataString(segment);
 
+    private static SendTarget Target(string conversationId, Activity activity) => new(activity.Conversation?.TenantId ?? "", conversationId);
+
+    private static TokenBucketRateLimiterOptions PerSecond(int permits) => new()
+    {
+        TokenLimit = permits,
+        TokensPerPeriod = permits,
+        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+        QueueLimit = MaxQueuedSends,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        AutoReplenishment = true,
+    };
+
+    public void Dispose() => _limits.Dispose();
+
     private async Task<TResponse> SendAsync<TRequest, TResponse>(
         HttpMethod method,
         string serviceUrl,
         string relativePath,
+        SendTarget sendTarget,
         TRequest body,
         JsonTypeInfo<TRequest> requestType,
         JsonTypeInfo<TResponse> responseType,
@@ -111,68 +139,66 @@ public sealed partial class BotConnectorClient
 
         // Exactly one '/' between the service URL (which may carry a path) and 'v3/…'.
         var target = new Uri(baseUri.AbsoluteUri.TrimEnd('/') + "/" + relativePath);
-        for (var attempt = 1; ; attempt++)
+        using var turn = await _limits.AcquireAsync(sendTarget, 1, cancellationToken).ConfigureAwait(false);
+        if (!turn.IsAcquired)
         {
-            var token = await _tokens.GetTokenAsync(cancellationToken).ConfigureAwait(false);
-            using var request = new HttpRequestMessage(method, target) { Content = JsonContent.Create(body, requestType) };
-            if (token is not null)
-            {
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            }
+            throw new ConnectorException(ConnectorFailure.Transient, null, null, $"{method} {target.AbsolutePath}: more than {MaxQueuedSends} sends waiting under the rate limits; not sent.");
+        }
 
-            HttpResponseMessage response;
-            try
-            {
-                response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (HttpRequestException exception) when (attempt < MaxAttempts)
-            {
-                LogRetrying(_logger, method.Method, target.AbsolutePath, null, attempt, exception);
-                await Task.Delay(Backoff(attempt), _time, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            catch (HttpRequestException exception)
-            {
-                throw new ConnectorException(ConnectorFailure.Transient, null, null, $"{method} {target.AbsolutePath} failed: {exception.Message}", exception);
-            }
+        var token = await _tokens.GetTokenAsync(cancellationToken).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(method, target) { Content = JsonContent.Create(body, requestType) };
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
 
-            using (response)
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsUnanswered(exception, cancellationToken))
+        {
+            LogUnanswered(_logger, method.Method, target.AbsolutePath, exception);
+            throw new ConnectorException(ConnectorFailure.Transient, null, null, $"{method} {target.AbsolutePath} got no answer: {exception.Message}", exception);
+        }
+
+        using (response)
+        {
+            var operationId = response.Headers.TryGetValues("X-Correlating-OperationId", out var values) ? values.FirstOrDefault() : null;
+            if (response.IsSuccessStatusCode)
             {
-                var operationId = response.Headers.TryGetValues("X-Correlating-OperationId", out var values) ? values.FirstOrDefault() : null;
-                if (response.IsSuccessStatusCode)
+                LogSent(_logger, method.Method, target.AbsolutePath, (int)response.StatusCode, operationId);
+                if (response.Content.Headers.ContentLength == 0)
                 {
-                    LogSent(_logger, method.Method, target.AbsolutePath, (int)response.StatusCode, operationId);
-                    if (response.Content.Headers.ContentLength == 0)
-                    {
-                        return new TResponse();
-                    }
-
-                    try
-                    {
-                        return await response.Content.ReadFromJsonAsync(responseType, cancellationToken).ConfigureAwait(false) ?? new TResponse();
-                    }
-                    catch (JsonException)
-                    {
-                        return new TResponse(); // the send succeeded; an odd body must not make it look failed
-                    }
+                    return new TResponse();
                 }
 
-                var status = (int)response.StatusCode;
-                var errorCode = await ReadErrorCodeAsync(response, cancellationToken).ConfigureAwait(false);
-                var failure = Classify(response.StatusCode, errorCode);
-                if (failure == ConnectorFailure.Transient && attempt < MaxAttempts)
+                try
                 {
-                    var delay = RetryAfter(response) ?? Backoff(attempt);
-                    LogRetrying(_logger, method.Method, target.AbsolutePath, status, attempt, null);
-                    await Task.Delay(delay > MaxRetryDelay ? MaxRetryDelay : delay, _time, cancellationToken).ConfigureAwait(false);
-                    continue;
+                    return await response.Content.ReadFromJsonAsync(responseType, cancellationToken).ConfigureAwait(false) ?? new TResponse();
                 }
-
-                LogFailed(_logger, method.Method, target.AbsolutePath, status, errorCode, failure, operationId);
-                throw new ConnectorException(failure, status, errorCode, $"{method} {target.AbsolutePath} failed with {status} {errorCode}: {failure}.");
+                catch (Exception exception) when (exception is JsonException or IOException or HttpRequestException)
+                {
+                    // The connector accepted the request; an odd or broken body must not make the send look failed.
+                    LogOddAnswer(_logger, method.Method, target.AbsolutePath, exception);
+                    return new TResponse();
+                }
             }
+
+            var status = (int)response.StatusCode;
+            var errorCode = await ReadErrorCodeAsync(response, cancellationToken).ConfigureAwait(false);
+            var failure = Classify(response.StatusCode, errorCode);
+            LogFailed(_logger, method.Method, target.AbsolutePath, status, errorCode, failure, operationId);
+            throw new ConnectorException(failure, status, errorCode, $"{method} {target.AbsolutePath} failed with {status} {errorCode}: {failure}.");
         }
     }
+
+    // No answer to classify: the connection failed, the attempt timed out, or the circuit to that host is open. Not the
+    // caller's own cancellation, which must end the caller's work.
+    private static bool IsUnanswered(Exception exception, CancellationToken cancellationToken) =>
+        exception is HttpRequestException or TimeoutRejectedException or BrokenCircuitException
+        || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     /// <summary>Maps a connector answer to what it means (bot-protocol.md §3.6).</summary>
     public static ConnectorFailure Classify(HttpStatusCode status, string? errorCode) => (int)status switch
@@ -184,34 +210,6 @@ public sealed partial class BotConnectorClient
         412 or 429 or 502 or 503 or 504 => ConnectorFailure.Transient,
         _ => ConnectorFailure.ServerError,
     };
-
-    private TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        if (response.Headers.RetryAfter is not { } retryAfter)
-        {
-            return null;
-        }
-
-        if (retryAfter.Delta is { } delta)
-        {
-            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
-        }
-
-        if (retryAfter.Date is { } date)
-        {
-            var wait = date - _time.GetUtcNow();
-            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-        }
-
-        return null;
-    }
-
-    // 1 s, 2 s, 4 s … with ±20 % jitter, as the Teams rate-limit guidance suggests.
-    private static TimeSpan Backoff(int attempt)
-    {
-        var seconds = Math.Pow(2, attempt - 1) * (0.8 + (Random.Shared.NextDouble() * 0.4));
-        return TimeSpan.FromSeconds(Math.Min(seconds, MaxRetryDelay.TotalSeconds));
-    }
 
     private static async Task<string?> ReadErrorCodeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
@@ -238,9 +236,15 @@ public sealed partial class BotConnectorClient
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} {Path} -> {Status} (operation {OperationId})")]
     private static partial void LogSent(ILogger logger, string method, string path, int status, string? operationId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} {Path} -> {Status}; retrying (attempt {Attempt})")]
-    private static partial void LogRetrying(ILogger logger, string method, string path, int? status, int attempt, Exception? exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} got no answer (connection, timeout or open circuit)")]
+    private static partial void LogUnanswered(ILogger logger, string method, string path, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} was accepted with a body that could not be read")]
+    private static partial void LogOddAnswer(ILogger logger, string method, string path, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} -> {Status} {ErrorCode}: {Failure} (operation {OperationId})")]
     private static partial void LogFailed(ILogger logger, string method, string path, int status, string? errorCode, ConnectorFailure failure, string? operationId);
+
+    // Which allowances of the Teams limits a send uses.
+    private readonly record struct SendTarget(string TenantId, string ConversationId);
 }

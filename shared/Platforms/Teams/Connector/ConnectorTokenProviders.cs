@@ -1,8 +1,11 @@
 using System.Net.Http.Json;
+using System.Text.Json;
 using Azure.Core;
 using Azure.Identity;
 using Digest.Platforms.Teams.Schema;
 using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 
 namespace Digest.Platforms.Teams.Connector;
 
@@ -67,22 +70,34 @@ public sealed class ClientCredentialsTokenProvider(HttpClient http, IOptions<Bot
             new("client_secret", settings.AppPassword ?? ""),
             new("scope", settings.ConnectorScope),
         ]);
-        using var response = await http.PostAsync(settings.ResolveTokenEndpoint(), form, cancellationToken).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
+        try
         {
-            // The error body (RFC 6749 §5.2) names the problem, e.g. AADSTS700016 for a wrong authority.
-            var error = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            throw new ConnectorException(ConnectorFailure.Unauthorized, (int)response.StatusCode, null,
-                $"The token endpoint refused the client credentials: {(int)response.StatusCode} {error[..Math.Min(error.Length, 500)]}");
-        }
+            // The client's pipeline has already retried what is worth retrying (429, 5xx, timeouts, lost connections).
+            using var response = await http.PostAsync(settings.ResolveTokenEndpoint(), form, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                // The error body (RFC 6749 §5.2) names the problem, e.g. AADSTS700016 for a wrong authority. Only a refusal
+                // of the credentials is Unauthorized (which pauses every send); an outage is transient.
+                var status = (int)response.StatusCode;
+                var error = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                var failure = status is 408 or 429 or >= 500 ? ConnectorFailure.Transient : ConnectorFailure.Unauthorized;
+                throw new ConnectorException(failure, status, null,
+                    $"The token endpoint {(failure == ConnectorFailure.Unauthorized ? "refused the client credentials" : "is unavailable")}: {status} {error[..Math.Min(error.Length, 500)]}");
+            }
 
-        var body = await response.Content.ReadFromJsonAsync(BotJsonContext.Default.OAuthTokenResponse, cancellationToken).ConfigureAwait(false);
-        if (body?.AccessToken is not { Length: > 0 } token || !string.Equals(body.TokenType, "Bearer", StringComparison.OrdinalIgnoreCase))
+            var body = await response.Content.ReadFromJsonAsync(BotJsonContext.Default.OAuthTokenResponse, cancellationToken).ConfigureAwait(false);
+            if (body?.AccessToken is not { Length: > 0 } token || !string.Equals(body.TokenType, "Bearer", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ConnectorException(ConnectorFailure.Unauthorized, (int)response.StatusCode, null, "The token endpoint answered without a bearer access_token.");
+            }
+
+            return (token, _time.GetUtcNow().AddSeconds(Math.Max(60, body.ExpiresIn ?? 3600)));
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TimeoutRejectedException or BrokenCircuitException or JsonException
+            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new ConnectorException(ConnectorFailure.Unauthorized, (int)response.StatusCode, null, "The token endpoint answered without a bearer access_token.");
+            throw new ConnectorException(ConnectorFailure.Transient, null, null, $"The token endpoint gave no usable answer: {exception.Message}", exception);
         }
-
-        return (token, _time.GetUtcNow().AddSeconds(Math.Max(60, body.ExpiresIn ?? 3600)));
     }
 }
 

@@ -28,13 +28,29 @@ public sealed record ConnectorRequest(string Method, string RawTarget, string? A
     public string? Text => (string?)Activity["text"];
 }
 
+/// <summary>How the connector answers one request to a scripted conversation: a status (with an <c>error.code</c>
+/// and a <c>Retry-After</c>, or a raw body), or no answer at all until the caller gives up.</summary>
+public sealed record ConnectorAnswer(int Status, string? ErrorCode = null, string? RetryAfter = null, bool Hangs = false, string? RawBody = null)
+{
+    /// <summary>Holds the request open without a byte of answer, as a connector that never answers would.</summary>
+    public static ConnectorAnswer NoAnswer { get; } = new(0, Hangs: true);
+
+    public static ConnectorAnswer Fail(int status, string? errorCode = null, string? retryAfter = null) => new(status, errorCode, retryAfter);
+
+    internal string? Body => RawBody ?? (ErrorCode is null ? null : new JsonObject { ["error"] = new JsonObject { ["code"] = ErrorCode, ["message"] = ErrorCode } }.ToJsonString());
+}
+
 /// <summary>A loopback Bot Connector: answers the v3 conversation routes with the real response shapes and records
-/// every request (path, bearer token, activity JSON). Failures can be queued to test retries and terminal errors.</summary>
+/// every request (path, bearer token, activity JSON), and separately the ones it accepted (answered 2xx). Failures
+/// can be queued for the next requests, or scripted per conversation, to test retries and terminal errors.</summary>
 public sealed class LoopbackConnector : IAsyncDisposable
 {
     private readonly Channel<ConnectorRequest> _requests = Channel.CreateUnbounded<ConnectorRequest>();
     private readonly ConcurrentQueue<ConnectorRequest> _all = new();
-    private readonly ConcurrentQueue<(int Status, string? Body, string? RetryAfter)> _planned = new();
+    private readonly ConcurrentQueue<ConnectorRequest> _accepted = new();
+    private readonly ConcurrentQueue<ConnectorAnswer> _planned = new();
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<ConnectorAnswer>> _scripts = new(StringComparer.Ordinal);
+    private (int Accepted, Action OnArrival)? _stopAfter;
     private Microsoft.AspNetCore.Builder.WebApplication? _app;
     private int _nextId;
 
@@ -44,7 +60,11 @@ public sealed class LoopbackConnector : IAsyncDisposable
     /// <summary>The pattern for Bot:AllowedServiceUrls.</summary>
     public string AllowedPattern { get; private set; } = "";
 
+    /// <summary>Every request that arrived, whatever it was answered.</summary>
     public IReadOnlyCollection<ConnectorRequest> All => _all;
+
+    /// <summary>The requests answered with success: what was delivered.</summary>
+    public IReadOnlyCollection<ConnectorRequest> Accepted => _accepted;
 
     public static async Task<LoopbackConnector> StartAsync(CancellationToken cancellationToken)
     {
@@ -58,7 +78,21 @@ public sealed class LoopbackConnector : IAsyncDisposable
 
     /// <summary>The next requests answer with these statuses (then back to success).</summary>
     public void PlanFailure(int status, string? errorCode = null, string? retryAfter = null) =>
-        _planned.Enqueue((status, errorCode is null ? null : new JsonObject { ["error"] = new JsonObject { ["code"] = errorCode, ["message"] = errorCode } }.ToJsonString(), retryAfter));
+        _planned.Enqueue(ConnectorAnswer.Fail(status, errorCode, retryAfter));
+
+    /// <summary>The next requests to <paramref name="conversationId"/> get these answers, in order (then success).</summary>
+    public void Script(string conversationId, params ConnectorAnswer[] answers)
+    {
+        var queue = _scripts.GetOrAdd(Uri.EscapeDataString(conversationId), _ => new ConcurrentQueue<ConnectorAnswer>());
+        foreach (var answer in answers)
+        {
+            queue.Enqueue(answer);
+        }
+    }
+
+    /// <summary>Once <paramref name="accepted"/> requests were accepted, the next one calls <paramref name="onArrival"/>
+    /// (a test kills its run there) and is never answered: a host that dies mid-run, between two messages.</summary>
+    public void StopAfterAccepted(int accepted, Action onArrival) => _stopAfter = (accepted, onArrival);
 
     /// <summary>Waits for the next request the bot sends.</summary>
     public async Task<ConnectorRequest> NextAsync(CancellationToken cancellationToken)
@@ -109,8 +143,23 @@ public sealed class LoopbackConnector : IAsyncDisposable
         _requests.Writer.TryWrite(request);
 
         context.Response.Headers["X-Correlating-OperationId"] = Guid.NewGuid().ToString("N");
-        if (_planned.TryDequeue(out var planned))
+        if (_stopAfter is { } stop && _accepted.Count >= stop.Accepted)
         {
+            _stopAfter = null;
+            stop.OnArrival();
+            await HangAsync(context);
+            return;
+        }
+
+        var scripted = _scripts.FirstOrDefault(script => rawTarget.Contains(script.Key, StringComparison.Ordinal)).Value;
+        if ((scripted is not null && scripted.TryDequeue(out var planned)) || _planned.TryDequeue(out planned))
+        {
+            if (planned.Hangs)
+            {
+                await HangAsync(context);
+                return;
+            }
+
             context.Response.StatusCode = planned.Status;
             if (planned.RetryAfter is not null)
             {
@@ -150,6 +199,20 @@ public sealed class LoopbackConnector : IAsyncDisposable
 
         context.Response.StatusCode = context.Request.Method == HttpMethods.Post ? StatusCodes.Status201Created : StatusCodes.Status200OK;
         context.Response.ContentType = "application/json; charset=utf-8";
+        _accepted.Enqueue(request); // from here on the message is posted, whether or not the answer reaches the bot
         await context.Response.WriteAsync(answer.ToJsonString(), context.RequestAborted);
     });
+
+    // Until the client gives up (its timeout or cancellation closes the connection) or the server stops.
+    private static async Task HangAsync(HttpContext context)
+    {
+        try
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // the client went away: nothing was delivered
+        }
+    }
 }

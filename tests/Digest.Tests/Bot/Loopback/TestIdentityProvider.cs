@@ -25,6 +25,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     private Microsoft.AspNetCore.Builder.WebApplication? _app;
     private int _botFrameworkKeyFetches;
     private int _tokensIssued;
+    private int _tokenFailuresPlanned;
 
     private TestIdentityProvider(string appId, string tenantId)
     {
@@ -68,6 +69,10 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         provider.BaseAddress = new Uri(address + "/");
         return provider;
     }
+
+    /// <summary>The next <paramref name="count"/> token requests get a 503 with an OAuth error body, as Entra gives
+    /// during an outage.</summary>
+    public void FailNextTokenRequests(int count) => Interlocked.Exchange(ref _tokenFailuresPlanned, count);
 
     /// <summary>Publishes another Bot Framework key (a rollover); tokens signed with it validate once the bot re-reads the keys.</summary>
     public void PublishBotFrameworkKey(string keyId, RSA key, params string[] endorsements) => _botFrameworkKeys[keyId] = (key, endorsements);
@@ -176,6 +181,11 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             var form = await context.Request.ReadFormAsync(context.RequestAborted);
             var fields = form.ToDictionary(pair => pair.Key, pair => pair.Value.ToString(), StringComparer.Ordinal);
             _tokenRequests.Enqueue(fields);
+            if (Interlocked.Decrement(ref _tokenFailuresPlanned) >= 0)
+            {
+                return OAuthError("temporarily_unavailable", "AADSTS90033: A transient error has occurred. Please try again.", 503);
+            }
+
             if (fields.GetValueOrDefault("grant_type") != "client_credentials")
             {
                 return OAuthError("unsupported_grant_type", "only client_credentials");
