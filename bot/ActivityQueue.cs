@@ -1,6 +1,7 @@
 using System.Threading.Channels;
-using Digest.Bot.Conversation;
-using Digest.Bot.Schema;
+using Digest.Platforms.Teams;
+using Digest.FrontEnds.Teams;
+using Digest.Platforms.Teams.Schema;
 
 namespace Digest.Bot;
 

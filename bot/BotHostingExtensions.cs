@@ -1,3 +1,5 @@
+using Digest.FrontEnds.Teams;
+using Digest.Platforms.Teams;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -9,7 +11,7 @@ public static partial class BotHostingExtensions
     public static WebApplicationBuilder AddDigestBot(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddDigestBotConversation();
+        builder.Services.AddDigestTeamsFrontEnd();
         builder.Services.TryAddSingleton<ActivityQueue>();
         builder.Services.TryAddSingleton<RecentActivities>();
         builder.Services.TryAddSingleton<MessagesEndpoint>();

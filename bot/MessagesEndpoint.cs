@@ -1,7 +1,8 @@
 using System.Net.Mime;
-using Digest.Bot.Authentication;
-using Digest.Bot.Conversation;
-using Digest.Bot.Schema;
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Authentication;
+using Digest.FrontEnds.Teams;
+using Digest.Platforms.Teams.Schema;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -103,14 +104,14 @@ public sealed partial class MessagesEndpoint(
 
         // 5. Tenant consistency and the tenant allow-list.
         var tenant = activity.Conversation?.TenantId;
-        var dataTenant = BotActivityHandler.ChannelDataTenant(activity);
+        var dataTenant = TeamsActivityHandler.ChannelDataTenant(activity);
         if (tenant is { Length: > 0 } && dataTenant is { Length: > 0 } && !string.Equals(tenant, dataTenant, StringComparison.OrdinalIgnoreCase))
         {
             Reject(context, StatusCodes.Status403Forbidden, "conversation.tenantId differs from channelData.tenant.id");
             return;
         }
 
-        if (_options.AllowedTenantIds.Count > 0 && !_options.AllowedTenantIds.Contains(BotActivityHandler.TenantOf(activity) ?? "", StringComparer.OrdinalIgnoreCase))
+        if (_options.AllowedTenantIds.Count > 0 && !_options.AllowedTenantIds.Contains(TeamsActivityHandler.TenantOf(activity) ?? "", StringComparer.OrdinalIgnoreCase))
         {
             Reject(context, StatusCodes.Status403Forbidden, "tenant is not allowed");
             return;

@@ -8,7 +8,7 @@ public sealed class DeliveryOptions
     public const string SectionName = "Delivery";
 
     /// <summary>Most papers in one message; more papers go in following messages. A card that would pass the size budget
-    /// of <see cref="Bot.Cards.AdaptiveCardRenderer"/> is split further.</summary>
+    /// of <see cref="Platforms.Teams.Cards.AdaptiveCardRenderer"/> is split further.</summary>
     [Range(1, 50)]
     public int MaxPapersPerMessage { get; set; } = 10;
 

@@ -1,5 +1,6 @@
-using Digest.Bot;
 using Digest.Papers;
+using Digest.Platforms.Teams;
+using Digest.Subscriptions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -8,13 +9,14 @@ namespace Digest.Delivery;
 public static class DeliveryServiceCollectionExtensions
 {
     /// <summary>Registers <see cref="NotifySubscribers"/> and what it needs: the connector client, card renderer and
-    /// subscription store (<see cref="BotServiceCollectionExtensions.AddDigestBotConnector"/>), the paper store, the
+    /// subscription store (<see cref="TeamsServiceCollectionExtensions.AddDigestTeamsPlatform"/>, <see cref="SubscriptionServiceCollectionExtensions.AddDigestSubscriptions"/>), the paper store, the
     /// outbox and validated <see cref="DeliveryOptions"/>. The Bot options are validated when the notifier is first
     /// built, not at host start-up, so that a host which also runs the crawl starts without Bot settings.</summary>
     public static IServiceCollection AddDigestNotifier(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddDigestBotConnector();
+        services.AddDigestSubscriptions();
+        services.AddDigestTeamsPlatform();
         services.AddOptions<DeliveryOptions>()
             .BindConfiguration(DeliveryOptions.SectionName)
             .ValidateDataAnnotations()

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Azure;
-using Digest.Bot;
-using Digest.Bot.Cards;
-using Digest.Bot.Connector;
-using Digest.Bot.Schema;
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Cards;
+using Digest.Platforms.Teams.Connector;
+using Digest.Platforms.Teams.Schema;
 using Digest.Papers;
 using Digest.Rules;
 using Digest.Storage;
@@ -227,7 +227,7 @@ public sealed partial class NotifySubscribers(
             {
                 var (card, sentItems) = Render(messages[part], part, messages.Count, items.Count);
                 sending = [.. sentItems.Select(item => item.Row)];
-                var activityId = await SendAsync(subscription.Reference, Activity.CreateCard(card, Heading(items.Count)), cancellationToken).ConfigureAwait(false);
+                var activityId = await SendAsync(TeamsAddress.Read(subscription.Address), Activity.CreateCard(card, Heading(items.Count)), cancellationToken).ConfigureAwait(false);
                 messagesSent++;
                 await outbox.MarkSentAsync(sending, activityId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 sending = [];
@@ -361,7 +361,7 @@ public sealed partial class NotifySubscribers(
         {
             if (papersById.TryGetValue(row.PaperId, out var paper) || read.TryGetValue(row.PaperId, out paper))
             {
-                items.Add(new OutboxItem(row, new PaperCardItem(paper, row.Highlights.Split('\n', StringSplitOptions.RemoveEmptyEntries))));
+                items.Add(new OutboxItem(row, new MatchedPaper(paper, row.Highlights.Split('\n', StringSplitOptions.RemoveEmptyEntries))));
             }
         }
 
@@ -422,5 +422,5 @@ public sealed partial class NotifySubscribers(
 
     private sealed record Candidate(Paper Paper, IReadOnlyList<string> Highlights);
 
-    private sealed record OutboxItem(DeliveryRow Row, PaperCardItem Card);
+    private sealed record OutboxItem(DeliveryRow Row, MatchedPaper Card);
 }

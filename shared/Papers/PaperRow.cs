@@ -3,7 +3,6 @@ using System.Runtime.Serialization;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
-using Digest.Storage;
 
 namespace Digest.Papers;
 
@@ -89,14 +88,14 @@ public sealed class PaperRow : ITableEntity
 
     [IgnoreDataMember]
     public IReadOnlyList<RecordedChange> RecordedChanges =>
-        JsonSerializer.Deserialize(LastChanges, DigestJsonContext.Default.ListRecordedChange) ?? [];
+        JsonSerializer.Deserialize(LastChanges, PaperJsonContext.Default.ListRecordedChange) ?? [];
 
     internal static string WriteList(IReadOnlyList<string> values) =>
-        JsonSerializer.Serialize([.. values], DigestJsonContext.Default.ListString);
+        JsonSerializer.Serialize([.. values], PaperJsonContext.Default.ListString);
 
     internal static IReadOnlyList<string> ReadList(string? json) =>
-        string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize(json, DigestJsonContext.Default.ListString) ?? [];
+        string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize(json, PaperJsonContext.Default.ListString) ?? [];
 
     internal static string WriteChanges(List<RecordedChange> changes) =>
-        JsonSerializer.Serialize(changes, DigestJsonContext.Default.ListRecordedChange);
+        JsonSerializer.Serialize(changes, PaperJsonContext.Default.ListRecordedChange);
 }

@@ -12,11 +12,17 @@ public static class StorageServiceCollectionExtensions
 {
     /// <summary>
     /// Registers validated <see cref="StorageOptions"/>, the Blob and Table service clients (connection string,
-    /// or service URIs with managed identity), the request counter and <see cref="DigestStorage"/>.
+    /// or service URIs with managed identity), the request counter and <see cref="DigestStorage"/>. Every layer that
+    /// keeps data calls it; it registers once, so a bad setting is reported once.
     /// </summary>
     public static IServiceCollection AddDigestStorage(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(descriptor => descriptor.ServiceType == typeof(DigestStorage)))
+        {
+            return services;
+        }
+
         services.AddOptions<StorageOptions>()
             .BindConfiguration(StorageOptions.SectionName)
             .ValidateDataAnnotations()

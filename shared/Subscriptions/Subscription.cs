@@ -1,5 +1,4 @@
 using System.Globalization;
-using Digest.Bot.Schema;
 
 namespace Digest.Subscriptions;
 
@@ -23,14 +22,14 @@ public sealed record DeliveryMode(DeliveryCadence Cadence, TimeOnly? DailyAt = n
         : $"daily {DailyAt?.ToString("HH:mm", CultureInfo.InvariantCulture)} {TimeZoneId}";
 }
 
-/// <summary>One conversation's subscription: where to send (the conversation reference, docs/protocols.md §3.3), whether
+/// <summary>One conversation's subscription: where to send (its <see cref="ConversationAddress"/>), whether
 /// to send, and how often. A row exists from the first verified contact (install or message); it is subscribed
 /// only after <c>subscribe</c>.</summary>
 public sealed record Subscription
 {
     public required ConversationKey Key { get; init; }
 
-    public required ConversationReference Reference { get; init; }
+    public required ConversationAddress Address { get; init; }
 
     /// <summary>The user typed <c>subscribe</c> (and not <c>unsubscribe</c> since).</summary>
     public bool Subscribed { get; init; }

@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
-using Digest.Bot.Schema;
 using Digest.Storage;
 using Microsoft.Extensions.Options;
 
@@ -43,13 +41,13 @@ public sealed class SubscriptionStore
         return entity.HasValue && entity.Value is { } row ? ToSubscription(key, row) : null;
     }
 
-    /// <summary>Creates the conversation's row or refreshes its reference (the service URL can change) from a verified
-    /// activity; marks it installed.</summary>
-    public Task<Subscription> RecordReferenceAsync(ConversationKey key, ConversationReference reference, CancellationToken cancellationToken) =>
-        UpdateAsync(key, reference, current => current with { Reference = reference, Installed = true, VerifiedAt = _time.GetUtcNow() }, cancellationToken);
+    /// <summary>Creates the conversation's row or refreshes its address (a platform can move it) from a verified
+    /// request; marks it installed.</summary>
+    public Task<Subscription> RecordContactAsync(ConversationKey key, ConversationAddress address, CancellationToken cancellationToken) =>
+        UpdateAsync(key, address, current => current with { Address = address, Installed = true, VerifiedAt = _time.GetUtcNow() }, cancellationToken);
 
     /// <summary>Applies a change to an existing (or, with a reference, new) subscription with optimistic concurrency.</summary>
-    public async Task<Subscription> UpdateAsync(ConversationKey key, ConversationReference? referenceForNew, Func<Subscription, Subscription> change, CancellationToken cancellationToken)
+    public async Task<Subscription> UpdateAsync(ConversationKey key, ConversationAddress? addressForNew, Func<Subscription, Subscription> change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(change);
@@ -62,10 +60,10 @@ public sealed class SubscriptionStore
             {
                 current = ToSubscription(key, row);
             }
-            else if (referenceForNew is not null)
+            else if (addressForNew is not null)
             {
                 var now = _time.GetUtcNow();
-                current = new Subscription { Key = key, Reference = referenceForNew, CreatedAt = now, VerifiedAt = now };
+                current = new Subscription { Key = key, Address = addressForNew, CreatedAt = now, VerifiedAt = now };
             }
             else
             {
@@ -217,9 +215,8 @@ public sealed class SubscriptionStore
             ["ChannelId"] = key.ChannelId,
             ["TenantId"] = key.TenantId,
             ["ConversationId"] = key.ConversationId,
-            ["ServiceUrl"] = subscription.Reference.ServiceUrl,
-            ["ConversationType"] = subscription.Reference.Conversation.ConversationType,
-            ["Reference"] = JsonSerializer.Serialize(subscription.Reference, BotJsonContext.Default.ConversationReference),
+            ["Platform"] = subscription.Address.Platform,
+            ["Reference"] = subscription.Address.Reference,
             ["Subscribed"] = subscription.Subscribed,
             ["Paused"] = subscription.Paused,
             ["Installed"] = subscription.Installed,
@@ -243,8 +240,10 @@ public sealed class SubscriptionStore
             throw new InvalidOperationException("A subscription row does not belong to the conversation its key names.");
         }
 
-        var reference = JsonSerializer.Deserialize(row.GetString("Reference"), BotJsonContext.Default.ConversationReference)
-            ?? throw new InvalidOperationException("A subscription row has no conversation reference.");
+        // Rows from before Slack carry no platform: they are all Bot Framework conversations.
+        var address = new ConversationAddress(
+            row.GetString("Platform") ?? ConversationPlatforms.BotFramework,
+            row.GetString("Reference") ?? throw new InvalidOperationException("A subscription row has no conversation reference."));
         var cadence = Enum.TryParse<DeliveryCadence>(row.GetString("Mode"), out var parsed) ? parsed : DeliveryCadence.Instant;
         var mode = cadence == DeliveryCadence.Daily && TimeOnly.TryParseExact(row.GetString("DailyAt"), "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
             ? new DeliveryMode(DeliveryCadence.Daily, at, row.GetString("TimeZone"))
@@ -252,7 +251,7 @@ public sealed class SubscriptionStore
         return new Subscription
         {
             Key = key,
-            Reference = reference,
+            Address = address,
             Subscribed = row.GetBoolean("Subscribed") ?? false,
             Paused = row.GetBoolean("Paused") ?? false,
             Installed = row.GetBoolean("Installed") ?? true,

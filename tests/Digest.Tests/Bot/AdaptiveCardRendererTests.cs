@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
-using Digest.Bot.Cards;
-using Digest.Bot.Conversation;
+using Digest.Platforms.Teams.Cards;
+using Digest.FrontEnds.Teams;
+using Digest.Conversation;
 using Digest.Papers;
+using Digest.Rules;
 using Digest.Subscriptions;
 using Shouldly;
 
@@ -25,7 +27,7 @@ public sealed class AdaptiveCardRendererTests
     [InlineData(500)]
     public void Papers_ManyPapers_StaysUnder28KBAndCountsTheRest(int count)
     {
-        var items = Enumerable.Range(0, count).Select(i => new PaperCardItem(LongPaper(i), ["diffusion", "model"])).ToList();
+        var items = Enumerable.Range(0, count).Select(i => new MatchedPaper(LongPaper(i), ["diffusion", "model"])).ToList();
 
         var card = _renderer.Papers($"{count} papers matched", items);
 
@@ -47,7 +49,7 @@ public sealed class AdaptiveCardRendererTests
     [Fact]
     public void Papers_TotalLargerThanList_CountsTheUnlisted()
     {
-        var card = _renderer.Papers("preview", [new PaperCardItem(LongPaper(1), [])], totalCount: 9);
+        var card = _renderer.Papers("preview", [new MatchedPaper(LongPaper(1), [])], totalCount: 9);
 
         ((string)card["body"]!.AsArray()[^1]!["text"]!).ShouldBe("…and 8 more");
     }
@@ -57,7 +59,7 @@ public sealed class AdaptiveCardRendererTests
     {
         var paper = LongPaper(1) with { Title = "[click](https://evil.example) **now** <at>Boss</at>" };
 
-        var card = _renderer.Papers("x", [new PaperCardItem(paper, [])]);
+        var card = _renderer.Papers("x", [new MatchedPaper(paper, [])]);
 
         var title = (string)card["body"]![1]!["items"]![0]!["text"]!;
         title.ShouldBe("[\\[click\\](https://evil.example) \\*\\*now\\*\\* &lt;at&gt;Boss&lt;/at&gt;](https://huggingface.co/papers/2611.00001)");
@@ -66,8 +68,8 @@ public sealed class AdaptiveCardRendererTests
     [Fact]
     public void HelpAndRules_AreValidSmallCards()
     {
-        var help = _renderer.Help("What I can do", BotActivityHandler.Commands);
-        var rules = _renderer.Rules([.. Enumerable.Range(1, 50).Select(i => new StoredRule(i, $"r{i}", new string('x', 500), default))]);
+        var help = TeamsReplyRenderer.Help("What I can do", CommandRouter.Commands);
+        var rules = TeamsReplyRenderer.Rules([.. Enumerable.Range(1, 50).Select(i => new StoredRule(i, $"r{i}", new string('x', 500), default))]);
 
         foreach (var card in new[] { help, rules })
         {

@@ -1,7 +1,7 @@
 using System.Net;
-using Digest.Bot;
-using Digest.Bot.Connector;
-using Digest.Bot.Schema;
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Connector;
+using Digest.Platforms.Teams.Schema;
 using Digest.Tests.Bot.Loopback;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +10,7 @@ using Shouldly;
 
 namespace Digest.Tests.Bot;
 
-/// <summary>The outbound client as <c>AddDigestBotConnector</c> wires it (its HTTP pipeline included) against a
+/// <summary>The outbound client as <c>AddDigestTeamsPlatform</c> wires it (its HTTP pipeline included) against a
 /// loopback connector and a loopback OAuth 2 token endpoint.</summary>
 public sealed class BotConnectorClientTests : IAsyncLifetime
 {
@@ -60,7 +60,7 @@ public sealed class BotConnectorClientTests : IAsyncLifetime
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = Environments.Production });
         builder.Configuration.AddInMemoryCollection(values);
-        builder.Services.AddDigestBotConnector();
+        builder.Services.AddDigestTeamsPlatform();
         var host = builder.Build();
         _hosts.Add(host);
         return host.Services.GetRequiredService<BotConnectorClient>();

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Digest.Bot.Cards;
+using Digest.Platforms.Teams.Cards;
 using Digest.Delivery;
 using Digest.Papers;
 using Digest.Rules;
@@ -97,11 +97,11 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         subscription.ShouldNotBeNull();
         subscription.Installed.ShouldBeTrue();
         subscription.Subscribed.ShouldBeFalse();
-        subscription.Reference.ServiceUrl.ShouldBe(_connector.ServiceUrl);
-        subscription.Reference.Conversation.Id.ShouldBe(conversation);
-        subscription.Reference.Conversation.TenantId.ShouldBe(TestActivities.TenantId);
-        subscription.Reference.Bot!.Id.ShouldBe("28:" + _appId);
-        subscription.Reference.User!.AadObjectId.ShouldBe("7faf8ab2-3d56-4244-b585-20c8a42ed2b8");
+        subscription.TeamsReference().ServiceUrl.ShouldBe(_connector.ServiceUrl);
+        subscription.TeamsReference().Conversation.Id.ShouldBe(conversation);
+        subscription.TeamsReference().Conversation.TenantId.ShouldBe(TestActivities.TenantId);
+        subscription.TeamsReference().Bot!.Id.ShouldBe("28:" + _appId);
+        subscription.TeamsReference().User!.AadObjectId.ShouldBe("7faf8ab2-3d56-4244-b585-20c8a42ed2b8");
     }
 
     [Fact]
@@ -330,7 +330,7 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         reply.RawTarget.ShouldBe($"/amer/v3/conversations/{Uri.EscapeDataString(conversation)}/activities/{Uri.EscapeDataString(activityId)}");
         reply.Json["replyToId"]!.GetValue<string>().ShouldBe(activityId);
         reply.Text!.ShouldStartWith("Subscribed");
-        (await Store.GetAsync(Key(channel), Cancel))!.Reference.TeamId.ShouldBe("19:team@thread.tacv2"); // the channel's subscription
+        (await Store.GetAsync(Key(channel), Cancel))!.TeamsReference().TeamId.ShouldBe("19:team@thread.tacv2"); // the channel's subscription
     }
 
     [Fact]
@@ -487,8 +487,8 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         Facts(status)["Rules"].ShouldBe("1");
         var subscription = await Store.GetAsync(Key(channel), Cancel);
         subscription.ShouldNotBeNull();
-        subscription.Reference.Conversation.Id.ShouldBe(channel);
-        subscription.Reference.Conversation.ConversationType.ShouldBe("channel");
+        subscription.TeamsReference().Conversation.Id.ShouldBe(channel);
+        subscription.TeamsReference().Conversation.ConversationType.ShouldBe("channel");
     }
 
     [Fact] // issue 7 item 8

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using Digest.Bot;
-using Digest.Bot.Connector;
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Connector;
 using Digest.Tests.Bot.Loopback;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

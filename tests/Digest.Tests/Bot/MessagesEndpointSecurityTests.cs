@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using Digest.Bot.Conversation;
+using Digest.FrontEnds.Teams;
 using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

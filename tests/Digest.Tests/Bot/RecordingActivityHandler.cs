@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Digest.Bot.Conversation;
-using Digest.Bot.Schema;
+using Digest.FrontEnds.Teams;
+using Digest.Platforms.Teams.Schema;
 
 namespace Digest.Tests.Bot;
 

@@ -1,8 +1,10 @@
 using Azure.Core;
 using Azure.Data.Tables;
-using Digest.Bot.Schema;
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Schema;
 using Digest.Storage;
 using Digest.Subscriptions;
+using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 using Shouldly;
@@ -62,12 +64,12 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
         var key = ConversationKey.Create("msteams", "tenant-a", conversationId);
         var other = ConversationKey.Create("msteams", "tenant-a", conversationId + "x");
 
-        await store.RecordReferenceAsync(key, Reference(key), Cancel);
+        await store.RecordContactAsync(key, TeamsAddress.From(Reference(key)), Cancel);
         await store.AddRuleAsync(key, "agents", Cancel);
-        await store.RecordReferenceAsync(other, Reference(other), Cancel);
+        await store.RecordContactAsync(other, TeamsAddress.From(Reference(other)), Cancel);
 
         key.PartitionKey.ShouldMatch("^[A-Za-z0-9_-]{43}$");
-        (await store.GetAsync(key, Cancel))!.Reference.Conversation.Id.ShouldBe(conversationId);
+        (await store.GetAsync(key, Cancel))!.TeamsReference().Conversation.Id.ShouldBe(conversationId);
         (await store.ListRulesAsync(key, Cancel)).Count.ShouldBe(1);
         (await store.ListRulesAsync(other, Cancel)).ShouldBeEmpty();
     }
@@ -79,7 +81,7 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
         var keys = Enumerable.Range(0, 4).Select(i => ConversationKey.Create("msteams", "t", $"a:{i}")).ToArray();
         foreach (var key in keys)
         {
-            await store.RecordReferenceAsync(key, Reference(key), Cancel);
+            await store.RecordContactAsync(key, TeamsAddress.From(Reference(key)), Cancel);
         }
 
         await store.UpdateAsync(keys[0], null, s => s with { Subscribed = true }, Cancel);
@@ -111,7 +113,7 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     {
         var store = Store();
         var key = ConversationKey.Create("msteams", "t", "a:1");
-        await store.RecordReferenceAsync(key, Reference(key), Cancel);
+        await store.RecordContactAsync(key, TeamsAddress.From(Reference(key)), Cancel);
 
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => store.UpdateAsync(key, null, s => s with { DeliveryCount = s.DeliveryCount + 1 }, Cancel)));
 

@@ -1,4 +1,5 @@
-using Digest.Bot.Schema;
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Schema;
 using Digest.Delivery;
 using Digest.Papers;
 using Digest.Rules;
@@ -130,7 +131,7 @@ public sealed class DeliveryHarness : IAsyncDisposable
             Conversation = new ConversationAccount { Id = conversationId, ConversationType = "personal", TenantId = TestActivities.TenantId },
             Bot = new ChannelAccount { Id = "28:" + Identity.AppId, Name = "Paper Alerts" },
         };
-        await Store.RecordReferenceAsync(key, reference, cancellationToken);
+        await Store.RecordContactAsync(key, TeamsAddress.From(reference), cancellationToken);
         await Store.UpdateAsync(key, null, current => current with { Subscribed = true, Mode = mode }, cancellationToken);
         foreach (var rule in rules)
         {

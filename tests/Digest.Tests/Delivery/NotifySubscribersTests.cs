@@ -1,4 +1,5 @@
-using Digest.Bot.Schema;
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Schema;
 using Digest.Delivery;
 using Digest.Subscriptions;
 using Digest.Tests.Bot.Loopback;
@@ -78,7 +79,7 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
             Conversation = new ConversationAccount { Id = thread, ConversationType = "channel", IsGroup = true, TenantId = TestActivities.TenantId },
             Bot = new ChannelAccount { Id = "28:" + harness.Identity.AppId, Name = "Paper Alerts" },
         };
-        await harness.Store.RecordReferenceAsync(key, reference, Cancel);
+        await harness.Store.RecordContactAsync(key, TeamsAddress.From(reference), Cancel);
         await harness.Store.UpdateAsync(key, null, current => current with { Subscribed = true }, Cancel);
         await harness.Store.AddRuleAsync(key, "agent*", Cancel);
 
@@ -108,7 +109,7 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         messages.Count.ShouldBeGreaterThan(1, "over 20 papers with abstracts do not fit one 28 KB card");
         foreach (var message in messages)
         {
-            Digest.Bot.Cards.AdaptiveCardRenderer.MeasureBytes(message.Card!).ShouldBeLessThanOrEqualTo(Digest.Bot.Cards.AdaptiveCardRenderer.MaxCardBytes);
+            Digest.Platforms.Teams.Cards.AdaptiveCardRenderer.MeasureBytes(message.Card!).ShouldBeLessThanOrEqualTo(Digest.Platforms.Teams.Cards.AdaptiveCardRenderer.MaxCardBytes);
             message.Card!.ToJsonString().ShouldNotContain("more\"");
         }
 
@@ -354,7 +355,7 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         var report = await harness.Notifier.RunAsync(Cancel);
 
         harness.Connector.All.Count.ShouldBe(1);
-        report.Subscriptions.ShouldAllBe(subscription => subscription.Outcome == DeliveryOutcome.Failed && subscription.Failure == Digest.Bot.Connector.ConnectorFailure.Unauthorized);
+        report.Subscriptions.ShouldAllBe(subscription => subscription.Outcome == DeliveryOutcome.Failed && subscription.Failure == Digest.Platforms.Teams.Connector.ConnectorFailure.Unauthorized);
         (await harness.Store.ListActiveAsync(Cancel).ToListAsync(Cancel)).Count.ShouldBe(3);
 
         harness.Time.Advance(TimeSpan.FromMinutes(15));

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
-using Digest.Bot.Schema;
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Schema;
 using Digest.Functions;
 using Digest.Storage;
 using Digest.Subscriptions;
@@ -160,12 +161,12 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         var conversation = "a:" + Guid.NewGuid().ToString("N");
         var store = host.Services.GetRequiredService<SubscriptionStore>();
         var subscription = ConversationKey.Create("msteams", TestActivities.TenantId, conversation);
-        await store.RecordReferenceAsync(subscription, new ConversationReference
+        await store.RecordContactAsync(subscription, TeamsAddress.From(new ConversationReference
         {
             ChannelId = "msteams",
             ServiceUrl = connector.ServiceUrl,
             Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal" },
-        }, ct);
+        }), ct);
         await store.UpdateAsync(subscription, null, current => current with { Subscribed = true }, ct);
         await store.AddRuleAsync(subscription, "agent*", ct);
 

@@ -1,3 +1,4 @@
+using Digest.Crawling;
 using Digest.Papers;
 using Digest.Parsing;
 using Digest.Tests.Crawling;

@@ -1,0 +1,34 @@
+using System.Globalization;
+using Digest.Subscriptions;
+
+namespace Digest.Conversation.Commands;
+
+/// <summary><c>status</c>: the crawl's last run, this conversation's subscription and what it was sent.</summary>
+internal sealed class StatusCommand(SubscriptionStore store, IPaperSource papers) : IConversationCommand
+{
+    public IReadOnlyList<string> Names { get; } = ["status"];
+
+    public async Task<CommandResult> RunAsync(CommandRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var subscription = request.Subscription;
+        var crawl = await papers.GetCrawlStatusAsync(cancellationToken).ConfigureAwait(false);
+        var ruleCount = (await store.ListRulesAsync(request.Key, cancellationToken).ConfigureAwait(false)).Count;
+        var state = !subscription.Subscribed ? "not subscribed" : subscription.Paused ? "subscribed, paused" : "subscribed";
+        KeyValuePair<string, string>[] facts =
+        [
+            new("Last crawl", Time(crawl.LastCrawlAt)),
+            new("Papers today", crawl.PapersToday.ToString(CultureInfo.InvariantCulture)),
+            new("This conversation", state),
+            new("Mode", subscription.Mode.ToString()),
+            new("Rules", ruleCount.ToString(CultureInfo.InvariantCulture)),
+            new("Delivered", subscription.MessagesDelivered == 0
+                ? "nothing yet"
+                : $"{SubscribeCommand.Plural(subscription.PapersDelivered, "paper")} in {SubscribeCommand.Plural(subscription.MessagesDelivered, "message")}"),
+            new("Last delivery", Time(subscription.LastDeliveryAt)),
+        ];
+        return CommandResult.Of(new FactsReply("Status", facts), $"Status: {state}.");
+    }
+
+    private static string Time(DateTimeOffset? at) => at?.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "never";
+}
