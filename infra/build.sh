@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dotnet restore infra/Digest.Infra.csproj --nologo -v quiet >/dev/null
+if ! restore=$(dotnet restore infra/Digest.Infra.csproj --nologo -v quiet 2>&1); then
+  printf '%s\n' "$restore" >&2
+  exit 1
+fi
 bicep=$(dotnet msbuild infra/Digest.Infra.csproj -nologo -getProperty:BicepPath)
 out=artifacts/infra
 mkdir -p "$out"
