@@ -28,6 +28,10 @@ public sealed class DeliveryOptions
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 10;
 
+    /// <summary>Subscriptions sent to at once by one process; the platforms' rate limiters pace them further.</summary>
+    [Range(1, 256)]
+    public int MaxConcurrentSends { get; set; } = 16;
+
     /// <summary>How far back the first delivery of a new subscription looks.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan InitialLookBack { get; set; } = TimeSpan.FromDays(1);

@@ -41,6 +41,10 @@ public sealed class DeliveryRow : ITableEntity
 
     public DateTimeOffset PlannedAt { get; set; }
 
+    /// <summary>When a sender took the row to send it; null until then. A claim older than the lease is stale (its
+    /// sender died) and the row can be claimed again.</summary>
+    public DateTimeOffset? ClaimedAt { get; set; }
+
     public DateTimeOffset? SentAt { get; set; }
 
     /// <summary>The connector's id of the activity that carried the paper.</summary>
@@ -122,13 +126,52 @@ public sealed class DeliveryOutbox
         }
     }
 
-    /// <summary>Takes over a Pending row another run planned: re-stamps <see cref="DeliveryRow.PlannedAt"/> if the row is
-    /// unchanged since it was read (its ETag). False when someone else changed it first.</summary>
-    public async Task<bool> TryClaimAsync(DeliveryRow row, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Claims Pending rows for one sender: stamps <see cref="DeliveryRow.ClaimedAt"/> on each row still unchanged
+    /// since it was read (its ETag), so that two senders of one plan (a redelivered queue message, a digest asked for in
+    /// chat while the timer runs) never both send a row. One transaction per partition and 100 rows; when another sender
+    /// changed a row first, the batch is claimed row by row. Returns the rows claimed.</summary>
+    public async Task<IReadOnlyList<DeliveryRow>> ClaimAsync(IReadOnlyList<DeliveryRow> rows, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(row);
-        var previous = row.PlannedAt;
-        row.PlannedAt = now;
+        ArgumentNullException.ThrowIfNull(rows);
+        var claimed = new List<DeliveryRow>(rows.Count);
+        foreach (var batch in rows.GroupBy(row => row.PartitionKey, StringComparer.Ordinal).SelectMany(partition => partition.Chunk(MaxBatch)))
+        {
+            var previous = batch.Select(row => row.ClaimedAt).ToArray();
+            foreach (var row in batch)
+            {
+                row.ClaimedAt = now;
+            }
+
+            try
+            {
+                var response = await _table.SubmitTransactionAsync(batch.Select(row => new TableTransactionAction(TableTransactionActionType.UpdateMerge, row, row.ETag)), cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    batch[i].ETag = response.Value[i].Headers.ETag ?? default;
+                }
+
+                claimed.AddRange(batch);
+            }
+            catch (TableTransactionFailedException exception) when (exception.Status is 412 or 404)
+            {
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    batch[i].ClaimedAt = previous[i];
+                    if (await TryClaimAsync(batch[i], now, cancellationToken).ConfigureAwait(false))
+                    {
+                        claimed.Add(batch[i]);
+                    }
+                }
+            }
+        }
+
+        return claimed;
+    }
+
+    private async Task<bool> TryClaimAsync(DeliveryRow row, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var previous = row.ClaimedAt;
+        row.ClaimedAt = now;
         try
         {
             var response = await _table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
@@ -137,7 +180,7 @@ public sealed class DeliveryOutbox
         }
         catch (RequestFailedException exception) when (exception.Status is 412 or 404)
         {
-            row.PlannedAt = previous;
+            row.ClaimedAt = previous;
             return false;
         }
     }

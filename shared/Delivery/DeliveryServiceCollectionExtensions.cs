@@ -1,5 +1,6 @@
 using Digest.Papers;
 using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Cards;
 using Digest.Subscriptions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -23,6 +24,12 @@ public static class DeliveryServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton<PaperStore>();
         services.TryAddSingleton<DeliveryOutbox>();
+        services.TryAddSingleton<PendingDeliveries>();
+        services.TryAddSingleton<PlannerState>();
+        services.TryAddSingleton<PaperCardSplitter>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformMessenger, TeamsMessenger>());
+        services.TryAddSingleton<DeliveryPlanner>();
+        services.TryAddSingleton<DeliverySender>();
         services.TryAddSingleton<NotifySubscribers>();
         return services;
     }

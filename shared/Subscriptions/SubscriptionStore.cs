@@ -46,6 +46,16 @@ public sealed class SubscriptionStore
     public Task<Subscription> RecordContactAsync(ConversationKey key, ConversationAddress address, CancellationToken cancellationToken) =>
         UpdateAsync(key, address, current => current with { Address = address, Installed = true, VerifiedAt = _time.GetUtcNow() }, cancellationToken);
 
+    /// <summary>Moves the notifier's watermark of an existing subscription with one write and no read: only that column
+    /// changes, so a concurrent change of anything else (a mode, a pause) is kept.</summary>
+    public async Task SetWatermarkAsync(ConversationKey key, DateTimeOffset watermark, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        await _storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var entity = new TableEntity(key.PartitionKey, SubscriptionRowKey) { ["DeliveryWatermark"] = watermark };
+        await _subscriptions.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Applies a change to an existing (or, with a reference, new) subscription with optimistic concurrency.</summary>
     public async Task<Subscription> UpdateAsync(ConversationKey key, ConversationAddress? addressForNew, Func<Subscription, Subscription> change, CancellationToken cancellationToken)
     {

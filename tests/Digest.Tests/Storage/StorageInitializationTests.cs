@@ -84,9 +84,10 @@ public sealed class StorageInitializationTests(AzuriteFixture azurite)
 
         var report = await harness.Notifier.RunAsync(Cancel);
 
-        // The daily subscription is not due before 18:00: the run reads the active subscriptions and nothing else.
+        // The daily subscription is not due before 18:00: the run reads the active subscriptions and the index of
+        // subscriptions with papers still pending, and nothing else.
         report.Subscriptions.ShouldBeEmpty();
-        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 1, Writes: 0));
+        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 2, Writes: 0));
     }
 
     private static DigestStorage Storage(string connectionString, StorageRequestCounter counter, string prefix)

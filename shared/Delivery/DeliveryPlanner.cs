@@ -1,0 +1,195 @@
+using Digest.Papers;
+using Digest.Rules;
+using Digest.Storage;
+using Digest.Subscriptions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Digest.Delivery;
+
+/// <summary>What a planner run decided.</summary>
+/// <param name="PlannedAt">The run's time: every request carries it, and rows planned now are stamped with it.</param>
+/// <param name="Due">The due subscriptions with rules, whether or not anything matched for them.</param>
+/// <param name="RulesIndexed">Rules of all due subscriptions, compiled into the one <see cref="RuleIndex"/> of the run.</param>
+/// <param name="PapersConsidered">Papers that changes in the window re-opened, matched against that index.</param>
+/// <param name="PapersPlanned">New Pending rows: (subscription, paper) pairs planned for the first time.</param>
+/// <param name="Requests">The subscriptions to send to: those with new rows and those with rows left Pending before.</param>
+public sealed record DeliveryPlan(DateTimeOffset PlannedAt, IReadOnlyList<ConversationKey> Due, int RulesIndexed, int PapersConsidered, int PapersPlanned, IReadOnlyList<DeliveryRequest> Requests);
+
+/// <summary>
+/// The planning half of the notifier: matches the papers that changes re-opened (<see cref="ChangedPapers"/>) against
+/// the rules of every due subscription in one <see cref="RuleIndex"/>, and records each new (subscription, paper) match
+/// as a Pending row of the outbox. A row is inserted only when none exists, so a pair is planned, and therefore sent, at
+/// most once, whoever plans it and however often.
+/// </summary>
+/// <remarks>
+/// Its cost does not grow with subscriptions that have nothing new: subscriptions, rules and the index of subscriptions
+/// with Pending rows (<see cref="PendingDeliveries"/>) are each read with one paged query, and an instant subscription's
+/// window starts at the later of its own watermark and the last finished run (<see cref="PlannerState"/>), so nothing is
+/// written for it unless papers were planned for it. A daily subscription's watermark is written when it is due (the
+/// schedule reads it), a new subscription's once.
+/// </remarks>
+public sealed partial class DeliveryPlanner(
+    SubscriptionStore subscriptions,
+    PaperStore papers,
+    DigestStorage storage,
+    DeliveryOutbox outbox,
+    PendingDeliveries pending,
+    PlannerState state,
+    IOptions<DeliveryOptions> options,
+    TimeProvider time,
+    ILogger<DeliveryPlanner> logger)
+{
+    private readonly DeliveryOptions _options = options.Value;
+
+    /// <summary>Plans every due subscription.</summary>
+    public async Task<DeliveryPlan> PlanAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var activeKeys = new HashSet<ConversationKey>();
+        var active = new List<Subscription>();
+        await foreach (var subscription in subscriptions.ListActiveAsync(cancellationToken).ConfigureAwait(false))
+        {
+            activeKeys.Add(subscription.Key);
+            if (DeliverySchedule.IsDue(subscription.Mode, subscription.DeliveryWatermark, now))
+            {
+                active.Add(subscription);
+            }
+        }
+
+        var rulesByKey = active.Count == 0
+            ? []
+            : await subscriptions.ListRulesOfAsync(active.Select(subscription => subscription.Key), cancellationToken).ConfigureAwait(false);
+        var lastPlannedAt = active.Count == 0 ? null : await state.GetLastPlannedAtAsync(cancellationToken).ConfigureAwait(false);
+        var due = active
+            .Select(subscription => new DueSubscription(subscription, rulesByKey.TryGetValue(subscription.Key, out var rules) ? Compile(subscription.Key, rules) : [], Since(subscription, lastPlannedAt, now)))
+            .Where(subscription => subscription.Rules.Count > 0)
+            .ToList();
+        var (rulesIndexed, papersConsidered, planned) = await PlanRowsAsync(due, now, cancellationToken).ConfigureAwait(false);
+
+        // The markers go in after the rows, and only then does the run count as finished: a crash in between leaves
+        // the window where it was, and the next run plans again (the receipts keep it from planning twice).
+        await pending.MarkAsync(planned.Keys, now, cancellationToken).ConfigureAwait(false);
+        foreach (var subscription in due.Where(subscription => subscription.Subscription.DeliveryWatermark is null || subscription.Subscription.Mode.Cadence != DeliveryCadence.Instant))
+        {
+            await subscriptions.SetWatermarkAsync(subscription.Subscription.Key, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (due.Count > 0)
+        {
+            await state.SetLastPlannedAtAsync(now, lastPlannedAt, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Rows wait while their subscription is paused, unsubscribed or removed, and go once it is active again.
+        var requests = activeKeys.Count == 0 ? [] : (await pending.ListAsync(cancellationToken).ConfigureAwait(false))
+            .Where(marked => activeKeys.Contains(marked.Key))
+            .Select(marked => marked with { PlannedAt = now })
+            .ToList();
+        var plan = new DeliveryPlan(now, [.. due.Select(subscription => subscription.Subscription.Key)], rulesIndexed, papersConsidered, planned.Values.Sum(), requests);
+        LogPlanned(logger, due.Count, rulesIndexed, papersConsidered, plan.PapersPlanned, requests.Count);
+        return plan;
+    }
+
+    /// <summary>Plans one subscription now, whatever its mode (the <c>digest</c> command), through the same rows and
+    /// receipts as the scheduled runs; null when it has no rules.</summary>
+    public async Task<DeliveryRequest?> PlanOneAsync(Subscription subscription, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        var now = time.GetUtcNow();
+        await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var rules = Compile(subscription.Key, await subscriptions.ListRulesAsync(subscription.Key, cancellationToken).ConfigureAwait(false));
+        if (rules.Count == 0)
+        {
+            return null;
+        }
+
+        var lastPlannedAt = await state.GetLastPlannedAtAsync(cancellationToken).ConfigureAwait(false);
+        var (_, _, planned) = await PlanRowsAsync([new DueSubscription(subscription, rules, Since(subscription, lastPlannedAt, now))], now, cancellationToken).ConfigureAwait(false);
+        await pending.MarkAsync(planned.Keys, now, cancellationToken).ConfigureAwait(false);
+        await subscriptions.SetWatermarkAsync(subscription.Key, now, cancellationToken).ConfigureAwait(false);
+        return new DeliveryRequest(subscription.Key, now);
+    }
+
+    /// <summary>Where a subscription's window starts: for an instant one, the later of its watermark and the last
+    /// finished run, less <see cref="DeliveryOptions.ChangeOverlap"/>; for a daily one, its watermark (its last digest);
+    /// for a new one, <see cref="DeliveryOptions.InitialLookBack"/> ago.</summary>
+    public DateTimeOffset Since(Subscription subscription, DateTimeOffset? lastPlannedAt, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        if (subscription.DeliveryWatermark is not { } watermark)
+        {
+            return now - _options.InitialLookBack;
+        }
+
+        var start = subscription.Mode.Cadence == DeliveryCadence.Instant && lastPlannedAt > watermark ? lastPlannedAt.Value : watermark;
+        return start - _options.ChangeOverlap;
+    }
+
+    // Inserts the Pending rows of every due subscription's new matches; returns the rules indexed, the papers
+    // considered, and how many rows each subscription got.
+    private async Task<(int Rules, int Papers, Dictionary<ConversationKey, int> Planned)> PlanRowsAsync(List<DueSubscription> due, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var planned = new Dictionary<ConversationKey, int>();
+        if (due.Count == 0)
+        {
+            return (0, 0, planned);
+        }
+
+        var changed = await ChangedPapers.ReadAsync(papers, due.Min(subscription => subscription.Since), cancellationToken).ConfigureAwait(false);
+        var index = RuleIndex.Build(due.SelectMany(subscription => subscription.Rules));
+        var candidates = Candidates(index, changed, due);
+        foreach (var subscription in due)
+        {
+            var key = subscription.Subscription.Key;
+            foreach (var candidate in candidates[key.PartitionKey])
+            {
+                if (await outbox.TryPlanAsync(key, candidate.Paper.Id, candidate.Highlights, now, cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    planned[key] = planned.GetValueOrDefault(key) + 1;
+                }
+            }
+        }
+
+        return (index.Count, changed.Current.Count, planned);
+    }
+
+    // A rule stored under an older grammar is skipped rather than failing the subscription.
+    private static List<IndexedRule> Compile(ConversationKey key, IReadOnlyList<StoredRule> rules) =>
+        [.. rules.Select(rule => RuleParser.TryParse(rule.Text, out var compiled, out _) ? new IndexedRule(rule.RowKey, key.PartitionKey, compiled) : null)
+            .OfType<IndexedRule>()];
+
+    // Per subscription, one candidate per paper a rule matches that a change in the subscription's window re-opened
+    // (ChangedPapers says which changes do), with the words of every rule that matched it, earliest re-opened first.
+    // A paper re-opened only by upvote changes is left out where a rule of the subscription already matched it before
+    // them: only a threshold crossing sends it.
+    private static ILookup<string, MatchedPaper> Candidates(RuleIndex index, ChangedPapers changed, IReadOnlyList<DueSubscription> due)
+    {
+        var sinceByOwner = due.ToDictionary(subscription => subscription.Subscription.Key.PartitionKey, subscription => subscription.Since, StringComparer.Ordinal);
+        var matchedBefore = new HashSet<(string Owner, string PaperId)>();
+        foreach (var since in sinceByOwner.Values.Distinct())
+        {
+            foreach (var match in index.Match(changed.UpvotesOnlyAsOf(since)).Where(match => sinceByOwner[match.OwnerId] == since))
+            {
+                matchedBefore.Add((match.OwnerId, match.PaperId));
+            }
+        }
+
+        var papersById = changed.Current.ToDictionary(paper => paper.Id, StringComparer.Ordinal);
+        return index.Match(changed.Current)
+            .Select(match => (Match: match, ReopenedAt: changed.ReopenedAt(match.PaperId, sinceByOwner[match.OwnerId])))
+            .Where(entry => entry.ReopenedAt is not null && !matchedBefore.Contains((entry.Match.OwnerId, entry.Match.PaperId)))
+            .GroupBy(entry => (entry.Match.OwnerId, entry.Match.PaperId))
+            .Select(group => (Owner: group.Key.OwnerId, ReopenedAt: group.First().ReopenedAt!.Value, Candidate: new MatchedPaper(
+                papersById[group.Key.PaperId],
+                [.. group.SelectMany(entry => entry.Match.Words.ToArray()).Select(word => word.Text).Distinct(StringComparer.OrdinalIgnoreCase)])))
+            .OrderBy(entry => entry.ReopenedAt)
+            .ThenBy(entry => entry.Candidate.Paper.Id, StringComparer.Ordinal)
+            .ToLookup(entry => entry.Owner, entry => entry.Candidate, StringComparer.Ordinal);
+    }
+
+    [LoggerMessage(EventId = 1508, Level = LogLevel.Information, Message = "Planned {Due} due subscriptions: {Rules} rules over {Papers} re-opened papers; {Planned} new papers to send; {Requests} subscriptions to send to")]
+    private static partial void LogPlanned(ILogger logger, int due, int rules, int papers, int planned, int requests);
+
+    private sealed record DueSubscription(Subscription Subscription, List<IndexedRule> Rules, DateTimeOffset Since);
+}

@@ -1,0 +1,59 @@
+using Digest.Rules;
+using Digest.Subscriptions;
+
+namespace Digest.Delivery;
+
+/// <summary>How a send failed, as the outbox needs to know it.</summary>
+public enum DeliveryFailureKind
+{
+    /// <summary>Worth trying again later: a timeout, throttling beyond the retries, a server error, an odd answer.</summary>
+    Transient,
+
+    /// <summary>The app was removed or the conversation is gone: deactivate the subscription, keep its data.</summary>
+    ConversationGone,
+
+    /// <summary>The platform refused the app's own credentials: every send on that platform would fail the same way.</summary>
+    Unauthorized,
+}
+
+/// <summary>A send a platform refused or could not complete, classified.</summary>
+public sealed class DeliveryFailedException : Exception
+{
+    public DeliveryFailedException()
+    {
+    }
+
+    public DeliveryFailedException(string message)
+        : base(message)
+    {
+    }
+
+    public DeliveryFailedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public DeliveryFailedException(DeliveryFailureKind kind, string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Kind = kind;
+    }
+
+    public DeliveryFailureKind Kind { get; }
+}
+
+/// <summary>One platform's way of delivering papers (Teams cards, Slack Block Kit): how many fit one message, and the
+/// send itself. The sender owns everything else (outbox, receipts, attempts), the same for every platform.</summary>
+public interface IPlatformMessenger
+{
+    /// <summary>The <see cref="ConversationAddress.Platform"/> it serves.</summary>
+    string Platform { get; }
+
+    /// <summary>The papers in messages within the platform's limits (at most <paramref name="maxPerMessage"/> each), in
+    /// order, none left out; <paramref name="heading"/> is the longest heading a message of them will carry.</summary>
+    IReadOnlyList<IReadOnlyList<MatchedPaper>> Split(string heading, IReadOnlyList<MatchedPaper> papers, int maxPerMessage);
+
+    /// <summary>Sends one message of papers under a heading; returns the platform's id of the message.</summary>
+    /// <exception cref="DeliveryFailedException">The platform refused or could not be reached.</exception>
+    Task<string?> SendAsync(ConversationAddress address, string heading, IReadOnlyList<MatchedPaper> papers, CancellationToken cancellationToken);
+}

@@ -1,0 +1,47 @@
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Cards;
+using Digest.Platforms.Teams.Connector;
+using Digest.Platforms.Teams.Schema;
+using Digest.Rules;
+using Digest.Subscriptions;
+
+namespace Digest.Delivery;
+
+/// <summary>Delivers papers to Bot Framework conversations (Teams, and Slack through Azure Bot Service) as Adaptive Cards
+/// through the Bot Connector.</summary>
+public sealed class TeamsMessenger(BotConnectorClient connector, AdaptiveCardRenderer cards, PaperCardSplitter splitter) : IPlatformMessenger
+{
+    public string Platform => ConversationPlatforms.BotFramework;
+
+    public IReadOnlyList<IReadOnlyList<MatchedPaper>> Split(string heading, IReadOnlyList<MatchedPaper> papers, int maxPerMessage) =>
+        splitter.Split(heading, papers, maxPerMessage);
+
+    /// <summary>To a Teams channel every message is a new post in the channel, never a reply in the thread where someone
+    /// subscribed (a reference stored before channels were keyed by channel may still name one).</summary>
+    public async Task<string?> SendAsync(ConversationAddress address, string heading, IReadOnlyList<MatchedPaper> papers, CancellationToken cancellationToken)
+    {
+        var reference = TeamsAddress.Read(address);
+        var conversationId = reference.Conversation.Id!;
+        var activity = Activity.CreateCard(cards.Papers(heading, papers), heading) with { From = reference.Bot };
+        try
+        {
+            if (TeamsChannels.IsChannel(reference))
+            {
+                var channelId = TeamsChannels.SubscriptionConversationId(reference.ChannelId, conversationId);
+                var post = await connector.CreateChannelPostAsync(reference.ServiceUrl, channelId, reference.Conversation.TenantId, reference.Bot, activity, cancellationToken).ConfigureAwait(false);
+                return post.ActivityId;
+            }
+
+            var sent = await connector.SendToConversationAsync(reference.ServiceUrl, conversationId,
+                activity with { Conversation = new ConversationAccount { Id = conversationId, TenantId = reference.Conversation.TenantId } }, cancellationToken).ConfigureAwait(false);
+            return sent.Id;
+        }
+        catch (ConnectorException exception)
+        {
+            var kind = exception.IsTerminalForConversation ? DeliveryFailureKind.ConversationGone
+                : exception.Failure == ConnectorFailure.Unauthorized ? DeliveryFailureKind.Unauthorized
+                : DeliveryFailureKind.Transient;
+            throw new DeliveryFailedException(kind, exception.Message, exception);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using Digest.Rules;
+
+namespace Digest.Platforms.Teams.Cards;
+
+/// <summary>Splits papers into Adaptive Cards that each fit Teams' budget whole: a card never drops a paper into its
+/// "…and N more" line.</summary>
+public sealed class PaperCardSplitter(AdaptiveCardRenderer cards)
+{
+    /// <summary>Heading room for the longest heading a part can get ("… (9999 of 9999)").</summary>
+    private const string LongestHeadingSuffix = " (9999 of 9999)";
+
+    /// <summary>At most <paramref name="maxPerMessage"/> papers per card; a chunk whose card would pass the size
+    /// budget with <paramref name="heading"/> is halved until it fits.</summary>
+    public IReadOnlyList<IReadOnlyList<MatchedPaper>> Split(string heading, IReadOnlyList<MatchedPaper> papers, int maxPerMessage)
+    {
+        ArgumentNullException.ThrowIfNull(papers);
+        var pending = new Stack<List<MatchedPaper>>(papers.Chunk(maxPerMessage).Select(chunk => chunk.ToList()).Reverse());
+        var messages = new List<IReadOnlyList<MatchedPaper>>();
+        while (pending.TryPop(out var chunk))
+        {
+            if (chunk.Count > 1 && !FitsWhole(heading, chunk))
+            {
+                var half = chunk.Count / 2;
+                pending.Push(chunk[half..]);
+                pending.Push(chunk[..half]);
+            }
+            else
+            {
+                messages.Add(chunk);
+            }
+        }
+
+        return messages;
+    }
+
+    private bool FitsWhole(string heading, List<MatchedPaper> chunk) =>
+        cards.Papers(heading + LongestHeadingSuffix, chunk)["body"]!.AsArray().Count == 1 + chunk.Count;
+}

@@ -1,0 +1,65 @@
+using Digest.Delivery;
+using Digest.Storage;
+using Digest.Subscriptions;
+using Digest.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Shouldly;
+
+namespace Digest.Tests.Delivery;
+
+/// <summary>The planner and the sender apart: what a plan costs, and a request handled twice.</summary>
+public sealed class DeliveryPlannerTests(AzuriteFixture azurite)
+{
+    private static readonly DateTimeOffset Morning = new(2026, 6, 12, 10, 0, 0, TimeSpan.Zero);
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task SendAsync_SameRequestTwiceAtOnce_EachPaperArrivesOnce()
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel, new Dictionary<string, string?> { ["Delivery:MaxPapersPerMessage"] = "2" });
+        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        var conversation = "a:" + Guid.NewGuid().ToString("N");
+        await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*", "diffusion");
+        var expected = DeliveryHarness.Expected(papers, "agent*", "diffusion");
+        var plan = await harness.Services.GetRequiredService<DeliveryPlanner>().PlanAsync(Cancel);
+        var request = plan.Requests.ShouldHaveSingleItem();
+        var sender = harness.Services.GetRequiredService<DeliverySender>();
+
+        // A queue message delivered twice, to two consumers at once.
+        var results = await Task.WhenAll(sender.SendAsync(request, Cancel), sender.SendAsync(request, Cancel));
+        var again = await sender.SendAsync(request, Cancel);
+
+        results.Sum(result => result.PapersSent).ShouldBe(expected.Count);
+        again.Outcome.ShouldBe(DeliveryOutcome.NothingToSend);
+        var arrived = harness.PapersSentTo(conversation, papers);
+        arrived.ShouldBeUnique();
+        arrived.ToHashSet().SetEquals(expected).ShouldBeTrue();
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(30)]
+    public async Task PlanAsync_SubscriptionsWithNothingNew_ReadsAndWritesTheSameWhateverTheirNumber(int count)
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        for (var i = 0; i < count; i++)
+        {
+            await harness.SubscribeAsync("a:" + Guid.NewGuid().ToString("N"), DeliveryMode.Instant, Cancel, "nothingmatchesthisword");
+        }
+
+        await harness.Notifier.RunAsync(Cancel);
+        var counter = harness.Services.GetRequiredService<StorageRequestCounter>();
+        harness.Time.Advance(TimeSpan.FromMinutes(15));
+        var before = counter.Current;
+
+        var report = await harness.Notifier.RunAsync(Cancel);
+
+        // Subscriptions, rules, the planner's state, the change log, the papers it names (one partition) and the pending
+        // index: one read each; one write (the planner's state). Nothing per subscription.
+        report.Subscriptions.Count.ShouldBe(count);
+        report.Subscriptions.ShouldAllBe(subscription => subscription.Outcome == DeliveryOutcome.NothingToSend);
+        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 6, Writes: 1));
+    }
+}
