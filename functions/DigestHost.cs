@@ -1,6 +1,7 @@
 using Digest.Crawling;
 using Digest.Delivery;
 using Digest.Storage;
+using Digest.Telemetry;
 using Microsoft.Azure.WebJobs;
 using Microsoft.Azure.WebJobs.Host;
 using Microsoft.Extensions.Configuration;
@@ -35,6 +36,7 @@ public static class DigestHost
             .ConfigureLogging((context, logging) => logging.AddConfiguration(context.Configuration.GetSection("Logging")).AddSimpleConsole(console => console.SingleLine = true))
             .ConfigureServices((context, services) =>
             {
+                services.AddDigestTelemetry(context.Configuration, TelemetryServiceCollectionExtensions.ServiceNames.TimerHost);
                 services.AddDigestCrawler();
                 services.AddDigestNotifier();
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
@@ -61,8 +63,11 @@ public static class DigestHost
             ? $"digest-{namePrefix}"
             : "digest";
 
-    /// <summary>A plain host for one command: the crawler's services, logging to standard error.</summary>
-    public static IHost CreateCommandHost(IReadOnlyDictionary<string, string?> overrides, LogLevel logLevel)
+    /// <summary>A plain host for one command: the crawler's services and telemetry, logging to standard error.</summary>
+    /// <param name="overrides">Settings that win over host.json and the environment.</param>
+    /// <param name="logLevel">The console's log level.</param>
+    /// <param name="configureServices">Last changes to the services (tests add an in-memory exporter).</param>
+    public static IHost CreateCommandHost(IReadOnlyDictionary<string, string?> overrides, LogLevel logLevel, Action<IServiceCollection>? configureServices = null)
     {
         ArgumentNullException.ThrowIfNull(overrides);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -75,7 +80,9 @@ public static class DigestHost
             .AddFilter("Polly", logLevel > LogLevel.Information ? LogLevel.None : LogLevel.Warning);
         builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.AddDigestTelemetry(builder.Configuration, TelemetryServiceCollectionExtensions.ServiceNames.CommandLine);
         builder.Services.AddDigestCrawler();
+        configureServices?.Invoke(builder.Services);
         return builder.Build();
     }
 
