@@ -9,6 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Digest.Functions;
 
@@ -83,7 +85,13 @@ public static class DigestHost
         builder.Services.AddDigestTelemetry(builder.Configuration, TelemetryServiceCollectionExtensions.ServiceNames.CommandLine);
         builder.Services.AddDigestCrawler();
         configureServices?.Invoke(builder.Services);
-        return builder.Build();
+        var host = builder.Build();
+
+        // A command's host is never started, so the telemetry providers its hosted service would create are created
+        // here: without them the command's activities would have no listener and its change rows no trace context.
+        _ = host.Services.GetService<TracerProvider>();
+        _ = host.Services.GetService<MeterProvider>();
+        return host;
     }
 
     /// <summary>Validates every option now, so that a bad setting stops the command with its message.</summary>
