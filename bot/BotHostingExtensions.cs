@@ -1,27 +1,52 @@
 using Digest.FrontEnds.Teams;
 using Digest.Platforms.Teams;
+using Digest.Storage;
+using Digest.Telemetry;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Digest.Bot;
 
 public static partial class BotHostingExtensions
 {
-    /// <summary>Everything <c>/api/messages</c> needs: the shared bot services, the queue and its worker.</summary>
+    /// <summary>The path of the liveness probe: the process answers.</summary>
+    public const string LivenessPath = "/healthz";
+
+    /// <summary>The path of the readiness probe: storage answers and the signing keys are loaded.</summary>
+    public const string ReadinessPath = "/readyz";
+
+    private const string ReadyTag = "ready";
+
+    // Probes are polled: an unreachable account answers 503 within this, instead of after the storage client's retries.
+    private static readonly TimeSpan ReadinessTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Everything <c>/api/messages</c> needs: the shared bot services, the queue and its worker, telemetry and
+    /// the health checks.</summary>
     public static WebApplicationBuilder AddDigestBot(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.AddDigestTelemetry(TelemetryServiceCollectionExtensions.ServiceNames.Bot);
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddAspNetCoreInstrumentation(
+            aspNetCore => aspNetCore.Filter = context => context.Request.Path != LivenessPath && context.Request.Path != ReadinessPath));
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddAspNetCoreInstrumentation());
         builder.Services.AddDigestTeamsFrontEnd();
         builder.Services.TryAddSingleton<ActivityQueue>();
         builder.Services.TryAddSingleton<RecentActivities>();
         builder.Services.TryAddSingleton<MessagesEndpoint>();
         builder.Services.AddHostedService<ActivityQueueWorker>();
         builder.Services.AddHostedService<StorageInitializer>();
-        builder.Services.AddHealthChecks();
+        builder.Services.AddHealthChecks()
+            .AddDigestStorageCheck(ReadinessTimeout, ReadyTag)
+            .AddCheck<SigningKeysHealthCheck>(SigningKeysHealthCheck.Name, tags: [ReadyTag], timeout: ReadinessTimeout);
         return builder;
     }
 
-    /// <summary>Maps <c>/api/messages</c> (every method, so that others get 405) and <c>/healthz</c>.</summary>
+    /// <summary>Maps <c>/api/messages</c> (every method, so that others get 405), <c>/healthz</c> (liveness: no
+    /// dependency is checked, so a storage outage never makes the platform restart a bot that would come back by
+    /// itself) and <c>/readyz</c> (readiness: storage and signing keys; 503 while either is missing).</summary>
     public static WebApplication MapDigestBot(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -33,7 +58,8 @@ public static partial class BotHostingExtensions
 
         var endpoint = app.Services.GetRequiredService<MessagesEndpoint>();
         app.Map(MessagesEndpoint.Path, endpoint.HandleAsync);
-        app.MapHealthChecks("/healthz");
+        app.MapHealthChecks(LivenessPath, new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks(ReadinessPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
         return app;
     }
 

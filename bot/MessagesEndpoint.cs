@@ -3,6 +3,7 @@ using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Authentication;
 using Digest.FrontEnds.Teams;
 using Digest.Platforms.Teams.Schema;
+using Digest.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -17,6 +18,7 @@ public sealed partial class MessagesEndpoint(
     ActivityQueue queue,
     IActivityHandler handler,
     RecentActivities recent,
+    DigestMetrics metrics,
     ILogger<MessagesEndpoint> logger)
 {
     public const string Path = "/api/messages";
@@ -24,9 +26,28 @@ public sealed partial class MessagesEndpoint(
     private readonly BotOptions _options = options.Value;
     private readonly ServiceUrlPolicy _serviceUrls = new(options.Value.AllowedServiceUrls);
 
+    /// <summary>Handles one request and counts it by the status it was answered (<c>digest.bot.requests</c>).</summary>
     public async Task HandleAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        var answered = false;
+        try
+        {
+            await HandleRequestAsync(context).ConfigureAwait(false);
+            answered = true;
+        }
+        finally
+        {
+            // A request that threw is answered 500 by the server, unless it was the client that went away.
+            var status = answered || context.Response.HasStarted ? context.Response.StatusCode
+                : context.RequestAborted.IsCancellationRequested ? StatusCodes.Status499ClientClosedRequest
+                : StatusCodes.Status500InternalServerError;
+            metrics.BotRequest(TelemetryPlatforms.Teams, status);
+        }
+    }
+
+    private async Task HandleRequestAsync(HttpContext context)
+    {
         var request = context.Request;
         var response = context.Response;
         var cancellationToken = context.RequestAborted;

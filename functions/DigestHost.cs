@@ -1,6 +1,7 @@
 using Digest.Crawling;
 using Digest.Delivery;
 using Digest.Storage;
+using Digest.Telemetry;
 using Microsoft.Azure.WebJobs;
 using Microsoft.Azure.WebJobs.Host;
 using Microsoft.Extensions.Configuration;
@@ -8,6 +9,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Digest.Functions;
 
@@ -35,6 +38,7 @@ public static class DigestHost
             .ConfigureLogging((context, logging) => logging.AddConfiguration(context.Configuration.GetSection("Logging")).AddSimpleConsole(console => console.SingleLine = true))
             .ConfigureServices((context, services) =>
             {
+                services.AddDigestTelemetry(context.Configuration, TelemetryServiceCollectionExtensions.ServiceNames.TimerHost);
                 services.AddDigestCrawler();
                 services.AddDigestNotifier();
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
@@ -61,8 +65,11 @@ public static class DigestHost
             ? $"digest-{namePrefix}"
             : "digest";
 
-    /// <summary>A plain host for one command: the crawler's services, logging to standard error.</summary>
-    public static IHost CreateCommandHost(IReadOnlyDictionary<string, string?> overrides, LogLevel logLevel)
+    /// <summary>A plain host for one command: the crawler's services and telemetry, logging to standard error.</summary>
+    /// <param name="overrides">Settings that win over host.json and the environment.</param>
+    /// <param name="logLevel">The console's log level.</param>
+    /// <param name="configureServices">Last changes to the services (tests add an in-memory exporter).</param>
+    public static IHost CreateCommandHost(IReadOnlyDictionary<string, string?> overrides, LogLevel logLevel, Action<IServiceCollection>? configureServices = null)
     {
         ArgumentNullException.ThrowIfNull(overrides);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -75,8 +82,16 @@ public static class DigestHost
             .AddFilter("Polly", logLevel > LogLevel.Information ? LogLevel.None : LogLevel.Warning);
         builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.AddDigestTelemetry(builder.Configuration, TelemetryServiceCollectionExtensions.ServiceNames.CommandLine);
         builder.Services.AddDigestCrawler();
-        return builder.Build();
+        configureServices?.Invoke(builder.Services);
+        var host = builder.Build();
+
+        // A command's host is never started, so the telemetry providers its hosted service would create are created
+        // here: without them the command's activities would have no listener and its change rows no trace context.
+        _ = host.Services.GetService<TracerProvider>();
+        _ = host.Services.GetService<MeterProvider>();
+        return host;
     }
 
     /// <summary>Validates every option now, so that a bad setting stops the command with its message.</summary>

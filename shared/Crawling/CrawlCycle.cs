@@ -1,6 +1,7 @@
 using Digest.Snapshots;
 using Digest.Sources;
 using Digest.Storage;
+using Digest.Telemetry;
 
 namespace Digest.Crawling;
 
@@ -31,6 +32,10 @@ public sealed class CrawlCycle(
     StorageRequestCounter storageRequests,
     TimeProvider timeProvider)
 {
+    /// <summary>The activity of a full cycle (<c>digest once</c>): the two steps' activities are its children, so one
+    /// trace shows the fetches and the parses of a cycle.</summary>
+    public const string ActivityName = nameof(CrawlCycle);
+
     /// <summary>The SnapshotDigests timer: fetch and store new versions of the watched pages.</summary>
     public async Task<CrawlReport> SnapshotAsync(CancellationToken cancellationToken)
     {
@@ -54,6 +59,7 @@ public sealed class CrawlCycle(
     /// <summary>One full cycle on the given pages (or those planned for now).</summary>
     public async Task<CrawlReport> RunOnceAsync(IReadOnlyList<PageRequest>? pages, CancellationToken cancellationToken)
     {
+        using var activity = DigestTelemetry.Source.StartActivity(ActivityName);
         var (started, before) = await StartAsync(cancellationToken);
         var fetched = pages is null
             ? await snapshotDigests.RunAsync(cancellationToken)

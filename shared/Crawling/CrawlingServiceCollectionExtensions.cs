@@ -3,6 +3,7 @@ using Digest.Parsing;
 using Digest.Snapshots;
 using Digest.Sources;
 using Digest.Storage;
+using Digest.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -16,6 +17,7 @@ public static class CrawlingServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
         services.AddDigestStorage();
+        services.AddDigestMetrics();
         services.AddDigestSources();
         services.TryAddSingleton<PageParser>();
         services.TryAddSingleton<SnapshotStore>();

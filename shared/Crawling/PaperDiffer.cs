@@ -4,8 +4,8 @@ using Digest.Parsing;
 
 namespace Digest.Crawling;
 
-/// <summary>The snapshot a diff comes from.</summary>
-public sealed record SnapshotContext(string PageKey, string SnapshotId, DateTimeOffset FetchedAt);
+/// <summary>The snapshot a diff comes from, and the trace context of the fetch that stored it (put on every change row).</summary>
+public sealed record SnapshotContext(string PageKey, string SnapshotId, DateTimeOffset FetchedAt, string? TraceParent = null);
 
 /// <summary>What a parsed snapshot changes: the paper rows to write and the change rows to record.</summary>
 /// <param name="PaperWrites">Paper rows to insert or replace.</param>
@@ -225,6 +225,7 @@ public static class PaperDiffer
         Fields = change.Fields,
         OldUpvotes = change.OldUpvotes,
         NewUpvotes = change.NewUpvotes,
+        TraceParent = snapshot.TraceParent,
     };
 }
 

@@ -4,6 +4,7 @@ using Digest.Papers;
 using Digest.Parsing;
 using Digest.Snapshots;
 using Digest.Storage;
+using Digest.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Digest.Crawling;
@@ -25,21 +26,34 @@ public sealed partial class ParseAndDiff(
     PaperStore papers,
     PageParser parser,
     TimeProvider timeProvider,
+    DigestMetrics metrics,
     ILogger<ParseAndDiff> logger)
 {
+    /// <summary>The name of the step's activity.</summary>
+    public const string ActivityName = nameof(ParseAndDiff);
+
+    /// <summary>The activity of parsing one snapshot, linked to the fetch that stored it.</summary>
+    public const string ParseActivityName = "ParseSnapshot";
+
     private const int MaxConflictRetries = 5;
 
     /// <summary>Parses the pending snapshots of every page.</summary>
-    public async Task<IReadOnlyList<SnapshotParseResult>> RunAsync(CancellationToken cancellationToken)
-    {
-        await storage.EnsureCreatedAsync(cancellationToken);
-        return await RunAsync(await ListPagesAsync(cancellationToken), cancellationToken);
-    }
+    public Task<IReadOnlyList<SnapshotParseResult>> RunAsync(CancellationToken cancellationToken) =>
+        RunStepAsync("pending", async token =>
+        {
+            await storage.EnsureCreatedAsync(token);
+            return await FindPendingAsync(await ListPagesAsync(token), token);
+        }, cancellationToken);
 
     /// <summary>Parses the pending snapshots of the given pages (as the snapshot step left them).</summary>
-    public async Task<IReadOnlyList<SnapshotParseResult>> RunAsync(IEnumerable<PageRow> pages, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<SnapshotParseResult>> RunAsync(IEnumerable<PageRow> pages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pages);
+        return RunStepAsync("pending", token => FindPendingAsync(pages, token), cancellationToken);
+    }
+
+    private async Task<List<(PageRow Page, SnapshotRow Snapshot)>> FindPendingAsync(IEnumerable<PageRow> pages, CancellationToken cancellationToken)
+    {
         var pending = new List<(PageRow Page, SnapshotRow Snapshot)>();
         foreach (var page in pages.Where(page => page.HasPendingSnapshot))
         {
@@ -49,7 +63,7 @@ public sealed partial class ParseAndDiff(
             pending.AddRange((await ListSnapshotsAsync(filter, cancellationToken)).Select(snapshot => (page, snapshot)));
         }
 
-        return await ParseInOrderAsync(pending, cancellationToken);
+        return pending;
     }
 
     /// <summary>
@@ -57,18 +71,49 @@ public sealed partial class ParseAndDiff(
     /// fix, and what they hold is diffed in. Snapshots older than a paper's stored values never roll it back, and
     /// change rows already written are written to the same keys.
     /// </summary>
-    public async Task<IReadOnlyList<SnapshotParseResult>> ReparseAsync(CancellationToken cancellationToken)
-    {
-        await storage.EnsureCreatedAsync(cancellationToken);
-        var all = new List<(PageRow Page, SnapshotRow Snapshot)>();
-        foreach (var page in await ListPagesAsync(cancellationToken))
+    public Task<IReadOnlyList<SnapshotParseResult>> ReparseAsync(CancellationToken cancellationToken) =>
+        RunStepAsync("reparse", async token =>
         {
-            page.Members = null;
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {page.RowKey}");
-            all.AddRange((await ListSnapshotsAsync(filter, cancellationToken)).Select(snapshot => (page, snapshot)));
-        }
+            await storage.EnsureCreatedAsync(token);
+            var all = new List<(PageRow Page, SnapshotRow Snapshot)>();
+            foreach (var page in await ListPagesAsync(token))
+            {
+                page.Members = null;
+                var filter = TableClient.CreateQueryFilter($"PartitionKey eq {page.RowKey}");
+                all.AddRange((await ListSnapshotsAsync(filter, token)).Select(snapshot => (page, snapshot)));
+            }
 
-        return await ParseInOrderAsync(all, cancellationToken);
+            return all;
+        }, cancellationToken);
+
+    /// <summary>One run of the step: its activity, the work it finds, and one summary line whatever happens.</summary>
+    private async Task<IReadOnlyList<SnapshotParseResult>> RunStepAsync(
+        string mode, Func<CancellationToken, Task<List<(PageRow Page, SnapshotRow Snapshot)>>> findWork, CancellationToken cancellationToken)
+    {
+        using var activity = DigestTelemetry.Source.StartActivity(ActivityName);
+        activity?.SetTag("digest.parse.mode", mode);
+        var started = timeProvider.GetTimestamp();
+        try
+        {
+            var results = await ParseInOrderAsync(await findWork(cancellationToken), cancellationToken);
+            LogRunSummary(
+                logger,
+                mode,
+                results.Count,
+                results.Count(result => result.Outcome == SnapshotOutcome.Failed),
+                results.Sum(result => result.ChangesByKind.GetValueOrDefault(ChangeKind.New)),
+                results.Sum(result => result.ChangeCount),
+                timeProvider.GetElapsedTime(started));
+            activity?.SetTag("digest.snapshots.parsed", results.Count);
+            return results;
+        }
+        catch (Exception exception)
+        {
+            // Recorded and passed on: the host decides what a failed run means.
+            DigestTelemetry.RecordFailure(activity, exception);
+            LogRunFailed(logger, mode, timeProvider.GetElapsedTime(started), exception);
+            throw;
+        }
     }
 
     private ValueTask<List<PageRow>> ListPagesAsync(CancellationToken cancellationToken) =>
@@ -102,6 +147,23 @@ public sealed partial class ParseAndDiff(
     private async Task<(SnapshotParseResult Result, IReadOnlyList<string> Members)> ParseSnapshotAsync(
         SnapshotRow snapshot, IReadOnlyList<string> previousMembers, CancellationToken cancellationToken)
     {
+        using var activity = DigestTelemetry.StartLinkedActivity(ParseActivityName, snapshot.TraceParent);
+        activity?.SetTag("digest.snapshot.id", snapshot.SnapshotId);
+        var (result, members) = await ParseAndApplyAsync(snapshot, previousMembers, cancellationToken);
+        activity?.SetTag(DigestMetrics.ParseOutcomeTag, result.Outcome);
+        activity?.SetTag(DigestMetrics.ParsePathTag, result.Path);
+        metrics.SnapshotParsed(result.Outcome, result.Path);
+        foreach (var (kind, count) in result.ChangesByKind)
+        {
+            metrics.PapersChanged(kind, count);
+        }
+
+        return (result, members);
+    }
+
+    private async Task<(SnapshotParseResult Result, IReadOnlyList<string> Members)> ParseAndApplyAsync(
+        SnapshotRow snapshot, IReadOnlyList<string> previousMembers, CancellationToken cancellationToken)
+    {
         var content = await snapshots.DownloadAsync(snapshot.BlobName, cancellationToken);
         var toParse = new PageToParse(content, snapshot.ContentType, new Uri(snapshot.Url), snapshot.FetchedAt, snapshot.RequestedDay);
 
@@ -117,7 +179,7 @@ public sealed partial class ParseAndDiff(
             return (new SnapshotParseResult(snapshot.SnapshotId, SnapshotOutcome.Failed, null, 0, 0, e.Message), previousMembers);
         }
 
-        var context = new SnapshotContext(snapshot.PartitionKey, snapshot.SnapshotId, snapshot.FetchedAt);
+        var context = new SnapshotContext(snapshot.PartitionKey, snapshot.SnapshotId, snapshot.FetchedAt, snapshot.TraceParent);
         var diff = await ApplyAsync(parsed, context, previousMembers, cancellationToken);
         var warnings = parsed.Warnings.Count > 0 ? string.Join('\n', parsed.Warnings) : null;
         await RecordOutcomeAsync(snapshot, SnapshotOutcome.Parsed, parsed.Path.ToString(), parsed.Papers.Count, null, warnings, cancellationToken);
@@ -177,6 +239,12 @@ public sealed partial class ParseAndDiff(
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Information, Message = "Parsed snapshot {SnapshotId} by {Path}: {PaperCount} papers, {ChangeCount} changes")]
     private static partial void LogParsed(ILogger logger, string snapshotId, ParsePath path, int paperCount, int changeCount);
+
+    [LoggerMessage(EventId = 1304, Level = LogLevel.Information, Message = "ParseAndDiff ({Mode}) parsed {Snapshots} snapshots in {Elapsed}: {Failed} failed, {New} new papers, {Changes} changes")]
+    private static partial void LogRunSummary(ILogger logger, string mode, int snapshots, int failed, int @new, int changes, TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 1305, Level = LogLevel.Warning, Message = "ParseAndDiff ({Mode}) stopped after {Elapsed}")]
+    private static partial void LogRunFailed(ILogger logger, string mode, TimeSpan elapsed, Exception exception);
 
     [LoggerMessage(EventId = 1303, Level = LogLevel.Information, Message = "Papers of snapshot {SnapshotId} changed meanwhile (attempt {Attempt}); diffing again")]
     private static partial void LogWriteConflict(ILogger logger, string snapshotId, int attempt, Exception exception);

@@ -61,6 +61,11 @@ public sealed class ChangeRow : ITableEntity
 
     public int? NewUpvotes { get; set; }
 
+    /// <summary>The W3C <c>traceparent</c> of the page fetch that found the change (null when no telemetry listened).
+    /// The delivery side starts its send with <c>DigestTelemetry.StartLinkedActivity(name, TraceParent)</c>, so a
+    /// trace backend shows the message next to the fetch.</summary>
+    public string? TraceParent { get; set; }
+
     public static string PartitionFor(DateTimeOffset detectedAt) =>
         detectedAt.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 

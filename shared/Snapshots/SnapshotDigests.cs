@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using Azure;
 using Digest.Sources;
 using Digest.Storage;
+using Digest.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -42,8 +44,15 @@ public sealed partial class SnapshotDigests(
     IPageFetcher fetcher,
     IOptions<SourceOptions> options,
     TimeProvider timeProvider,
+    DigestMetrics metrics,
     ILogger<SnapshotDigests> logger)
 {
+    /// <summary>The name of the step's activity, and of the activity of each page fetch.</summary>
+    public const string ActivityName = nameof(SnapshotDigests);
+
+    /// <summary>The activity of one page fetch; its context is stored on the snapshot row (<see cref="SnapshotRow.TraceParent"/>).</summary>
+    public const string FetchActivityName = "FetchPage";
+
     /// <summary>Fetches the pages the source plans for now.</summary>
     public Task<IReadOnlyList<PageFetchResult>> RunAsync(CancellationToken cancellationToken) =>
         RunAsync(fetcher.Plan(timeProvider.GetUtcNow()), cancellationToken);
@@ -52,19 +61,70 @@ public sealed partial class SnapshotDigests(
     public async Task<IReadOnlyList<PageFetchResult>> RunAsync(IReadOnlyList<PageRequest> pages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pages);
-        await storage.EnsureCreatedAsync(cancellationToken);
-        var results = new ConcurrentDictionary<string, PageFetchResult>(StringComparer.Ordinal);
-        await Parallel.ForEachAsync(
-            pages,
-            new ParallelOptions { MaxDegreeOfParallelism = options.Value.MaxConcurrency, CancellationToken = cancellationToken },
-            async (page, token) => results[page.Key] = await SnapshotPageAsync(page, token));
-        return [.. pages.Select(page => results[page.Key])];
+        using var activity = DigestTelemetry.Source.StartActivity(ActivityName);
+        activity?.SetTag("digest.pages.planned", pages.Count);
+        var started = timeProvider.GetTimestamp();
+        try
+        {
+            await storage.EnsureCreatedAsync(cancellationToken);
+            var results = new ConcurrentDictionary<string, PageFetchResult>(StringComparer.Ordinal);
+            await Parallel.ForEachAsync(
+                pages,
+                new ParallelOptions { MaxDegreeOfParallelism = options.Value.MaxConcurrency, CancellationToken = cancellationToken },
+                async (page, token) => results[page.Key] = await SnapshotPageAsync(page, token));
+            IReadOnlyList<PageFetchResult> ordered = [.. pages.Select(page => results[page.Key])];
+            var stored = ordered.Count(result => result.State == PageFetchState.Stored);
+            var failed = ordered.Count(result => result.State == PageFetchState.Failed);
+            LogRunSummary(logger, ordered.Count, stored, ordered.Count - stored - failed, failed, timeProvider.GetElapsedTime(started));
+            return ordered;
+        }
+        catch (Exception exception)
+        {
+            // Recorded and passed on: the host decides what a failed run means.
+            DigestTelemetry.RecordFailure(activity, exception);
+            LogRunFailed(logger, pages.Count, timeProvider.GetElapsedTime(started), exception);
+            throw;
+        }
     }
 
     /// <summary>Fetches one page and stores it if its content is new.</summary>
     public async Task<PageFetchResult> SnapshotPageAsync(PageRequest page, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(page);
+        using var activity = DigestTelemetry.Source.StartActivity(FetchActivityName, ActivityKind.Internal);
+        activity?.SetTag("digest.page.key", page.Key);
+        activity?.SetTag("url.full", page.Url.ToString());
+        PageFetchResult result;
+        try
+        {
+            result = await FetchAndStoreAsync(page, activity, cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            DigestTelemetry.RecordFailure(activity, exception);
+            throw;
+        }
+
+        var fetchResult = result.State switch
+        {
+            PageFetchState.Stored => FetchResults.Stored,
+            PageFetchState.NotModified => FetchResults.NotModified,
+            PageFetchState.Unchanged => FetchResults.Unchanged,
+            _ => FetchResults.Failed,
+        };
+        activity?.SetTag(DigestMetrics.FetchResultTag, fetchResult);
+        activity?.SetTag("http.response.status_code", result.Status);
+        if (result.State == PageFetchState.Failed)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, result.Error);
+        }
+
+        metrics.PageFetched(fetchResult);
+        return result;
+    }
+
+    private async Task<PageFetchResult> FetchAndStoreAsync(PageRequest page, Activity? activity, CancellationToken cancellationToken)
+    {
         var existing = await storage.Pages.GetEntityIfExistsAsync<PageRow>(PageRow.Partition, page.Key, cancellationToken: cancellationToken);
         var row = existing.HasValue ? existing.Value! : null;
         var fetchedAt = timeProvider.GetUtcNow();
@@ -105,6 +165,7 @@ public sealed partial class SnapshotDigests(
             Hash = hash,
             BlobName = SnapshotStore.BlobNameFor(hash),
             RequestedDate = page.RequestedDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            TraceParent = DigestTelemetry.TraceParentOf(activity),
         };
 
         // Blob first, then its row, then the page row that points at it: a crash between any two leaves
@@ -178,6 +239,12 @@ public sealed partial class SnapshotDigests(
 
     [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Fetching {Url} failed: {Error}")]
     private static partial void LogFetchFailed(ILogger logger, Uri url, string error);
+
+    [LoggerMessage(EventId = 1206, Level = LogLevel.Information, Message = "SnapshotDigests fetched {Pages} pages in {Elapsed}: {Stored} stored, {Unchanged} unchanged, {Failed} failed")]
+    private static partial void LogRunSummary(ILogger logger, int pages, int stored, int unchanged, int failed, TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 1207, Level = LogLevel.Warning, Message = "SnapshotDigests stopped after {Elapsed} with {Pages} pages planned")]
+    private static partial void LogRunFailed(ILogger logger, int pages, TimeSpan elapsed, Exception exception);
 
     [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "Page {PageKey} was written by another instance meanwhile")]
     private static partial void LogPageWriteConflict(ILogger logger, string pageKey, Exception exception);

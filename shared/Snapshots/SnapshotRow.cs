@@ -69,6 +69,10 @@ public sealed class SnapshotRow : ITableEntity
 
     public DateTimeOffset? ParsedAt { get; set; }
 
+    /// <summary>The W3C <c>traceparent</c> of the fetch that stored this snapshot (null when no telemetry listened):
+    /// carried to the change rows, so that the message that delivers a paper can link to the fetch that found it.</summary>
+    public string? TraceParent { get; set; }
+
     /// <summary>A row key that sorts by fetch time: ticks, then the start of the hash to keep equal times apart.</summary>
     public static string KeyFor(DateTimeOffset fetchedAt, string hash) =>
         string.Create(CultureInfo.InvariantCulture, $"{fetchedAt.UtcTicks:D19}-{hash[..12]}");

@@ -1,6 +1,7 @@
 using Digest.Platforms.Teams.Authentication;
 using Digest.Platforms.Teams.Cards;
 using Digest.Platforms.Teams.Connector;
+using Digest.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
@@ -20,6 +21,7 @@ public static class TeamsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
+        services.AddDigestMetrics();
 
         // Binding the Bot options twice would add every list entry twice.
         if (services.Any(descriptor => descriptor.ServiceType == typeof(BotConnectorClient)))

@@ -37,6 +37,18 @@ public sealed partial class AzuriteFixture : IAsyncLifetime
     public DigestStorage NewStorage() =>
         new(BlobService, TableService, Options.Create(new StorageOptions { ConnectionString = ConnectionString, NamePrefix = UniqueName("s")[..13] }));
 
+    /// <summary>An emulator-style connection string whose endpoints are a loopback port nothing listens on: storage
+    /// that cannot be reached, refused at once.</summary>
+    public static string UnreachableConnectionString()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
+            $"BlobEndpoint=http://127.0.0.1:{port}/{AccountName};TableEndpoint=http://127.0.0.1:{port}/{AccountName};";
+    }
+
     /// <summary>A name no other test uses, valid for tables and containers.</summary>
     public static string UniqueName(string prefix) => $"{prefix}{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 20, 63)];
 

@@ -69,6 +69,16 @@ public sealed partial class BotTokenValidator
         }
     }
 
+    /// <summary>Fetches the signing keys of every trusted issuer unless they are cached and fresh (readiness: tokens can
+    /// be checked). Throws <see cref="SecurityTokenException"/> when an issuer's keys cannot be had.</summary>
+    public async Task LoadKeysAsync(CancellationToken cancellationToken)
+    {
+        foreach (var source in _issuers.Values.Select(issuer => issuer.Keys).Distinct())
+        {
+            await source.GetKeysAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Checks the <c>Authorization</c> header values: exactly one, <c>Bearer</c>, one space, a bounded token.</summary>
     public static bool TryGetBearerToken(IReadOnlyList<string?> authorizationHeaders, out string token, out string failure)
     {

@@ -1,3 +1,6 @@
+using ActivityKind = System.Diagnostics.ActivityKind;
+using ActivityStatusCode = System.Diagnostics.ActivityStatusCode;
+using Stopwatch = System.Diagnostics.Stopwatch;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -6,6 +9,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using System.Threading.RateLimiting;
 using Digest.Platforms.Teams.Schema;
+using Digest.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
@@ -28,9 +32,11 @@ public sealed partial class BotConnectorClient : IDisposable
     private readonly IConnectorTokenProvider _tokens;
     private readonly ServiceUrlPolicy _serviceUrls;
     private readonly PartitionedRateLimiter<SendTarget> _limits;
+    private readonly DigestMetrics _metrics;
     private readonly ILogger<BotConnectorClient> _logger;
 
-    public BotConnectorClient(HttpClient http, IConnectorTokenProvider tokens, IOptions<BotOptions> options, IOptions<ConnectorOptions> connectorOptions, ILogger<BotConnectorClient> logger)
+    public BotConnectorClient(
+        HttpClient http, IConnectorTokenProvider tokens, IOptions<BotOptions> options, IOptions<ConnectorOptions> connectorOptions, DigestMetrics metrics, ILogger<BotConnectorClient> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(connectorOptions);
@@ -41,22 +47,34 @@ public sealed partial class BotConnectorClient : IDisposable
         _limits = PartitionedRateLimiter.CreateChained(
             PartitionedRateLimiter.Create<SendTarget, SendTarget>(target => RateLimitPartition.GetTokenBucketLimiter(target, _ => PerSecond(limits.MessagesPerConversationPerSecond))),
             PartitionedRateLimiter.Create<SendTarget, string>(target => RateLimitPartition.GetTokenBucketLimiter(target.TenantId, _ => PerSecond(limits.RequestsPerTenantPerSecond))));
+        _metrics = metrics;
         _logger = logger;
+    }
+
+    /// <summary>The names of the calls, as the <see cref="DigestMetrics.OperationTag"/> of the latency histogram and
+    /// the activity of each call (<c>teams send</c>, …).</summary>
+    public static class Operations
+    {
+        public const string Send = "send";
+        public const string Reply = "reply";
+        public const string Update = "update";
+        public const string CreateConversation = "create_conversation";
+        public const string CreateChannelPost = "create_channel_post";
     }
 
     /// <summary><c>POST v3/conversations/{conversationId}/activities</c>.</summary>
     public Task<ResourceResponse> SendToConversationAsync(string serviceUrl, string conversationId, Activity activity, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities", Target(conversationId, activity), Outgoing(activity),
+        SendAsync(Operations.Send, HttpMethod.Post, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities", Target(conversationId, activity), Outgoing(activity),
             BotJsonContext.Default.Activity, BotJsonContext.Default.ResourceResponse, cancellationToken);
 
     /// <summary><c>POST v3/conversations/{conversationId}/activities/{activityId}</c> (a reply in the same thread).</summary>
     public Task<ResourceResponse> ReplyToActivityAsync(string serviceUrl, string conversationId, string activityId, Activity activity, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities/{Escape(activityId)}", Target(conversationId, activity),
+        SendAsync(Operations.Reply, HttpMethod.Post, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities/{Escape(activityId)}", Target(conversationId, activity),
             Outgoing(activity) with { ReplyToId = activityId }, BotJsonContext.Default.Activity, BotJsonContext.Default.ResourceResponse, cancellationToken);
 
     /// <summary><c>PUT v3/conversations/{conversationId}/activities/{activityId}</c> (replace a message the bot sent).</summary>
     public Task<ResourceResponse> UpdateActivityAsync(string serviceUrl, string conversationId, string activityId, Activity activity, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Put, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities/{Escape(activityId)}", Target(conversationId, activity),
+        SendAsync(Operations.Update, HttpMethod.Put, serviceUrl, $"v3/conversations/{Escape(conversationId)}/activities/{Escape(activityId)}", Target(conversationId, activity),
             Outgoing(activity) with { Id = activityId }, BotJsonContext.Default.Activity, BotJsonContext.Default.ResourceResponse, cancellationToken);
 
     /// <summary><c>POST v3/conversations</c>: the 1:1 chat with a Teams user (needs the user id and the tenant id).</summary>
@@ -71,7 +89,7 @@ public sealed partial class BotConnectorClient : IDisposable
             ChannelData = new() { ["tenant"] = new System.Text.Json.Nodes.JsonObject { ["id"] = tenantId } },
         };
         // No conversation yet: the creates of a tenant share one conversation-sized allowance.
-        return SendAsync(HttpMethod.Post, serviceUrl, "v3/conversations", new SendTarget(tenantId, ""), parameters,
+        return SendAsync(Operations.CreateConversation, HttpMethod.Post, serviceUrl, "v3/conversations", new SendTarget(tenantId, ""), parameters,
             BotJsonContext.Default.ConversationParameters, BotJsonContext.Default.ConversationResourceResponse, cancellationToken);
     }
 
@@ -97,7 +115,7 @@ public sealed partial class BotConnectorClient : IDisposable
             ChannelData = channelData,
         };
         // Paced as a message to the channel: every post of a channel counts against the channel's allowance.
-        return SendAsync(HttpMethod.Post, serviceUrl, "v3/conversations", new SendTarget(tenantId ?? "", channelId), parameters,
+        return SendAsync(Operations.CreateChannelPost, HttpMethod.Post, serviceUrl, "v3/conversations", new SendTarget(tenantId ?? "", channelId), parameters,
             BotJsonContext.Default.ConversationParameters, BotJsonContext.Default.ConversationResourceResponse, cancellationToken);
     }
 
@@ -120,7 +138,54 @@ public sealed partial class BotConnectorClient : IDisposable
 
     public void Dispose() => _limits.Dispose();
 
+    /// <summary>One call with its activity (<c>teams {operation}</c>, a client span around the HTTP spans of its
+    /// attempts) and its latency, retries and waiting under the rate limits included, whatever the outcome.</summary>
     private async Task<TResponse> SendAsync<TRequest, TResponse>(
+        string operation,
+        HttpMethod method,
+        string serviceUrl,
+        string relativePath,
+        SendTarget sendTarget,
+        TRequest body,
+        JsonTypeInfo<TRequest> requestType,
+        JsonTypeInfo<TResponse> responseType,
+        CancellationToken cancellationToken)
+        where TResponse : class, new()
+    {
+        using var activity = DigestTelemetry.Source.StartActivity($"{TelemetryPlatforms.Teams} {operation}", ActivityKind.Client);
+        activity?.SetTag(DigestMetrics.PlatformTag, TelemetryPlatforms.Teams);
+        activity?.SetTag(DigestMetrics.OperationTag, operation);
+
+        // Latency of a remote service is real time, whatever clock the rest of the app is given.
+        var started = Stopwatch.GetTimestamp();
+        int? status = null;
+        string? errorType = null;
+        try
+        {
+            (var response, status) = await SendOnceAsync(method, serviceUrl, relativePath, sendTarget, body, requestType, responseType, cancellationToken).ConfigureAwait(false);
+            return response;
+        }
+        catch (ConnectorException exception)
+        {
+            status = exception.StatusCode;
+            errorType = exception.Failure.ToString();
+            activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            errorType = "canceled";
+            throw;
+        }
+        finally
+        {
+            activity?.SetTag(DigestMetrics.StatusCodeTag, status);
+            activity?.SetTag(DigestMetrics.ErrorTypeTag, errorType);
+            _metrics.PlatformRequest(TelemetryPlatforms.Teams, operation, Stopwatch.GetElapsedTime(started), status, errorType);
+        }
+    }
+
+    private async Task<(TResponse Response, int Status)> SendOnceAsync<TRequest, TResponse>(
         HttpMethod method,
         string serviceUrl,
         string relativePath,
@@ -171,18 +236,18 @@ public sealed partial class BotConnectorClient : IDisposable
                 LogSent(_logger, method.Method, target.AbsolutePath, (int)response.StatusCode, operationId);
                 if (response.Content.Headers.ContentLength == 0)
                 {
-                    return new TResponse();
+                    return (new TResponse(), (int)response.StatusCode);
                 }
 
                 try
                 {
-                    return await response.Content.ReadFromJsonAsync(responseType, cancellationToken).ConfigureAwait(false) ?? new TResponse();
+                    return (await response.Content.ReadFromJsonAsync(responseType, cancellationToken).ConfigureAwait(false) ?? new TResponse(), (int)response.StatusCode);
                 }
                 catch (Exception exception) when (exception is JsonException or IOException or HttpRequestException)
                 {
                     // The connector accepted the request; an odd or broken body must not make the send look failed.
                     LogOddAnswer(_logger, method.Method, target.AbsolutePath, exception);
-                    return new TResponse();
+                    return (new TResponse(), (int)response.StatusCode);
                 }
             }
 
