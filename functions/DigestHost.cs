@@ -75,7 +75,7 @@ public static class DigestHost
             .AddFilter("Polly", logLevel > LogLevel.Information ? LogLevel.None : LogLevel.Warning);
         builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Services.AddDigestCrawler();
+        builder.Services.AddDigestCrawler().FailFastWhenStorageRefuses();
         return builder.Build();
     }
 
