@@ -83,7 +83,7 @@ public static class DigestHost
         builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.AddDigestTelemetry(builder.Configuration, TelemetryServiceCollectionExtensions.ServiceNames.CommandLine);
-        builder.Services.AddDigestCrawler();
+        builder.Services.AddDigestCrawler().FailFastWhenStorageRefuses();
         configureServices?.Invoke(builder.Services);
         var host = builder.Build();
 

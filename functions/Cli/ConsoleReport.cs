@@ -8,6 +8,22 @@ namespace Digest.Functions.Cli;
 /// <summary>Readable summaries for people at a terminal.</summary>
 internal static class ConsoleReport
 {
+    // Wider than any line the commands print, and far enough from int.MaxValue for Spectre's width arithmetic.
+    private const int UnwrappedWidth = 32_767;
+
+    /// <summary>
+    /// At a terminal Spectre wraps at its width. Written to a file or a pipe it would wrap at 80 columns and break
+    /// URLs and snapshot ids mid-word; there lines are kept whole for grep and for the reader's own pager.
+    /// </summary>
+    public static void KeepLinesWholeUnlessTerminal(IAnsiConsole console)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        if (!console.Profile.Out.IsTerminal)
+        {
+            console.Profile.Width = UnwrappedWidth;
+        }
+    }
+
     public static void WriteCycle(CrawlReport report)
     {
         var pages = new Table().Border(TableBorder.Rounded).AddColumns("page", "fetch", "status", "bytes", "note");
@@ -41,8 +57,12 @@ internal static class ConsoleReport
         }
 
         AnsiConsole.MarkupLineInterpolated(
-            $"[bold]{report.ChangeCount(ChangeKind.New)}[/] new, [bold]{report.ChangeCount(ChangeKind.Updated)}[/] updated, [bold]{report.ChangeCount(ChangeKind.UpvotesChanged)}[/] upvote changes, [bold]{report.ChangeCount(ChangeKind.Removed)}[/] removed; {report.Pages.Count} pages fetched, {report.Snapshots.Count} snapshots parsed; storage: {report.StorageTransactions.Reads} reads, {report.StorageTransactions.Writes} writes; {(report.FinishedAt - report.StartedAt).TotalSeconds:F1} s.");
-        if (report.HasFailures)
+            $"[bold]{report.ChangeCount(ChangeKind.New)}[/] new, [bold]{report.ChangeCount(ChangeKind.Updated)}[/] updated, [bold]{report.ChangeCount(ChangeKind.UpvotesChanged)}[/] upvote changes, [bold]{report.ChangeCount(ChangeKind.Removed)}[/] removed; {report.FetchedCount} pages fetched{(report.FailedFetchCount > 0 ? $", {report.FailedFetchCount} failed" : "")}, {report.Snapshots.Count} snapshots parsed; storage: {report.StorageTransactions.Reads} reads, {report.StorageTransactions.Writes} writes; {(report.FinishedAt - report.StartedAt).TotalSeconds:F1} s.");
+        if (report.NothingFetched)
+        {
+            AnsiConsole.MarkupLine("[red]No page could be fetched[/] (above): is the site reachable from here, or --source right? Exit code 4.");
+        }
+        else if (report.HasFailures)
         {
             AnsiConsole.MarkupLine("[yellow]Some pages failed (above): a failed fetch is tried again next cycle; a page that failed to parse is kept and 'digest reparse' retries it.[/]");
         }

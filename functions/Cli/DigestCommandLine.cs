@@ -1,9 +1,13 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.Json;
+using Azure;
 using Digest.Crawling;
 using Digest.Papers;
 using Digest.Sources;
+using Digest.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,17 +19,17 @@ namespace Digest.Functions.Cli;
 /// <summary>The <c>digest</c> command line. Each command builds a host, validates its options, and calls one method in shared/.</summary>
 public static partial class DigestCommandLine
 {
-    private static readonly Option<string?> SourceOption = new("--source")
+    // --source and --dates are options of the commands that fetch pages (and of `rules test`, which reads saved
+    // pages), not of the root: a command that only reads storage must not offer options it ignores.
+    internal static readonly Option<string?> SourceOption = new("--source")
     {
         Description = "Base URL of the site (default https://huggingface.co) or a folder of saved pages, each file one page, read in name order.",
-        Recursive = true,
     };
 
     private static readonly Option<string[]> DatesOption = new("--dates")
     {
         Description = "Daily dates to poll (yyyy-MM-dd, comma- or space-separated) instead of today and yesterday (UTC).",
         AllowMultipleArgumentsPerToken = true,
-        Recursive = true,
     };
 
     private static readonly Option<bool> VerboseOption = new("--verbose", "-v")
@@ -33,6 +37,29 @@ public static partial class DigestCommandLine
         Description = "Log what each step does (to standard error).",
         Recursive = true,
     };
+
+    /// <summary>Parses and runs a command line, configured from host.json, environment variables and its own options.</summary>
+    /// <returns>The exit code: see <see cref="ExitCodes"/>.</returns>
+    public static Task<int> InvokeAsync(string[] args) =>
+        InvokeAsync(args, new Dictionary<string, string?>(StringComparer.Ordinal), new InvocationConfiguration(), CancellationToken.None);
+
+    /// <summary>
+    /// Parses and runs a command line. A mistake in the arguments is reported in a line or two with exit code 2,
+    /// instead of System.CommandLine's whole help and exit code 1, so that scripts can tell it from a failure.
+    /// </summary>
+    internal static async Task<int> InvokeAsync(
+        IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> settings, InvocationConfiguration invocation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        var result = Create(settings).Parse(args);
+        if (result.Action is ParseErrorAction)
+        {
+            return ArgumentErrors(result, invocation.Error);
+        }
+
+        ConsoleReport.KeepLinesWholeUnlessTerminal(AnsiConsole.Console);
+        return await result.InvokeAsync(invocation, cancellationToken);
+    }
 
     /// <summary>The command line, configured from host.json, environment variables and its own options.</summary>
     public static RootCommand Create() => Create(new Dictionary<string, string?>(StringComparer.Ordinal));
@@ -49,25 +76,35 @@ public static partial class DigestCommandLine
         root.Options.Add(DatesOption);
         root.Options.Add(VerboseOption);
 
-        var run = new Command("run", "Run the timer host (the default): SnapshotDigests and ParseAndDiff on their schedules from host.json.");
+        var run = new Command(
+            "run",
+            "Run the timer host (the default): SnapshotDigests, ParseAndDiff and NotifySubscribers (when Bot:AppId is set) on their schedules from host.json.")
+        {
+            SourceOption, DatesOption,
+        };
         run.SetAction((result, token) => RunHostAsync(result, settings, token));
         root.SetAction((result, token) => RunHostAsync(result, settings, token));
         root.Subcommands.Add(run);
 
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts instead of a readable summary." };
 
-        var once = new Command("once", "Run one full cycle now: snapshot the pages, then parse and diff them.") { json };
+        var once = new Command("once", "Run one full cycle now: snapshot the pages, then parse and diff them.") { SourceOption, DatesOption, json };
         once.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
         {
             var report = await services.GetRequiredService<CrawlCycle>().RunOnceAsync(ct);
             WriteCycle(result.GetValue(json), report);
-            return 0;
+            return FetchOutcome(report);
         }));
         root.Subcommands.Add(once);
 
         var from = new Option<string>("--from") { Description = "First date (yyyy-MM-dd).", Required = true };
         var to = new Option<string>("--to") { Description = "Last date (yyyy-MM-dd).", Required = true };
-        var backfill = new Command("backfill", "Snapshot, parse and diff every date in a range, with a progress bar.") { from, to, json };
+        var backfill = new Command(
+            "backfill",
+            "Snapshot, parse and diff every date in a range, with a progress bar. From a folder: the saved pages with a date of the range in their file name.")
+        {
+            from, to, SourceOption, json,
+        };
         backfill.SetAction((result, token) => BackfillAsync(result, settings, token, result.GetValue(from)!, result.GetValue(to)!, result.GetValue(json)));
         root.Subcommands.Add(backfill);
 
@@ -76,7 +113,7 @@ public static partial class DigestCommandLine
         {
             var report = await services.GetRequiredService<CrawlCycle>().ReparseAsync(ct);
             WriteCycle(result.GetValue(json), report);
-            return 0;
+            return ExitCodes.Done;
         }));
         root.Subcommands.Add(reparse);
 
@@ -85,9 +122,13 @@ public static partial class DigestCommandLine
         papers.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
         {
             var day = ParseDate(result.GetValue(date)!, "--date");
+
+            // Before the first cycle the tables do not exist, and a query of a missing table fails: an account that
+            // was never written to has no papers, and says so.
+            await services.GetRequiredService<DigestStorage>().EnsureCreatedAsync(ct);
             var list = await services.GetRequiredService<PaperStore>().ListByDateAsync(day, day, ct);
             WritePapers(result.GetValue(json), list);
-            return 0;
+            return ExitCodes.Done;
         }));
         root.Subcommands.Add(papers);
 
@@ -95,9 +136,10 @@ public static partial class DigestCommandLine
         var changes = new Command("changes", "List the changes recorded since a time.") { since, json };
         changes.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
         {
+            await services.GetRequiredService<DigestStorage>().EnsureCreatedAsync(ct);
             var list = await services.GetRequiredService<PaperStore>().ListChangesSinceAsync(ParseTime(result.GetValue(since)!), ct);
             WriteChanges(result.GetValue(json), list);
-            return 0;
+            return ExitCodes.Done;
         }));
         root.Subcommands.Add(changes);
 
@@ -123,11 +165,15 @@ public static partial class DigestCommandLine
         }
 
         await host.RunAsync(cancellationToken);
-        return 0;
+        return ExitCodes.Done;
     }
 
     [LoggerMessage(EventId = 1701, Level = LogLevel.Warning, Message = "NotifySubscribers is off: set Bot:AppId (and Bot:AppPassword, or Bot:AppType UserAssignedMSI) to deliver papers; the crawl runs without it")]
     private static partial void LogDeliveriesOff(ILogger logger);
+
+    // Information, not Error: the command has already said what failed in one line; -v adds where.
+    [LoggerMessage(EventId = 1702, Level = LogLevel.Information, Message = "The storage request that could not reach storage")]
+    private static partial void LogStorageUnreachable(ILogger logger, Exception exception);
 
     private static async Task<int> BackfillAsync(
         ParseResult result, IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken, string fromText, string toText, bool json)
@@ -150,11 +196,17 @@ public static partial class DigestCommandLine
         var dates = Enumerable.Range(0, last.DayNumber - first.DayNumber + 1).Select(first.AddDays).ToArray();
         return await WithServicesAsync(result, settings, cancellationToken, async (services, ct) =>
         {
-            var fetcher = services.GetRequiredService<IPageFetcher>();
             var cycle = services.GetRequiredService<CrawlCycle>();
-            var pages = services.GetRequiredService<IOptions<SourceOptions>>().Value.IsHttp
-                ? fetcher.Plan(services.GetRequiredService<TimeProvider>().GetUtcNow()).Where(page => page.RequestedDate is { } day && day >= first && day <= last).ToList()
-                : [.. fetcher.Plan(services.GetRequiredService<TimeProvider>().GetUtcNow())];
+            var planned = services.GetRequiredService<IPageFetcher>().Plan(services.GetRequiredService<TimeProvider>().GetUtcNow());
+
+            // A site's plan holds the range's daily pages (and pages without a date, like trending, which a backfill
+            // leaves alone); a folder's holds every saved page, with the date in its file name if there is one.
+            var pages = planned.Where(page => page.RequestedDate is { } day && day >= first && day <= last).ToList();
+            if (!services.GetRequiredService<IOptions<SourceOptions>>().Value.IsHttp && pages.Count < planned.Count)
+            {
+                Console.Error.WriteLine($"note: {planned.Count - pages.Count} saved pages left out: their file names have no date from {first:yyyy-MM-dd} to {last:yyyy-MM-dd}.");
+            }
+
             var reports = new List<CrawlReport>();
             async Task BackfillPagesAsync(ProgressTask? task)
             {
@@ -187,7 +239,7 @@ public static partial class DigestCommandLine
                 [.. reports.SelectMany(report => report.Snapshots)],
                 new Storage.StorageTransactions(reports.Sum(report => report.StorageTransactions.Reads), reports.Sum(report => report.StorageTransactions.Writes)));
             WriteCycle(json, merged);
-            return 0;
+            return FetchOutcome(merged);
         }, dates);
     }
 
@@ -198,10 +250,19 @@ public static partial class DigestCommandLine
         Func<IServiceProvider, CancellationToken, Task<int>> action,
         IReadOnlyList<DateOnly>? dates = null)
     {
+        Dictionary<string, string?> overrides;
         try
         {
-            var overrides = Overrides(result, settings, dates);
-            using var host = DigestHost.CreateCommandHost(overrides, result.GetValue(VerboseOption) ? LogLevel.Information : LogLevel.Error);
+            overrides = Overrides(result, settings, dates);
+        }
+        catch (CommandLineException e)
+        {
+            return CommandLineError(e);
+        }
+
+        using var host = DigestHost.CreateCommandHost(overrides, result.GetValue(VerboseOption) ? LogLevel.Information : LogLevel.Error);
+        try
+        {
             DigestHost.ValidateOptions(host.Services);
             return await action(host.Services, cancellationToken);
         }
@@ -213,11 +274,53 @@ public static partial class DigestCommandLine
         {
             return CommandLineError(e);
         }
-        catch (Azure.RequestFailedException e) when (e.Status == 0 || e.InnerException is HttpRequestException)
+        catch (StorageUnreachableException e)
         {
-            AnsiConsole.Console.MarkupLineInterpolated($"[red]error:[/] storage is not reachable ({e.Message}). Is Azurite running? See README.");
-            return 3;
+            return StorageUnreachable(host.Services, $"connection to {e.Endpoint} refused", e);
         }
+        catch (RequestFailedException e) when (IsTransportFailure(e))
+        {
+            return StorageUnreachable(host.Services, e.Message, e);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0 && e.InnerExceptions.All(IsTransportFailure))
+        {
+            // The SDK's retries are spent: every try failed before storage answered (a timeout, a name that does not resolve).
+            return StorageUnreachable(host.Services, e.InnerExceptions[^1].Message, e);
+        }
+    }
+
+    /// <summary>A request that failed before storage answered it: no HTTP status.</summary>
+    private static bool IsTransportFailure(Exception exception) =>
+        exception is RequestFailedException { Status: 0 } || exception is RequestFailedException { InnerException: HttpRequestException };
+
+    private static int StorageUnreachable(IServiceProvider services, string reason, Exception exception)
+    {
+        AnsiConsole.Console.MarkupLineInterpolated(
+            $"[red]error:[/] storage is not reachable ({reason}). Is Azurite running (./run.sh starts it), and is Storage:ConnectionString right? -v shows the details.");
+        LogStorageUnreachable(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DigestCommandLine).FullName!), exception);
+        return ExitCodes.StorageUnreachable;
+    }
+
+    /// <summary>Exit code 4 when the run planned pages and could fetch none of them, so that schedulers notice.</summary>
+    private static int FetchOutcome(CrawlReport report) =>
+        report.NothingFetched ? ExitCodes.NothingFetched : ExitCodes.Done;
+
+    /// <summary>The parse errors, and where to find the command's options; not the whole help, which hides the error.</summary>
+    private static int ArgumentErrors(ParseResult result, TextWriter error)
+    {
+        foreach (var failure in result.Errors)
+        {
+            error.WriteLine($"error: {failure.Message}");
+        }
+
+        var path = new List<string>();
+        for (var command = result.CommandResult; command.Parent is CommandResult parent; command = parent)
+        {
+            path.Insert(0, command.Command.Name);
+        }
+
+        error.WriteLine($"Run 'digest {string.Join(' ', [.. path, "--help"])}' for usage.");
+        return ExitCodes.BadConfigurationOrArguments;
     }
 
     private static Dictionary<string, string?> Overrides(ParseResult result, IReadOnlyDictionary<string, string?> settings, IReadOnlyList<DateOnly>? dates = null)
@@ -254,7 +357,7 @@ public static partial class DigestCommandLine
     private static int CommandLineError(CommandLineException e)
     {
         AnsiConsole.Console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-        return 2;
+        return ExitCodes.BadConfigurationOrArguments;
     }
 
     private static int ConfigurationError(OptionsValidationException e)
@@ -265,7 +368,7 @@ public static partial class DigestCommandLine
             AnsiConsole.Console.MarkupLineInterpolated($"  - {failure}");
         }
 
-        return 2;
+        return ExitCodes.BadConfigurationOrArguments;
     }
 
     private static void WriteCycle(bool json, CrawlReport report)
@@ -300,6 +403,22 @@ public static partial class DigestCommandLine
 
         ConsoleReport.WriteChanges(changes);
     }
+}
+
+/// <summary>The exit codes of <c>digest</c>, as the README's table lists them.</summary>
+public static class ExitCodes
+{
+    /// <summary>Done. Pages that failed are reported, not fatal, as long as one page of the run could be fetched.</summary>
+    public const int Done = 0;
+
+    /// <summary>A bad setting or a mistake on the command line; the message says what to fix.</summary>
+    public const int BadConfigurationOrArguments = 2;
+
+    /// <summary>Storage did not answer (Azurite stopped, a wrong endpoint).</summary>
+    public const int StorageUnreachable = 3;
+
+    /// <summary>The run planned pages and could fetch none of them (offline, the site down).</summary>
+    public const int NothingFetched = 4;
 }
 
 /// <summary>A mistake on the command line, reported with its message and exit code 2.</summary>

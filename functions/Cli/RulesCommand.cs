@@ -21,13 +21,14 @@ internal static class RulesCommand
     {
         var rule = new Argument<string>("rule") { Description = "The rule, e.g. \"title:quantiz* AND (llm OR \\\"language model\\\") -survey upvotes>=10\"." };
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts instead of a readable list." };
-        var test = new Command("test", "Show which stored papers a rule matches (or the papers of --source FOLDER, without storage).") { rule, json };
+        var test = new Command("test", "Show which stored papers a rule matches (or the papers of --source FOLDER, without storage).") { rule, DigestCommandLine.SourceOption, json };
         test.SetAction((result, token) => withServices(result, token, async (services, ct) =>
         {
             var sources = services.GetRequiredService<IOptions<SourceOptions>>().Value;
             IReadOnlyList<Paper> papers;
             if (sources.IsHttp)
             {
+                await services.GetRequiredService<Storage.DigestStorage>().EnsureCreatedAsync(ct);
                 papers = await services.GetRequiredService<PaperStore>().ListByDateAsync(DateOnly.MinValue, DateOnly.MaxValue, ct);
             }
             else

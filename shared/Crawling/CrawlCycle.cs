@@ -16,6 +16,14 @@ public sealed record CrawlReport(
     public int ChangeCount(string kind) =>
         Snapshots.Sum(snapshot => snapshot.ChangesByKind.GetValueOrDefault(kind));
 
+    /// <summary>Pages whose fetch succeeded: stored, unchanged or not modified.</summary>
+    public int FetchedCount => Pages.Count(page => page.State != PageFetchState.Failed);
+
+    public int FailedFetchCount => Pages.Count(page => page.State == PageFetchState.Failed);
+
+    /// <summary>The run planned pages and could fetch none of them: offline, the site down, or every page refused.</summary>
+    public bool NothingFetched => Pages.Count > 0 && FetchedCount == 0;
+
     public bool HasFailures =>
         Pages.Any(page => page.State == PageFetchState.Failed) || Snapshots.Any(snapshot => snapshot.Outcome == SnapshotOutcome.Failed);
 }

@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 
 namespace Digest.Storage;
 
@@ -72,6 +74,32 @@ public sealed class StorageOptions : IValidatableObject
                 "Storage:ConnectionString is empty. Use UseDevelopmentStorage=true for Azurite, a storage account connection string, " +
                 "or Storage:BlobServiceUri and Storage:TableServiceUri with managed identity.",
                 [nameof(ConnectionString)]);
+        }
+        else if (ConnectionStringProblem(ConnectionString) is { } problem)
+        {
+            // The value itself stays out of the message: a real one holds the account key.
+            yield return new ValidationResult(
+                $"Storage:ConnectionString is not a valid connection string ({problem}). Use UseDevelopmentStorage=true for Azurite, " +
+                "or the account's connection string from the Azure portal (DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…;EndpointSuffix=core.windows.net).",
+                [nameof(ConnectionString)]);
+        }
+    }
+
+    /// <summary>
+    /// Why the Blob or Table client would refuse the connection string, or null. The clients parse it when they are
+    /// built, which is after start-up; building them here, without any request, makes a bad value fail at start.
+    /// </summary>
+    private static string? ConnectionStringProblem(string connectionString)
+    {
+        try
+        {
+            _ = new BlobServiceClient(connectionString);
+            _ = new TableServiceClient(connectionString);
+            return null;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            return e.Message;
         }
     }
 }

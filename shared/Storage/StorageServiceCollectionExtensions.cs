@@ -34,6 +34,11 @@ public static class StorageServiceCollectionExtensions
             var options = provider.GetRequiredService<IOptions<StorageOptions>>().Value;
             var clientOptions = new BlobClientOptions();
             clientOptions.AddPolicy(provider.GetRequiredService<StorageRequestCounter>(), HttpPipelinePosition.PerRetry);
+            if (provider.GetService<RefusedConnectionPolicy>() is { } failFast)
+            {
+                clientOptions.AddPolicy(failFast, HttpPipelinePosition.PerRetry);
+            }
+
             return options.UsesServiceUris
                 ? new BlobServiceClient(options.BlobServiceUri, Credential(options), clientOptions)
                 : new BlobServiceClient(options.ConnectionString, clientOptions);
@@ -43,11 +48,28 @@ public static class StorageServiceCollectionExtensions
             var options = provider.GetRequiredService<IOptions<StorageOptions>>().Value;
             var clientOptions = new TableClientOptions();
             clientOptions.AddPolicy(provider.GetRequiredService<StorageRequestCounter>(), HttpPipelinePosition.PerRetry);
+            if (provider.GetService<RefusedConnectionPolicy>() is { } failFast)
+            {
+                clientOptions.AddPolicy(failFast, HttpPipelinePosition.PerRetry);
+            }
+
             return options.UsesServiceUris
                 ? new TableServiceClient(options.TableServiceUri, Credential(options), clientOptions)
                 : new TableServiceClient(options.ConnectionString, clientOptions);
         });
         services.TryAddSingleton<DigestStorage>();
+        return services;
+    }
+
+    /// <summary>
+    /// For a command line: a connection that storage refuses (nothing listens there) fails the request at once with
+    /// <see cref="StorageUnreachableException"/> instead of after the SDK's retries. The timer host keeps retrying:
+    /// it has no person waiting, and its next run comes anyway.
+    /// </summary>
+    public static IServiceCollection FailFastWhenStorageRefuses(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton<RefusedConnectionPolicy>();
         return services;
     }
 

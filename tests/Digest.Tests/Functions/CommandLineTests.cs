@@ -188,7 +188,7 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         (await DigestAsync("once", "--source", CorpusFolder)).ExitCode.ShouldBe(0);
 
-        var run = await DigestAsync("reparse", "--source", CorpusFolder, "--json");
+        var run = await DigestAsync("reparse", "--json");
 
         run.ExitCode.ShouldBe(0, run.Describe());
         using var json = JsonDocument.Parse(run.Output);
@@ -210,7 +210,7 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
     [InlineData("once", "--dates", "2024-08-32", "--dates \"2024-08-32\" is not a date like 2026-03-13.")]
     public async Task Command_BadDate_ExitCode2WithMessage(string command, string option, string value, string message)
     {
-        var run = await DigestAsync(command, option, value, "--source", CorpusFolder);
+        var run = await DigestAsync(command, option, value);
 
         run.ExitCode.ShouldBe(2, run.Describe());
         run.FlatOutput.ShouldContain("error: " + message);
@@ -256,6 +256,178 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
         run.FlatOutput.ShouldContain(message);
     }
 
+    [Theory]
+    [InlineData("papers", "--date", "2024-08-01")]
+    [InlineData("once", "--source", "corpus")]
+    public async Task Command_StorageRefusesConnections_ExitCode3InAtMostThreeLinesWithoutStackTrace(string command, string option, string value)
+    {
+        var run = await DigestAsync(
+            new Dictionary<string, string?>(StringComparer.Ordinal) { ["Storage:ConnectionString"] = ClosedLoopbackPort.StorageConnectionString() },
+            command, option, value == "corpus" ? CorpusFolder : value);
+
+        run.ExitCode.ShouldBe(3, run.Describe());
+        run.FlatOutput.ShouldContain("error: storage is not reachable");
+        run.AllLines.Count.ShouldBeLessThanOrEqualTo(3, run.Describe());
+        run.ShouldHaveNoStackTrace();
+    }
+
+    [Fact]
+    public async Task Papers_StorageRefusesConnectionsVerbose_LogsTheExceptionToStandardError()
+    {
+        var run = await DigestAsync(
+            new Dictionary<string, string?>(StringComparer.Ordinal) { ["Storage:ConnectionString"] = ClosedLoopbackPort.StorageConnectionString() },
+            "papers", "--date", "2024-08-01", "-v");
+
+        run.ExitCode.ShouldBe(3, run.Describe());
+        run.Output.ShouldNotContain("   at ");
+        run.Error.ShouldContain("Connection refused");
+        run.Error.ShouldContain("   at ");
+    }
+
+    [Fact]
+    public async Task Once_ConnectionStringNotAConnectionString_ExitCode2SayingWhatToFixWithoutEchoingIt()
+    {
+        const string Garbage = "not-a-connection-string-7f3a";
+
+        var run = await DigestAsync(
+            new Dictionary<string, string?>(StringComparer.Ordinal) { ["Storage:ConnectionString"] = Garbage },
+            "once", "--source", CorpusFolder);
+
+        run.ExitCode.ShouldBe(2, run.Describe());
+        run.FlatOutput.ShouldContain("Configuration is not valid:");
+        run.FlatOutput.ShouldContain("Storage:ConnectionString is not a valid connection string");
+        run.AllLines.Count.ShouldBeLessThanOrEqualTo(3, run.Describe());
+        run.ShouldHaveNoStackTrace();
+        (run.Output + run.Error).ShouldNotContain(Garbage);
+    }
+
+    [Theory]
+    [InlineData("Option '--date' is required.", "papers")]
+    [InlineData("Unrecognized command or argument 'bogus'.", "bogus")]
+    [InlineData("Unrecognized command or argument 'help'.", "help")]
+    [InlineData("Unrecognized command or argument '--source'.", "papers", "--date", "2024-08-01", "--source", "https://huggingface.co")]
+    [InlineData("Unrecognized command or argument '--dates'.", "changes", "--since", "2024-08-01", "--dates", "2024-08-01")]
+    public async Task Command_BadArguments_ExitCode2WithTheErrorAndNotTheWholeHelp(string message, params string[] args)
+    {
+        var run = await DigestAsync(args);
+
+        run.ExitCode.ShouldBe(2, run.Describe());
+        run.Error.ShouldContain(message);
+        run.Error.ShouldContain("--help");
+        (run.Output + run.Error).ShouldNotContain("Usage:");
+        run.AllLines.Count.ShouldBeLessThanOrEqualTo(3, run.Describe());
+    }
+
+    [Theory]
+    [InlineData("papers", "--date", "2024-08-01")]
+    [InlineData("changes", "--since", "2024-08-01")]
+    public async Task Command_StorageNeverWrittenJson_ExitCode0WithEmptyList(string command, string option, string value)
+    {
+        var run = await DigestAsync(command, option, value, "--json");
+
+        run.ExitCode.ShouldBe(0, run.Describe());
+        using var json = JsonDocument.Parse(run.Output);
+        json.RootElement.GetArrayLength().ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Help_Root_SaysRunRunsNotifySubscribersToo()
+    {
+        var run = await DigestAsync("--help");
+
+        run.ExitCode.ShouldBe(0, run.Describe());
+        run.FlatOutput.ShouldContain("SnapshotDigests, ParseAndDiff and NotifySubscribers");
+    }
+
+    [Theory]
+    [InlineData("papers")]
+    [InlineData("changes")]
+    public async Task Help_CommandThatReadsStorageOnly_OffersNeitherSourceNorDates(string command)
+    {
+        var run = await DigestAsync(command, "--help");
+
+        run.ExitCode.ShouldBe(0, run.Describe());
+        run.Output.ShouldNotContain("--source");
+        run.Output.ShouldNotContain("--dates");
+        run.Output.ShouldContain("--verbose");
+    }
+
+    [Fact]
+    public async Task Once_NoPageCanBeFetched_ExitCode4AndSaysNoneFetched()
+    {
+        var offline = $"http://127.0.0.1:{ClosedLoopbackPort.Next()}";
+
+        var run = await DigestAsync("once", "--source", offline, "--dates", "2024-08-01,2024-08-02");
+
+        run.ExitCode.ShouldBe(4, run.Describe());
+        run.FlatOutput.ShouldContain("0 pages fetched, 2 failed");
+    }
+
+    [Fact]
+    public async Task Once_NoPageCanBeFetchedJson_ExitCode4WithTheReport()
+    {
+        var offline = $"http://127.0.0.1:{ClosedLoopbackPort.Next()}";
+
+        var run = await DigestAsync("once", "--source", offline, "--dates", "2024-08-01", "--json");
+
+        run.ExitCode.ShouldBe(4, run.Describe());
+        using var json = JsonDocument.Parse(run.Output);
+        json.RootElement.GetProperty("pages").EnumerateArray().ShouldAllBe(page => page.GetProperty("state").GetString() == "Failed");
+    }
+
+    [Fact]
+    public async Task Once_OneOfTwoPagesFails_ExitCode0AndCountsBoth()
+    {
+        _server.Respond(FirstDay, Answers.Page(File.ReadAllBytes(TestData.HfPapers("list_2024-08-01_slbqc.html"))));
+        _server.Respond(SecondDay, Answers.Status(404));
+
+        var run = await DigestAsync("once", "--source", _server.BaseAddress.ToString(), "--dates", "2024-08-01,2024-08-02");
+
+        run.ExitCode.ShouldBe(0, run.Describe());
+        run.FlatOutput.ShouldContain("1 pages fetched, 1 failed");
+    }
+
+    [Fact]
+    public async Task Backfill_FolderOfSavedPages_StoresOnlyPagesDatedInTheRangeAndSaysWhatItLeftOut()
+    {
+        var folder = Directory.CreateTempSubdirectory("digest-backfill-").FullName;
+        try
+        {
+            File.Copy(TestData.HfPapers("list_2024-08-01_slbqc.html"), Path.Combine(folder, "list_2024-08-01_slbqc.html"));
+            File.WriteAllText(Path.Combine(folder, "list_2024-08-02.html"), NextDay(File.ReadAllText(TestData.HfPapers("list_2024-08-01_slbqc.html"))));
+            File.Copy(TestData.CorpusFiles[0], Path.Combine(folder, Path.GetFileName(TestData.CorpusFiles[0])));
+
+            var run = await DigestAsync("backfill", "--from", "2024-08-01", "--to", "2024-08-01", "--source", folder, "--json");
+
+            run.ExitCode.ShouldBe(0, run.Describe());
+            using var json = JsonDocument.Parse(run.Output);
+            json.RootElement.GetProperty("pages").EnumerateArray().Select(page => page.GetProperty("key").GetString())
+                .ShouldBe(["file-list_2024-08-01_slbqc.html"]);
+            ConsoleCapture.Flatten(run.Error).ShouldContain("2 saved pages left out: their file names have no date from 2024-08-01 to 2024-08-01.");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Once_OutputNotATerminal_TablesKeepSnapshotIdsWhole()
+    {
+        var run = await DigestAsync("once", "--source", CorpusFolder);
+        run.ExitCode.ShouldBe(0, run.Describe());
+
+        var reparse = await DigestAsync("reparse", "--json");
+
+        using var json = JsonDocument.Parse(reparse.Output);
+        var ids = json.RootElement.GetProperty("snapshots").EnumerateArray().Select(snapshot => snapshot.GetProperty("snapshotId").GetString()!).ToList();
+        ids.Count.ShouldBe(5);
+        foreach (var id in ids)
+        {
+            run.Output.ShouldContain(id, customMessage: run.Describe());
+        }
+    }
+
     /// <summary>The 2024 page as a second day would show it: its own date and other papers (arXiv ids moved on by a month).</summary>
     private static string NextDay(string page) => page
         .Replace("&quot;date&quot;:&quot;2024-08-01T00:00:00.000Z", "&quot;date&quot;:&quot;2024-08-02T00:00:00.000Z", StringComparison.Ordinal)
@@ -278,15 +450,24 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
         }
 
         using var console = new ConsoleCapture();
-        var exitCode = await DigestCommandLine.Create(all)
-            .Parse(args)
-            .InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = console.Error }, TestContext.Current.CancellationToken);
+        var exitCode = await DigestCommandLine.InvokeAsync(
+            args, all, new InvocationConfiguration { Output = console.Out, Error = console.Error }, TestContext.Current.CancellationToken);
         return new DigestRun(exitCode, console.Output, console.ErrorOutput);
     }
 
     private sealed record DigestRun(int ExitCode, string Output, string Error)
     {
         public string FlatOutput => ConsoleCapture.Flatten(Output);
+
+        /// <summary>The lines a person sees, standard output and standard error together, blank ones left out.</summary>
+        public IReadOnlyList<string> AllLines =>
+            [.. (Output + Environment.NewLine + Error).Split('\n').Select(line => line.TrimEnd()).Where(line => line.Length > 0)];
+
+        public void ShouldHaveNoStackTrace()
+        {
+            (Output + Error).ShouldNotContain("   at ", customMessage: Describe());
+            (Output + Error).ShouldNotContain("Unhandled exception", customMessage: Describe());
+        }
 
         public string Describe() => $"exit code {ExitCode}{Environment.NewLine}stdout:{Environment.NewLine}{Output}{Environment.NewLine}stderr:{Environment.NewLine}{Error}";
     }

@@ -19,6 +19,10 @@ public sealed class OptionsValidationTests(AzuriteFixture azurite)
             "Storage:ConnectionString is empty. Use UseDevelopmentStorage=true for Azurite, a storage account connection string, " +
             "or Storage:BlobServiceUri and Storage:TableServiceUri with managed identity."
         },
+        {
+            "Storage:ConnectionString", "not-a-connection-string",
+            "Storage:ConnectionString is not a valid connection string"
+        },
         { "Storage:NamePrefix", "Digest_1", "Storage:NamePrefix must be at most 20 lower-case letters and digits, starting with a letter." },
         { "Storage:NamePrefix", "abcdefghijklmnopqrstu", "Storage:NamePrefix must be at most 20 lower-case letters and digits, starting with a letter." },
         { "Sources:Source", MissingFolder, $"Sources:Source \"{MissingFolder}\" is neither an http(s) URL nor an existing folder of saved pages." },

@@ -96,11 +96,7 @@ public sealed partial class AzuriteFixture : IAsyncLifetime
             await allListening.Task;
         }
 
-        ConnectionString =
-            $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
-            $"BlobEndpoint=http://127.0.0.1:{ports["Blob"]}/{AccountName};" +
-            $"QueueEndpoint=http://127.0.0.1:{ports["Queue"]}/{AccountName};" +
-            $"TableEndpoint=http://127.0.0.1:{ports["Table"]}/{AccountName};";
+        ConnectionString = ConnectionStringFor(ports["Blob"], ports["Queue"], ports["Table"]);
 
         void OnLine(string? line)
         {
@@ -123,6 +119,13 @@ public sealed partial class AzuriteFixture : IAsyncLifetime
             }
         }
     }
+
+    /// <summary>The development account's connection string for services on these loopback ports.</summary>
+    public static string ConnectionStringFor(int blobPort, int queuePort, int tablePort) =>
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
+        $"BlobEndpoint=http://127.0.0.1:{blobPort}/{AccountName};" +
+        $"QueueEndpoint=http://127.0.0.1:{queuePort}/{AccountName};" +
+        $"TableEndpoint=http://127.0.0.1:{tablePort}/{AccountName};";
 
     public async ValueTask DisposeAsync()
     {

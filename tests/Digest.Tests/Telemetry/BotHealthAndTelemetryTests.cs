@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Digest.Bot;
 using Digest.FrontEnds.Teams;
@@ -6,7 +7,7 @@ using Digest.Tests.Bot;
 using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using OpenTelemetry.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Shouldly;
 
 namespace Digest.Tests.Telemetry;
@@ -71,10 +72,12 @@ public sealed class BotHealthAndTelemetryTests(AzuriteFixture azurite) : IAsyncL
     [Fact]
     public async Task MessagesEndpoint_RequestsAnsweredWithSeveralStatuses_CountedByStatus()
     {
-        var capture = new TelemetryCapture();
         await using var bot = await BotTestHost.StartAsync(
             BotTestHost.Configuration(_identity, _connector, azurite.ConnectionString), Cancel,
-            configureServices: services => { services.AddSingleton<IActivityHandler>(new RecordingActivityHandler()); capture.Configure(services); });
+            configureServices: services => services.AddSingleton<IActivityHandler>(new RecordingActivityHandler()));
+
+        // Bound to this host's meter factory: the bots of tests running alongside count into meters of their own.
+        using var requests = new MetricCollector<long>(bot.Services.GetRequiredService<IMeterFactory>(), DigestTelemetry.Name, "digest.bot.requests");
         var message = TestActivities.Message(_appId, _connector.ServiceUrl, TestActivities.PersonalConversationId(), "help").ToJsonString();
 
         (await bot.PostAsync(message, _identity.ChannelToken(_connector.ServiceUrl), Cancel)).StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -83,11 +86,10 @@ public sealed class BotHealthAndTelemetryTests(AzuriteFixture azurite) : IAsyncL
         using var get = await bot.Client.GetAsync(new Uri("api/messages", UriKind.Relative), Cancel);
         get.StatusCode.ShouldBe(HttpStatusCode.MethodNotAllowed);
 
-        var meters = bot.Services.GetRequiredService<MeterProvider>();
-        long Requests(int status) => capture.Sum(meters, "digest.bot.requests", tags => Equals(tags[DigestMetrics.StatusCodeTag], status));
+        long Requests(int status) => requests.GetMeasurementSnapshot().Where(measurement => Equals(measurement.Tags[DigestMetrics.StatusCodeTag], status)).Sum(measurement => measurement.Value);
         Requests(200).ShouldBe(1);
         Requests(401).ShouldBe(2);
         Requests(405).ShouldBe(1);
-        capture.Sum(meters, "digest.bot.requests").ShouldBe(4);
+        requests.GetMeasurementSnapshot().Sum(measurement => measurement.Value).ShouldBe(4);
     }
 }

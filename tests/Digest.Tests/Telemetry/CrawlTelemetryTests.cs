@@ -7,7 +7,6 @@ using Digest.Telemetry;
 using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
 using Shouldly;
 
 namespace Digest.Tests.Telemetry;
@@ -30,24 +29,24 @@ public sealed class CrawlTelemetryTests(AzuriteFixture azurite) : IAsyncLifetime
         var ct = TestContext.Current.CancellationToken;
         _server.Respond("/papers/date/" + StoredDay, Answers.Page(File.ReadAllBytes(TestData.HfPapers("list_2024-08-01_slbqc.html")), etag: "\"v1\""));
         _server.Respond("/papers/date/" + MissingDay, Answers.Status(404));
-        var capture = new TelemetryCapture();
+        using var capture = new TelemetryCapture();
         using var host = CommandHost(capture);
+        capture.ListenTo(host.Services);
         var cycle = host.Services.GetRequiredService<CrawlCycle>();
 
         var first = await cycle.RunOnceAsync(ct);
         var second = await cycle.RunOnceAsync(ct);
 
         CrawlReport[] reports = [first, second];
-        var meters = host.Services.GetRequiredService<MeterProvider>();
         first.Pages.Count(page => page.State == PageFetchState.Stored).ShouldBe(1);
         second.Pages.Count(page => page.State == PageFetchState.NotModified).ShouldBe(1);
-        capture.Sum(meters, "digest.pages.fetched").ShouldBe(reports.Sum(report => report.Pages.Count));
-        capture.Sum(meters, "digest.snapshots.stored").ShouldBe(reports.Sum(report => report.Pages.Count(page => page.State == PageFetchState.Stored)));
-        capture.Sum(meters, "digest.pages.unchanged").ShouldBe(reports.Sum(report => report.Pages.Count(page => page.State is PageFetchState.NotModified or PageFetchState.Unchanged)));
-        capture.Sum(meters, "digest.pages.failed").ShouldBe(reports.Sum(report => report.Pages.Count(page => page.State == PageFetchState.Failed)));
-        capture.Sum(meters, "digest.papers.new").ShouldBe(reports.Sum(report => report.ChangeCount(ChangeKind.New)));
-        capture.Sum(meters, "digest.papers.new").ShouldBe(13);
-        capture.Sum(meters, "digest.snapshots.parsed", tags => Equals(tags[DigestMetrics.ParsePathTag], "DataProps") && Equals(tags[DigestMetrics.ParseOutcomeTag], "Parsed"))
+        capture.Sum("digest.pages.fetched").ShouldBe(reports.Sum(report => report.Pages.Count));
+        capture.Sum("digest.snapshots.stored").ShouldBe(reports.Sum(report => report.Pages.Count(page => page.State == PageFetchState.Stored)));
+        capture.Sum("digest.pages.unchanged").ShouldBe(reports.Sum(report => report.Pages.Count(page => page.State is PageFetchState.NotModified or PageFetchState.Unchanged)));
+        capture.Sum("digest.pages.failed").ShouldBe(reports.Sum(report => report.Pages.Count(page => page.State == PageFetchState.Failed)));
+        capture.Sum("digest.papers.new").ShouldBe(reports.Sum(report => report.ChangeCount(ChangeKind.New)));
+        capture.Sum("digest.papers.new").ShouldBe(13);
+        capture.Sum("digest.snapshots.parsed", tags => Equals(tags[DigestMetrics.ParsePathTag], "DataProps") && Equals(tags[DigestMetrics.ParseOutcomeTag], "Parsed"))
             .ShouldBe(1);
     }
 

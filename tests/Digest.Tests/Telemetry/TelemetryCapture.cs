@@ -1,30 +1,29 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Digest.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
-using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using Shouldly;
 
 namespace Digest.Tests.Telemetry;
 
 /// <summary>
 /// What a host's OpenTelemetry pipeline exports, kept in memory: add <see cref="Configure"/> to the host's services
 /// (after <c>AddDigestTelemetry</c>), run the work inside <see cref="StartTest"/>, then read the activities of that
-/// trace and the metrics of that host. The activity listeners of the SDK hear every host in the process, so activities
-/// are told apart by the test's own trace id; meters come from each host's own <c>IMeterFactory</c>.
+/// trace, and (after <see cref="ListenTo"/>) the metrics of that host. The listeners of the SDK hear every host in the
+/// process, so activities are told apart by the test's own trace id, and meters by the host's own <c>IMeterFactory</c>.
 /// </summary>
-public sealed class TelemetryCapture
+public sealed class TelemetryCapture : IDisposable
 {
     private static readonly ActivitySource TestSource = new("Digest.Tests.Telemetry");
 
     private readonly List<Activity> _activities = [];
-    private readonly List<MetricSnapshot> _metrics = [];
+    private readonly MeterListener _listener = new();
+    private readonly List<(string Name, long Value, IReadOnlyDictionary<string, object?> Tags)> _measurements = [];
     private ActivityTraceId? _traceId;
 
     public void Configure(IServiceCollection services)
     {
         services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource(TestSource.Name).AddInMemoryExporter(_activities));
-        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddInMemoryExporter(_metrics));
     }
 
     /// <summary>The root of the test's trace: work done inside it is in <see cref="Activities"/>.</summary>
@@ -49,32 +48,44 @@ public sealed class TelemetryCapture
 
     public IReadOnlyList<Activity> Named(string name) => [.. Activities.Where(activity => activity.OperationName == name)];
 
-    /// <summary>The total of a counter in the host's latest export (cumulative), over the points whose tags match.</summary>
-    public long Sum(MeterProvider provider, string name, Func<IReadOnlyDictionary<string, object?>, bool>? where = null)
+    /// <summary>Counts the measurements of the meters the host's own <see cref="IMeterFactory"/> made, from now on. An
+    /// OpenTelemetry meter provider listens to every meter of a name in the process, so the bots and crawls of tests
+    /// running alongside would count into it; the factory's scope tells this host's meters apart.</summary>
+    public void ListenTo(IServiceProvider services)
     {
-        ArgumentNullException.ThrowIfNull(provider);
-        provider.ForceFlush().ShouldBeTrue();
-        var latest = _metrics.LastOrDefault(metric => metric.Name == name && metric.MeterName == DigestTelemetry.Name);
-        if (latest is null)
+        ArgumentNullException.ThrowIfNull(services);
+        var factory = services.GetRequiredService<IMeterFactory>();
+        _listener.InstrumentPublished = (instrument, listener) =>
         {
-            return 0;
-        }
-
-        long total = 0;
-        foreach (var point in latest.MetricPoints)
-        {
-            var tags = new Dictionary<string, object?>(StringComparer.Ordinal);
-            foreach (var tag in point.Tags)
+            if (instrument.Meter.Scope == factory && instrument.Meter.Name == DigestTelemetry.Name)
             {
-                tags[tag.Key] = tag.Value;
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var copy = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var tag in tags)
+            {
+                copy[tag.Key] = tag.Value;
             }
 
-            if (where is null || where(tags))
+            lock (_measurements)
             {
-                total += point.GetSumLong();
+                _measurements.Add((instrument.Name, value, copy));
             }
-        }
-
-        return total;
+        });
+        _listener.Start();
     }
+
+    /// <summary>The total of a counter of the host since <see cref="ListenTo"/>, over the measurements whose tags match.</summary>
+    public long Sum(string name, Func<IReadOnlyDictionary<string, object?>, bool>? where = null)
+    {
+        lock (_measurements)
+        {
+            return _measurements.Where(measurement => measurement.Name == name && (where is null || where(measurement.Tags))).Sum(measurement => measurement.Value);
+        }
+    }
+
+    public void Dispose() => _listener.Dispose();
 }
