@@ -40,21 +40,17 @@ public static class DigestHost
             {
                 services.AddDigestTelemetry(context.Configuration, TelemetryServiceCollectionExtensions.ServiceNames.TimerHost);
                 services.AddDigestCrawler();
-                services.AddDigestNotifier();
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
-                services.AddSingleton<ITypeLocator>(new FunctionTypes(DeliversMessages(context.Configuration)
+                services.AddSingleton<ITypeLocator>(new FunctionTypes(services.AddDigestDeliveryIfEnabled(context.Configuration)
                     ? [typeof(CrawlFunctions), typeof(NotifyFunctions)]
                     : [typeof(CrawlFunctions)]));
             })
             .Build();
     }
 
-    /// <summary>
-    /// Deliveries need a bot identity (<c>Bot:AppId</c>) to get connector tokens. Without one the host runs the crawl
-    /// alone, and says so when it starts, rather than failing the notifier at every run.
-    /// </summary>
+    /// <summary>Whether the notifier runs too (<c>Delivery:Enabled</c>); the hosts say so when it does not.</summary>
     internal static bool DeliversMessages(IConfiguration configuration) =>
-        !string.IsNullOrWhiteSpace(configuration["Bot:AppId"]);
+        configuration.GetSection(DeliveryOptions.SectionName).GetValue<bool>(nameof(DeliveryOptions.Enabled));
 
     /// <summary>
     /// The WebJobs host id: <c>digest-</c> and the name prefix (at most 27 characters, as host ids must be), or
@@ -84,6 +80,7 @@ public static class DigestHost
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.AddDigestTelemetry(builder.Configuration, TelemetryServiceCollectionExtensions.ServiceNames.CommandLine);
         builder.Services.AddDigestCrawler().FailFastWhenStorageRefuses();
+        builder.Services.AddDigestDeliveryLedger().AddDigestDeliveryIfEnabled(builder.Configuration);
         configureServices?.Invoke(builder.Services);
         var host = builder.Build();
 

@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Digest.Crawling;
+using Digest.Delivery;
 using Digest.Papers;
 
 namespace Digest.Functions.Cli;
@@ -13,9 +14,10 @@ public sealed record CycleView(
     IReadOnlyList<PageView> Pages,
     IReadOnlyList<SnapshotView> Snapshots,
     ChangeCountsView Changes,
-    StorageView StorageTransactions)
+    StorageView StorageTransactions,
+    DeliveryView? Deliveries = null)
 {
-    public static CycleView From(CrawlReport report)
+    public static CycleView From(CrawlReport report, DeliveryReport? delivery = null)
     {
         ArgumentNullException.ThrowIfNull(report);
         return new CycleView(
@@ -28,7 +30,24 @@ public sealed record CycleView(
                 report.ChangeCount(ChangeKind.Updated),
                 report.ChangeCount(ChangeKind.UpvotesChanged),
                 report.ChangeCount(ChangeKind.Removed)),
-            new StorageView(report.StorageTransactions.Reads, report.StorageTransactions.Writes, report.StorageTransactions.Total));
+            new StorageView(report.StorageTransactions.Reads, report.StorageTransactions.Writes, report.StorageTransactions.Total),
+            delivery is null ? null : DeliveryView.From(delivery));
+    }
+}
+
+/// <summary>What the notifier did in <c>digest once</c>; absent when <c>Delivery:Enabled</c> is off.</summary>
+public sealed record DeliveryView(int Subscriptions, int PapersSent, int MessagesSent, int Failed, int Deactivated, int DeadLettered)
+{
+    public static DeliveryView From(DeliveryReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return new(
+            report.Subscriptions.Count,
+            report.PapersSent,
+            report.MessagesSent,
+            report.Subscriptions.Count(subscription => subscription.Outcome == DeliveryOutcome.Failed),
+            report.Subscriptions.Count(subscription => subscription.Outcome == DeliveryOutcome.Deactivated),
+            report.DeadLettered);
     }
 }
 
@@ -39,6 +58,18 @@ public sealed record SnapshotView(string SnapshotId, string Outcome, string? Pat
 public sealed record ChangeCountsView(int New, int Updated, int UpvotesChanged, int Removed);
 
 public sealed record StorageView(long Reads, long Writes, long Total);
+
+/// <summary>An outbox row, as <c>digest deliveries --json</c> prints it.</summary>
+public sealed record DeliveryEntryView(
+    string? Channel, string? Conversation, string PaperId, string State, int Attempts, DateTimeOffset PlannedAt, DateTimeOffset? SentAt, string? MessageId, string? LastError)
+{
+    public static DeliveryEntryView From(DeliveryEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var row = entry.Row;
+        return new(entry.Conversation?.ChannelId, entry.Conversation?.ConversationId, row.PaperId, row.State, row.Attempts, row.PlannedAt, row.SentAt, row.ActivityId, row.LastError);
+    }
+}
 
 /// <summary>A change, as <c>digest changes --json</c> prints it.</summary>
 public sealed record ChangeView(
@@ -60,6 +91,7 @@ public sealed record ChangeView(
 [JsonSerializable(typeof(IReadOnlyList<Paper>))]
 [JsonSerializable(typeof(IReadOnlyList<ChangeView>))]
 [JsonSerializable(typeof(RuleTestView))]
+[JsonSerializable(typeof(IReadOnlyList<DeliveryEntryView>))]
 internal sealed partial class CliJsonContext : JsonSerializerContext
 {
     /// <summary>Output for people and scripts at a terminal: no HTML-safe escaping of <c>&lt;</c>, <c>&gt;</c>, <c>&amp;</c> or quotes.</summary>

@@ -1,4 +1,5 @@
 using Digest.Crawling;
+using Digest.Delivery;
 using Digest.Papers;
 using Digest.Snapshots;
 using Spectre.Console;
@@ -66,6 +67,40 @@ internal static class ConsoleReport
         {
             AnsiConsole.MarkupLine("[yellow]Some pages failed (above): a failed fetch is tried again next cycle; a page that failed to parse is kept and 'digest reparse' retries it.[/]");
         }
+    }
+
+    public static void WriteDelivery(DeliveryView delivery)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        AnsiConsole.MarkupLineInterpolated(
+            $"notified {delivery.Subscriptions} subscriptions: [bold]{delivery.PapersSent}[/] papers in {delivery.MessagesSent} messages; {delivery.Failed} failed (sent by a later run), {delivery.Deactivated} deactivated, {delivery.DeadLettered} papers given up.");
+    }
+
+    public static void WriteDeliveries(IReadOnlyList<DeliveryEntry> entries)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("conversation", "paper", "state", "attempts", "planned", "sent", "last error");
+        foreach (var entry in entries)
+        {
+            var row = entry.Row;
+            var state = row.State switch
+            {
+                DeliveryState.Failed => "[red]failed[/]",
+                DeliveryState.Pending => "[yellow]pending[/]",
+                _ => "sent",
+            };
+            table.AddRow(
+                Markup.Escape(entry.Conversation?.ToString() ?? row.PartitionKey), Markup.Escape(row.PaperId), state, $"{row.Attempts}",
+                row.PlannedAt.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture),
+                row.SentAt?.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) ?? "", Markup.Escape(row.LastError ?? ""));
+        }
+
+        if (entries.Count > 0)
+        {
+            AnsiConsole.Write(table);
+        }
+
+        AnsiConsole.MarkupLineInterpolated(
+            $"{entries.Count} deliveries: {entries.Count(entry => entry.Row.State == DeliveryState.Pending)} pending, {entries.Count(entry => entry.Row.State == DeliveryState.Sent)} sent, {entries.Count(entry => entry.Row.State == DeliveryState.Failed)} failed.");
     }
 
     public static void WritePapers(IReadOnlyList<Paper> papers)

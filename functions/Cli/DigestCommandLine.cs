@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Text.Json;
 using Azure;
 using Digest.Crawling;
+using Digest.Delivery;
 using Digest.Papers;
 using Digest.Sources;
 using Digest.Storage;
@@ -78,7 +79,7 @@ public static partial class DigestCommandLine
 
         var run = new Command(
             "run",
-            "Run the timer host (the default): SnapshotDigests, ParseAndDiff and NotifySubscribers (when Bot:AppId is set) on their schedules from host.json.")
+            "Run the timer host (the default): SnapshotDigests, ParseAndDiff and NotifySubscribers (when Delivery:Enabled is on) on their schedules from host.json.")
         {
             SourceOption, DatesOption,
         };
@@ -88,11 +89,12 @@ public static partial class DigestCommandLine
 
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts instead of a readable summary." };
 
-        var once = new Command("once", "Run one full cycle now: snapshot the pages, then parse and diff them.") { SourceOption, DatesOption, json };
+        var once = new Command("once", "Run one full cycle now: snapshot the pages, parse and diff them, then notify the subscribers (when Delivery:Enabled is on).") { SourceOption, DatesOption, json };
         once.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
         {
             var report = await services.GetRequiredService<CrawlCycle>().RunOnceAsync(ct);
-            WriteCycle(result.GetValue(json), report);
+            var delivery = services.GetService<NotifySubscribers>() is { } notifier ? await notifier.RunAsync(ct) : null;
+            WriteCycle(result.GetValue(json), report, delivery);
             return FetchOutcome(report);
         }));
         root.Subcommands.Add(once);
@@ -143,6 +145,24 @@ public static partial class DigestCommandLine
         }));
         root.Subcommands.Add(changes);
 
+        var failed = new Option<bool>("--failed") { Description = "Only the dead letters: papers whose sends failed Delivery:MaxAttempts times." };
+        var retry = new Option<bool>("--retry") { Description = "Give every dead letter a second chance: Pending again, sent by the next NotifySubscribers run." };
+        var deliveries = new Command("deliveries", "The delivery outbox: what is pending, sent and failed, per subscription and paper.") { failed, retry, json };
+        deliveries.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
+        {
+            var ledger = services.GetRequiredService<DeliveryLedger>();
+            if (result.GetValue(retry))
+            {
+                var count = await ledger.RetryFailedAsync(ct);
+                AnsiConsole.MarkupLineInterpolated($"{count} failed deliveries are Pending again; the next NotifySubscribers run sends them.");
+                return ExitCodes.Done;
+            }
+
+            WriteDeliveries(result.GetValue(json), await ledger.ListAsync(result.GetValue(failed) ? DeliveryState.Failed : null, ct));
+            return ExitCodes.Done;
+        }));
+        root.Subcommands.Add(deliveries);
+
         root.Subcommands.Add(RulesCommand.Create((result, token, action) => WithServicesAsync(result, settings, token, action)));
         return root;
     }
@@ -168,7 +188,7 @@ public static partial class DigestCommandLine
         return ExitCodes.Done;
     }
 
-    [LoggerMessage(EventId = 1701, Level = LogLevel.Warning, Message = "NotifySubscribers is off: set Bot:AppId (and Bot:AppPassword, or Bot:AppType UserAssignedMSI) to deliver papers; the crawl runs without it")]
+    [LoggerMessage(EventId = 1701, Level = LogLevel.Warning, Message = "NotifySubscribers is off: set Delivery:Enabled (and Bot:AppId with its credentials, or nothing for a local Agents Playground) to deliver papers; the crawl runs without it")]
     private static partial void LogDeliveriesOff(ILogger logger);
 
     // Information, not Error: the command has already said what failed in one line; -v adds where.
@@ -371,15 +391,30 @@ public static partial class DigestCommandLine
         return ExitCodes.BadConfigurationOrArguments;
     }
 
-    private static void WriteCycle(bool json, CrawlReport report)
+    private static void WriteCycle(bool json, CrawlReport report, DeliveryReport? delivery = null)
     {
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(CycleView.From(report), CliJsonContext.Output.CycleView));
+            Console.Out.WriteLine(JsonSerializer.Serialize(CycleView.From(report, delivery), CliJsonContext.Output.CycleView));
             return;
         }
 
         ConsoleReport.WriteCycle(report);
+        if (delivery is not null)
+        {
+            ConsoleReport.WriteDelivery(DeliveryView.From(delivery));
+        }
+    }
+
+    private static void WriteDeliveries(bool json, IReadOnlyList<DeliveryEntry> entries)
+    {
+        if (json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize([.. entries.Select(DeliveryEntryView.From)], CliJsonContext.Output.IReadOnlyListDeliveryEntryView));
+            return;
+        }
+
+        ConsoleReport.WriteDeliveries(entries);
     }
 
     private static void WritePapers(bool json, IReadOnlyList<Paper> papers)

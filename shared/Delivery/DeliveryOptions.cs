@@ -7,6 +7,11 @@ public sealed class DeliveryOptions
 {
     public const string SectionName = "Delivery";
 
+    /// <summary>Whether the hosts that run the steps (<c>digest once</c>, <c>digest run</c>, the Function App) run the
+    /// notifier too. When on, the Bot settings are validated at start-up; without <c>Bot:AppId</c> papers go only to
+    /// conversations on loopback addresses (the Agents Playground), with no token.</summary>
+    public bool Enabled { get; set; }
+
     /// <summary>Most papers in one message; more papers go in following messages. A card that would pass the size budget
     /// of <see cref="Platforms.Teams.Cards.AdaptiveCardRenderer"/> is split further.</summary>
     [Range(1, 50)]

@@ -1,7 +1,9 @@
 using Digest.Papers;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Cards;
+using Digest.Platforms.Teams.Connector;
 using Digest.Subscriptions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -31,6 +33,36 @@ public static class DeliveryServiceCollectionExtensions
         services.TryAddSingleton<DeliveryPlanner>();
         services.TryAddSingleton<DeliverySender>();
         services.TryAddSingleton<NotifySubscribers>();
+        services.AddDigestDeliveryLedger();
+        return services;
+    }
+
+    /// <summary>For the hosts that run the steps: when <c>Delivery:Enabled</c> is on, registers the notifier with the
+    /// platform's settings validated at start-up (a bad one stops the host with its message, not every run later).
+    /// Returns whether it is on.</summary>
+    public static bool AddDigestDeliveryIfEnabled(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (!configuration.GetSection(DeliveryOptions.SectionName).GetValue<bool>(nameof(DeliveryOptions.Enabled)))
+        {
+            return false;
+        }
+
+        services.AddDigestNotifier();
+        services.AddOptions<BotOptions>().ValidateOnStart();
+        services.AddOptions<ConnectorOptions>().ValidateOnStart();
+        return true;
+    }
+
+    /// <summary>Registers the <see cref="DeliveryLedger"/> (the outbox across subscriptions, for <c>digest deliveries</c>):
+    /// it needs storage and subscriptions only, not a platform's settings.</summary>
+    public static IServiceCollection AddDigestDeliveryLedger(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddDigestSubscriptions();
+        services.TryAddSingleton<PendingDeliveries>();
+        services.TryAddSingleton<DeliveryLedger>();
         return services;
     }
 }

@@ -103,11 +103,17 @@ public sealed class SubscriptionStore
     }
 
     /// <summary>Subscriptions that should receive papers now (installed, subscribed, not paused).</summary>
-    public async IAsyncEnumerable<Subscription> ListActiveAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<Subscription> ListActiveAsync(CancellationToken cancellationToken) =>
+        ListAsync(TableClient.CreateQueryFilter($"RowKey eq {SubscriptionRowKey} and Subscribed eq {true} and Paused eq {false} and Installed eq {true}"), cancellationToken);
+
+    /// <summary>Every subscription, whatever its state.</summary>
+    public IAsyncEnumerable<Subscription> ListAllAsync(CancellationToken cancellationToken) =>
+        ListAsync(TableClient.CreateQueryFilter($"RowKey eq {SubscriptionRowKey}"), cancellationToken);
+
+    private async IAsyncEnumerable<Subscription> ListAsync(string filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await _storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var filter = TableClient.CreateQueryFilter($"RowKey eq {SubscriptionRowKey} and Subscribed eq {true} and Paused eq {false} and Installed eq {true}");
-        await foreach (var row in _subscriptions.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in _subscriptions.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             var key = ConversationKey.Create(row.GetString("ChannelId"), row.GetString("TenantId"), row.GetString("ConversationId"));
             if (key.PartitionKey == row.PartitionKey)

@@ -2,6 +2,7 @@ using Digest.Conversation;
 using Digest.Platforms.Teams;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Digest.FrontEnds.Teams;
 
@@ -15,6 +16,7 @@ public static class TeamsFrontEndServiceCollectionExtensions
         services.AddDigestConversation();
         services.AddDigestTeamsPlatform();
         services.AddOptions<BotOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BotOptions>, TeamsFrontEndOptionsValidator>());
         services.AddOptions<Platforms.Teams.Connector.ConnectorOptions>().ValidateOnStart();
         services.TryAddSingleton<TeamsReplyRenderer>();
         services.TryAddSingleton<IActivityHandler, TeamsActivityHandler>();

@@ -1,24 +1,18 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Digest.Platforms.Teams;
 
-/// <summary>The cross-field rules of <see cref="BotOptions"/>, with messages that say which setting to fix.</summary>
-public sealed class BotOptionsValidator(IHostEnvironment environment) : IValidateOptions<BotOptions>
+/// <summary>The cross-field rules of <see cref="BotOptions"/>, with messages that say which setting to fix. Without an
+/// app id the connector sends, with no token, to loopback service URLs only (a local Agents Playground); whether a host
+/// may also accept requests unauthenticated is the front end's rule (<c>TeamsFrontEndOptionsValidator</c>).</summary>
+public sealed class BotOptionsValidator : IValidateOptions<BotOptions>
 {
     public ValidateOptionsResult Validate(string? name, BotOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
 
-        if (options.AuthenticationDisabled)
-        {
-            if (!environment.IsDevelopment())
-            {
-                failures.Add($"Bot:AppId is required (the bot's Microsoft App ID, a GUID). Running without it is allowed only in the Development environment; this is '{environment.EnvironmentName}'.");
-            }
-        }
-        else
+        if (!options.AuthenticationDisabled)
         {
             if (!Guid.TryParse(options.AppId, out _))
             {
@@ -58,7 +52,7 @@ public sealed class BotOptionsValidator(IHostEnvironment environment) : IValidat
             CheckMetadataUrl(entra, "Bot:OpenIdMetadataUrls:Entra", failures);
         }
 
-        if (options.AllowedServiceUrls.Count == 0)
+        if (options.AllowedServiceUrls.Count == 0 && !options.AuthenticationDisabled)
         {
             failures.Add("Bot:AllowedServiceUrls must list at least one service URL pattern, e.g. https://smba.trafficmanager.net.");
         }

@@ -1,9 +1,16 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using Digest.Delivery;
 using Digest.Functions.Cli;
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Schema;
+using Digest.Storage;
+using Digest.Subscriptions;
+using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
 using Digest.Tests.Parsing;
+using Microsoft.Extensions.Options;
 using Shouldly;
 
 namespace Digest.Tests.Functions;
@@ -433,6 +440,83 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
         .Replace("&quot;date&quot;:&quot;2024-08-01T00:00:00.000Z", "&quot;date&quot;:&quot;2024-08-02T00:00:00.000Z", StringComparison.Ordinal)
         .Replace("2407.", "2408.", StringComparison.Ordinal)
         .Replace("2404.01300", "2408.01300", StringComparison.Ordinal);
+
+    [Fact]
+    public async Task Once_DeliveryEnabledWithoutBotIdentity_SendsMatchedPapersToALoopbackConversationOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var connector = await LoopbackConnector.StartAsync(ct);
+        var conversation = "a:" + Guid.NewGuid().ToString("N");
+        var store = new SubscriptionStore(Storage(), Options.Create(new SubscriptionStoreOptions()), TimeProvider.System);
+        var key = ConversationKey.Create("msteams", "tenant-local", conversation);
+        await store.RecordContactAsync(key, TeamsAddress.From(new ConversationReference
+        {
+            ChannelId = "msteams",
+            ServiceUrl = connector.ServiceUrl,
+            Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal", TenantId = "tenant-local" },
+        }), ct);
+        await store.UpdateAsync(key, null, current => current with { Subscribed = true }, ct);
+        await store.AddRuleAsync(key, "diffusion", ct);
+        var enabled = new Dictionary<string, string?>(StringComparer.Ordinal) { ["Delivery:Enabled"] = "true" };
+
+        var first = await DigestAsync(enabled, "once", "--source", CorpusFolder, "--json");
+        var second = await DigestAsync(enabled, "once", "--source", CorpusFolder, "--json");
+
+        first.ExitCode.ShouldBe(0, first.Describe());
+        using var json = JsonDocument.Parse(first.Output);
+        var deliveries = json.RootElement.GetProperty("deliveries");
+        var papersSent = deliveries.GetProperty("papersSent").GetInt32();
+        papersSent.ShouldBeGreaterThan(0);
+        // Every paper a card shows is one Container; corpus papers without an arXiv id share a link, so titles tell them apart.
+        var sent = connector.Accepted.SelectMany(request => request.Card!["body"]!.AsArray().Where(item => (string?)item!["type"] == "Container")
+            .Select(item => (string)item!["items"]![0]!["text"]!)).ToList();
+        sent.Count.ShouldBe(papersSent);
+        sent.ShouldBeUnique();
+        connector.Accepted.ShouldAllBe(request => request.Authorization == null, "no bot identity: no token");
+        second.ExitCode.ShouldBe(0, second.Describe());
+        using var again = JsonDocument.Parse(second.Output);
+        again.RootElement.GetProperty("deliveries").GetProperty("papersSent").GetInt32().ShouldBe(0);
+        connector.Accepted.Count.ShouldBe(deliveries.GetProperty("messagesSent").GetInt32());
+    }
+
+    [Fact]
+    public async Task Deliveries_FailedThenRetry_ListsTheDeadLettersAndQueuesThemAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var storage = Storage();
+        var key = ConversationKey.Create("msteams", "tenant-local", "a:" + Guid.NewGuid().ToString("N"));
+        var store = new SubscriptionStore(storage, Options.Create(new SubscriptionStoreOptions()), TimeProvider.System);
+        await store.RecordContactAsync(key, TeamsAddress.From(new ConversationReference
+        {
+            ChannelId = "msteams",
+            ServiceUrl = "http://127.0.0.1:9",
+            Conversation = new ConversationAccount { Id = key.ConversationId, ConversationType = "personal" },
+        }), ct);
+        var outbox = new DeliveryOutbox(storage);
+        var row = (await outbox.TryPlanAsync(key, "2401.00001", ["agents"], TimeProvider.System.GetUtcNow(), ct))!;
+        await outbox.RecordFailedAttemptAsync([row], "503 ServiceUnavailable", maxAttempts: 1, TimeProvider.System.GetUtcNow(), ct);
+        await outbox.TryPlanAsync(key, "2401.00002", ["agents"], TimeProvider.System.GetUtcNow(), ct);
+
+        var failed = await DigestAsync("deliveries", "--failed", "--json");
+        var retried = await DigestAsync("deliveries", "--retry");
+        var all = await DigestAsync("deliveries", "--json");
+
+        failed.ExitCode.ShouldBe(0, failed.Describe());
+        using var failedJson = JsonDocument.Parse(failed.Output);
+        var dead = failedJson.RootElement.EnumerateArray().ShouldHaveSingleItem();
+        dead.GetProperty("paperId").GetString().ShouldBe("2401.00001");
+        dead.GetProperty("state").GetString().ShouldBe(DeliveryState.Failed);
+        dead.GetProperty("conversation").GetString().ShouldBe(key.ConversationId);
+        dead.GetProperty("lastError").GetString()!.ShouldContain("503 ServiceUnavailable");
+        retried.ExitCode.ShouldBe(0, retried.Describe());
+        retried.FlatOutput.ShouldContain("1 failed deliveries are Pending again");
+        using var allJson = JsonDocument.Parse(all.Output);
+        allJson.RootElement.EnumerateArray().ShouldAllBe(entry => entry.GetProperty("state").GetString() == DeliveryState.Pending);
+        (await new PendingDeliveries(storage).ListAsync(ct)).ShouldContain(request => request.Key == key);
+    }
+
+    private DigestStorage Storage() =>
+        new(azurite.BlobService, azurite.TableService, Options.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, NamePrefix = _prefix }));
 
     private Task<DigestRun> DigestAsync(params string[] args) => DigestAsync(new Dictionary<string, string?>(StringComparer.Ordinal), args);
 

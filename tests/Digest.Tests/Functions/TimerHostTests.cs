@@ -50,13 +50,14 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task CreateTimerHost_WithoutBotIdentity_RunsTheCrawlAndNotTheNotifier()
+    public async Task CreateTimerHost_DeliveryDisabled_RunsTheCrawlAndNotTheNotifier()
     {
         var ct = TestContext.Current.CancellationToken;
         var prefix = NewPrefix();
         using var console = new ConsoleCapture();
         var settings = Settings(prefix, snapshots: EverySecond, parse: OnceAYear);
         settings["Schedules:NotifySubscribers"] = EverySecond;
+        settings["Delivery:Enabled"] = "false";
         using var host = DigestHost.CreateTimerHost(settings);
         var recorder = Record(host, "a");
 

@@ -31,6 +31,7 @@ public sealed partial class BotConnectorClient : IDisposable
     private readonly HttpClient _http;
     private readonly IConnectorTokenProvider _tokens;
     private readonly ServiceUrlPolicy _serviceUrls;
+    private readonly bool _loopbackOnly;
     private readonly PartitionedRateLimiter<SendTarget> _limits;
     private readonly DigestMetrics _metrics;
     private readonly ILogger<BotConnectorClient> _logger;
@@ -43,6 +44,7 @@ public sealed partial class BotConnectorClient : IDisposable
         _http = http;
         _tokens = tokens;
         _serviceUrls = new ServiceUrlPolicy(options.Value.AllowedServiceUrls);
+        _loopbackOnly = options.Value.AuthenticationDisabled;
         var limits = connectorOptions.Value;
         _limits = PartitionedRateLimiter.CreateChained(
             PartitionedRateLimiter.Create<SendTarget, SendTarget>(target => RateLimitPartition.GetTokenBucketLimiter(target, _ => PerSecond(limits.MessagesPerConversationPerSecond))),
@@ -196,10 +198,18 @@ public sealed partial class BotConnectorClient : IDisposable
         CancellationToken cancellationToken)
         where TResponse : class, new()
     {
-        if (!_serviceUrls.IsAllowed(serviceUrl, out var baseUri))
+        // Without an app id there is no token to protect, and no real connector would take a message without one:
+        // only a local one (the Agents Playground) is sent to, whatever the allow-list says.
+        Uri? baseUri;
+        var allowed = _loopbackOnly
+            ? Uri.TryCreate(serviceUrl, UriKind.Absolute, out baseUri) && baseUri.IsLoopback && baseUri.UserInfo.Length == 0
+            : _serviceUrls.IsAllowed(serviceUrl, out baseUri);
+        if (!allowed || baseUri is null)
         {
             LogServiceUrlRefused(_logger, serviceUrl);
-            throw new ConnectorException(ConnectorFailure.ServiceUrlRefused, null, null, $"The service URL '{serviceUrl}' is not allow-listed; nothing was sent.");
+            throw new ConnectorException(ConnectorFailure.ServiceUrlRefused, null, null, _loopbackOnly
+                ? $"Without Bot:AppId only loopback service URLs are sent to, not '{serviceUrl}'; nothing was sent."
+                : $"The service URL '{serviceUrl}' is not allow-listed; nothing was sent.");
         }
 
         // Exactly one '/' between the service URL (which may carry a path) and 'v3/…'.
