@@ -73,6 +73,11 @@ public sealed class ChangedPapers
     public DateTimeOffset? ReopenedAt(string paperId, DateTimeOffset since) =>
         _histories.TryGetValue(paperId, out var history) && history.FirstAtOrAfter(since) is { } change ? change.DetectedAt : null;
 
+    /// <summary>The trace context (<c>traceparent</c>) of the fetch behind the first change at or after
+    /// <paramref name="since"/> that re-opened <paramref name="paperId"/>, when the crawl recorded one.</summary>
+    public string? TraceParentOf(string paperId, DateTimeOffset since) =>
+        _histories.TryGetValue(paperId, out var history) ? history.FirstAtOrAfter(since)?.TraceParent : null;
+
     /// <summary>The papers whose only re-opening changes since <paramref name="since"/> are upvote changes, as they
     /// were at <paramref name="since"/> (their upvotes before the first of those changes). A rule that matched such a
     /// paper then has not crossed into matching it since.</summary>

@@ -56,6 +56,9 @@ public sealed class DeliveryRow : ITableEntity
     /// <summary>Why the last failed send failed.</summary>
     public string? LastError { get; set; }
 
+    /// <summary>The trace context of the fetch that found the change which planned the row, so that the send links to it.</summary>
+    public string? TraceParent { get; set; }
+
     public string PaperId => RowKey;
 }
 
@@ -102,7 +105,7 @@ public sealed class DeliveryOutbox
 
     /// <summary>Plans a paper for a subscription: inserts a Pending row unless one (pending or sent) exists. Returns the
     /// new row, or null when the pair was already planned or delivered.</summary>
-    public async Task<DeliveryRow?> TryPlanAsync(ConversationKey key, string paperId, IReadOnlyList<string> highlights, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<DeliveryRow?> TryPlanAsync(ConversationKey key, string paperId, IReadOnlyList<string> highlights, DateTimeOffset now, CancellationToken cancellationToken, string? traceParent = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(highlights);
@@ -113,6 +116,7 @@ public sealed class DeliveryOutbox
             State = DeliveryState.Pending,
             Highlights = string.Join('\n', highlights),
             PlannedAt = now,
+            TraceParent = traceParent,
         };
         try
         {

@@ -2,6 +2,7 @@ using Digest.Papers;
 using Digest.Rules;
 using Digest.Storage;
 using Digest.Subscriptions;
+using Digest.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -37,6 +38,7 @@ public sealed partial class DeliveryPlanner(
     PendingDeliveries pending,
     PlannerState state,
     IOptions<DeliveryOptions> options,
+    DigestMetrics metrics,
     TimeProvider time,
     ILogger<DeliveryPlanner> logger)
 {
@@ -139,12 +141,14 @@ public sealed partial class DeliveryPlanner(
         var changed = await ChangedPapers.ReadAsync(papers, due.Min(subscription => subscription.Since), cancellationToken).ConfigureAwait(false);
         var index = RuleIndex.Build(due.SelectMany(subscription => subscription.Rules));
         var candidates = Candidates(index, changed, due);
+        metrics.RuleMatches(candidates.Sum(group => group.Count()));
         foreach (var subscription in due)
         {
             var key = subscription.Subscription.Key;
             foreach (var candidate in candidates[key.PartitionKey])
             {
-                if (await outbox.TryPlanAsync(key, candidate.Paper.Id, candidate.Highlights, now, cancellationToken).ConfigureAwait(false) is not null)
+                var traceParent = changed.TraceParentOf(candidate.Paper.Id, subscription.Since);
+                if (await outbox.TryPlanAsync(key, candidate.Paper.Id, candidate.Highlights, now, cancellationToken, traceParent).ConfigureAwait(false) is not null)
                 {
                     planned[key] = planned.GetValueOrDefault(key) + 1;
                 }

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Globalization;
 using Azure;
 using Digest.Papers;
 using Digest.Rules;
 using Digest.Subscriptions;
+using Digest.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -29,11 +31,15 @@ public sealed partial class DeliverySender(
     PendingDeliveries pending,
     IEnumerable<IPlatformMessenger> messengers,
     IOptions<DeliveryOptions> options,
+    DigestMetrics metrics,
     TimeProvider time,
     ILogger<DeliverySender> logger)
 {
     private readonly DeliveryOptions _options = options.Value;
     private readonly Dictionary<string, IPlatformMessenger> _messengers = messengers.ToDictionary(messenger => messenger.Platform, StringComparer.Ordinal);
+
+    /// <summary>The name of the activity of one message sent; it links to the fetches that found its papers.</summary>
+    public const string SendActivityName = "SendMessage";
 
     /// <summary>The heading of a delivery of <paramref name="total"/> papers.</summary>
     public static string Heading(int total) =>
@@ -47,6 +53,7 @@ public sealed partial class DeliverySender(
         var now = time.GetUtcNow();
         var papersSent = 0;
         var messagesSent = 0;
+        var platform = TelemetryPlatforms.Teams;
         List<DeliveryRow> sending = [];
         try
         {
@@ -56,6 +63,7 @@ public sealed partial class DeliverySender(
                 return new SubscriptionDelivery(key, DeliveryOutcome.NothingToSend, 0, 0);
             }
 
+            platform = TelemetryPlatform(subscription.Address.Platform);
             if (!_messengers.TryGetValue(subscription.Address.Platform, out var messenger))
             {
                 LogNoMessenger(logger, key.ToString(), subscription.Address.Platform);
@@ -75,8 +83,22 @@ public sealed partial class DeliverySender(
                 sending = [.. items.Skip(offset).Take(papersOfPart.Count).Select(item => item.Row)];
                 offset += papersOfPart.Count;
                 var partHeading = messages.Count == 1 ? heading : string.Create(CultureInfo.InvariantCulture, $"{heading} ({part + 1} of {messages.Count})");
-                var messageId = await messenger.SendAsync(subscription.Address, partHeading, papersOfPart, cancellationToken).ConfigureAwait(false);
+                // A trace follows a paper from the fetch that found it to the message that carried it.
+                using var activity = DigestTelemetry.StartLinkedActivity(SendActivityName, sending.Select(row => row.TraceParent), ActivityKind.Producer);
+                activity?.SetTag(DigestMetrics.PlatformTag, platform);
+                string? messageId;
+                try
+                {
+                    messageId = await messenger.SendAsync(subscription.Address, partHeading, papersOfPart, cancellationToken).ConfigureAwait(false);
+                }
+                catch (DeliveryFailedException exception)
+                {
+                    DigestTelemetry.RecordFailure(activity, exception);
+                    throw;
+                }
+
                 messagesSent++;
+                metrics.MessagesSent(platform);
                 await outbox.MarkSentAsync(sending, messageId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 sending = [];
                 papersSent += papersOfPart.Count;
@@ -93,6 +115,7 @@ public sealed partial class DeliverySender(
         catch (DeliveryFailedException exception) when (exception.Kind == DeliveryFailureKind.ConversationGone)
         {
             LogDeactivated(logger, key.ToString(), exception);
+            metrics.SubscriptionDeactivated(platform, exception.Kind.ToString());
             await RecordDeliveredAsync(key, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
             return await DeactivateAsync(key, papersSent, messagesSent, cancellationToken).ConfigureAwait(false);
         }
@@ -100,6 +123,7 @@ public sealed partial class DeliverySender(
         {
             // The app's own credentials, not this message: no attempt is counted against its papers.
             LogSendFailed(logger, key.ToString(), exception.Kind, exception);
+            metrics.MessageFailed(platform, exception.Kind.ToString());
             await RecordDeliveredAsync(key, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
             return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent, exception.Kind);
         }
@@ -108,8 +132,14 @@ public sealed partial class DeliverySender(
             // A timeout, a token endpoint, 5xx, a 429 beyond the retries, a refused payload: this message's papers stay
             // Pending for a later run, one attempt nearer to becoming dead letters.
             LogSendFailed(logger, key.ToString(), exception.Kind, exception);
+            metrics.MessageFailed(platform, exception.Kind.ToString());
             await RecordDeliveredAsync(key, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
             var deadLettered = await RecordFailedAttemptAsync(key, sending, exception.Message, _options.MaxAttempts, cancellationToken).ConfigureAwait(false);
+            if (deadLettered > 0)
+            {
+                metrics.MessageDeadLettered(platform);
+            }
+
             return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent, exception.Kind, deadLettered);
         }
         catch (RequestFailedException exception)
@@ -118,6 +148,9 @@ public sealed partial class DeliverySender(
             return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent);
         }
     }
+
+    private static string TelemetryPlatform(string platform) =>
+        platform == ConversationPlatforms.BotFramework ? TelemetryPlatforms.Teams : platform;
 
     // This request's own rows, not yet claimed; or rows whose planning or claim is older than the lease.
     private bool IsClaimable(DeliveryRow row, DeliveryRequest request, DateTimeOffset now) =>

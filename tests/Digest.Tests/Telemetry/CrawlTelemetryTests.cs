@@ -1,9 +1,14 @@
 using Digest.Crawling;
+using Digest.Delivery;
 using Digest.Functions;
 using Digest.Papers;
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Schema;
 using Digest.Snapshots;
 using Digest.Storage;
+using Digest.Subscriptions;
 using Digest.Telemetry;
+using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -81,6 +86,44 @@ public sealed class CrawlTelemetryTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunOnceAndNotify_CommandHost_TheSendLinksToTheFetchThatFoundItsPapersAndIsCounted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _server.Respond("/papers/date/" + StoredDay, Answers.Page(File.ReadAllBytes(TestData.HfPapers("list_2024-08-01_slbqc.html"))));
+        _server.Respond("/papers/date/" + MissingDay, Answers.Status(404));
+        await using var connector = await LoopbackConnector.StartAsync(ct);
+        using var capture = new TelemetryCapture();
+        using var host = CommandHost(capture, new Dictionary<string, string?> { ["Delivery:Enabled"] = "true" });
+        capture.ListenTo(host.Services);
+        var conversation = "a:" + Guid.NewGuid().ToString("N");
+        var store = host.Services.GetRequiredService<SubscriptionStore>();
+        var key = ConversationKey.Create("msteams", "tenant-local", conversation);
+        await store.RecordContactAsync(key, TeamsAddress.From(new ConversationReference
+        {
+            ChannelId = "msteams",
+            ServiceUrl = connector.ServiceUrl,
+            Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal" },
+        }), ct);
+        await store.UpdateAsync(key, null, current => current with { Subscribed = true }, ct);
+        await store.AddRuleAsync(key, "model*", ct);
+
+        DeliveryReport report;
+        using (capture.StartTest("once"))
+        {
+            await host.Services.GetRequiredService<CrawlCycle>().RunOnceAsync(ct);
+            report = await host.Services.GetRequiredService<NotifySubscribers>().RunAsync(ct);
+        }
+
+        report.MessagesSent.ShouldBeGreaterThan(0);
+        var storedFetch = capture.Named(SnapshotDigests.FetchActivityName).Single(fetch => Equals(fetch.GetTagItem("digest.page.key"), "daily-" + StoredDay));
+        var sends = capture.Named(DeliverySender.SendActivityName);
+        sends.Count.ShouldBe(report.MessagesSent);
+        sends.ShouldAllBe(send => send.Links.Any(link => link.Context.SpanId == storedFetch.SpanId && link.Context.TraceId == storedFetch.TraceId));
+        capture.Sum("digest.messages.sent").ShouldBe(connector.Accepted.Count);
+        capture.Sum("digest.rule.matches").ShouldBe(report.PapersSent);
+    }
+
+    [Fact]
     public void StartLinkedActivity_StoredTraceParent_LinksToThatContext()
     {
         var capture = new TelemetryCapture();
@@ -98,7 +141,7 @@ public sealed class CrawlTelemetryTests(AzuriteFixture azurite) : IAsyncLifetime
         sends.SelectMany(send => send.Links).ShouldHaveSingleItem().Context.ShouldBe(DigestTelemetry.ParseTraceParent(Stored)!.Value);
     }
 
-    private Microsoft.Extensions.Hosting.IHost CommandHost(TelemetryCapture capture)
+    private Microsoft.Extensions.Hosting.IHost CommandHost(TelemetryCapture capture, Dictionary<string, string?>? extra = null)
     {
         var settings = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
@@ -109,6 +152,11 @@ public sealed class CrawlTelemetryTests(AzuriteFixture azurite) : IAsyncLifetime
             ["Sources:Dates:1"] = MissingDay,
             ["Sources:RetryBaseDelay"] = "00:00:00.010",
         };
+        foreach (var (key, value) in extra ?? [])
+        {
+            settings[key] = value;
+        }
+
         var host = DigestHost.CreateCommandHost(settings, LogLevel.Critical, capture.Configure);
         DigestHost.ValidateOptions(host.Services);
         return host;
