@@ -1,7 +1,7 @@
 using System.Net;
+using Digest.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 
@@ -33,19 +33,8 @@ public static class SourceServiceCollectionExtensions
             .AddResilienceHandler("huggingface", (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<SourceOptions>>().Value;
-
-                // Waiting for a remote server happens in real time, whatever clock the rest of the app is given.
-                pipeline.TimeProvider = TimeProvider.System;
                 pipeline
-                    .AddRetry(new HttpRetryStrategyOptions
-                    {
-                        MaxRetryAttempts = Math.Max(options.MaxRetries, 1),
-                        BackoffType = DelayBackoffType.Exponential,
-                        UseJitter = true,
-                        Delay = options.RetryBaseDelay,
-                        ShouldRetryAfterHeader = true,
-                        ShouldHandle = arguments => ValueTask.FromResult(options.MaxRetries > 0 && ShouldRetry(arguments.Outcome, options.MaxRetryAfter)),
-                    })
+                    .AddPoliteRetry(options.MaxRetries, options.RetryBaseDelay, options.MaxRetryAfter, IsRetryable)
                     .AddTimeout(options.AttemptTimeout);
             });
 
@@ -56,22 +45,15 @@ public static class SourceServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Retry broken transfers, timeouts, 408, 429 and 5xx; but not a Retry-After longer than we are willing to wait.</summary>
-    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter)
+    /// <summary>Retry broken transfers, timeouts, 408, 429 and 5xx.</summary>
+    private static bool IsRetryable(Outcome<HttpResponseMessage> outcome)
     {
         if (outcome.Exception is not null)
         {
             return outcome.Exception is HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException;
         }
 
-        var response = outcome.Result!;
-        var status = (int)response.StatusCode;
-        if (status is not (408 or 429) && status < 500)
-        {
-            return false;
-        }
-
-        // A Retry-After given as a date is honoured by the retry strategy; a delta beyond our patience is not waited for.
-        return response.Headers.RetryAfter?.Delta is not { } wait || wait <= maxRetryAfter;
+        var status = (int)outcome.Result!.StatusCode;
+        return status is 408 or 429 || status >= 500;
     }
 }

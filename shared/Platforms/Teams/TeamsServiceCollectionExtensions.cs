@@ -1,3 +1,4 @@
+using Digest.Http;
 using Digest.Platforms.Teams.Authentication;
 using Digest.Platforms.Teams.Cards;
 using Digest.Platforms.Teams.Connector;
@@ -69,19 +70,8 @@ public static class TeamsServiceCollectionExtensions
     private static void Resilience(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, IServiceProvider provider, bool retryTimeouts)
     {
         var options = provider.GetRequiredService<IOptions<ConnectorOptions>>().Value;
-
-        // Waiting for a remote server happens in real time, whatever clock the rest of the app is given.
-        pipeline.TimeProvider = TimeProvider.System;
         pipeline
-            .AddRetry(new HttpRetryStrategyOptions
-            {
-                MaxRetryAttempts = Math.Max(options.MaxRetries, 1),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = options.RetryBaseDelay,
-                ShouldRetryAfterHeader = true,
-                ShouldHandle = arguments => ValueTask.FromResult(options.MaxRetries > 0 && ShouldRetry(arguments.Outcome, options.MaxRetryAfter, retryTimeouts)),
-            })
+            .AddPoliteRetry(options.MaxRetries, options.RetryBaseDelay, options.MaxRetryAfter, outcome => IsRetryable(outcome, retryTimeouts))
             .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
             {
                 FailureRatio = 0.5,
@@ -95,23 +85,10 @@ public static class TeamsServiceCollectionExtensions
 
     // A timed-out send is not retried by default: the connector may have posted the message before going silent, and
     // it has no idempotency key. A refused connection never reached it.
-    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter, bool retryTimeouts)
-    {
-        if (outcome.Exception is not null)
-        {
-            return outcome.Exception is HttpRequestException || (retryTimeouts && outcome.Exception is TimeoutRejectedException);
-        }
-
-        var response = outcome.Result!;
-        if ((int)response.StatusCode is not (412 or 429 or 502 or 503 or 504) && !(retryTimeouts && (int)response.StatusCode is 408 or 500))
-        {
-            return false;
-        }
-
-        var retryAfter = response.Headers.RetryAfter;
-        var wait = retryAfter?.Delta ?? (retryAfter?.Date is { } date ? date - TimeProvider.System.GetUtcNow() : null);
-        return wait is not { } delay || delay <= maxRetryAfter;
-    }
+    private static bool IsRetryable(Outcome<HttpResponseMessage> outcome, bool retryTimeouts) =>
+        outcome.Exception is not null
+            ? outcome.Exception is HttpRequestException || (retryTimeouts && outcome.Exception is TimeoutRejectedException)
+            : (int)outcome.Result!.StatusCode is 412 or 429 or 502 or 503 or 504 || (retryTimeouts && (int)outcome.Result.StatusCode is 408 or 500);
 
     private static bool IsFault(Outcome<HttpResponseMessage> outcome) =>
         outcome.Exception is HttpRequestException or TimeoutRejectedException
