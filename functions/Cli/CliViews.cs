@@ -92,6 +92,7 @@ public sealed record ChangeView(
 [JsonSerializable(typeof(IReadOnlyList<ChangeView>))]
 [JsonSerializable(typeof(RuleTestView))]
 [JsonSerializable(typeof(IReadOnlyList<DeliveryEntryView>))]
+[JsonSerializable(typeof(DigestStatusReport))]
 internal sealed partial class CliJsonContext : JsonSerializerContext
 {
     /// <summary>Output for people and scripts at a terminal: no HTML-safe escaping of <c>&lt;</c>, <c>&gt;</c>, <c>&amp;</c> or quotes.</summary>

@@ -103,6 +103,27 @@ internal static class ConsoleReport
             $"{entries.Count} deliveries: {entries.Count(entry => entry.Row.State == DeliveryState.Pending)} pending, {entries.Count(entry => entry.Row.State == DeliveryState.Sent)} sent, {entries.Count(entry => entry.Row.State == DeliveryState.Failed)} failed.");
     }
 
+    public static void WriteStatus(DigestStatusReport status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("page", "last stored (UTC)", "parse", "last error");
+        foreach (var page in status.Pages)
+        {
+            table.AddRow(
+                Markup.Escape(page.Page), Time(page.LastFetchedAt), page.ParsePending ? "[yellow]pending[/]" : "done",
+                page.LastError is null ? "" : Markup.Escape($"{Time(page.LastErrorAt)} {page.LastError}"));
+        }
+
+        if (status.Pages.Count > 0)
+        {
+            AnsiConsole.Write(table);
+        }
+
+        AnsiConsole.MarkupLineInterpolated($"{status.Pages.Count} pages watched; NotifySubscribers last finished {Time(status.LastNotifiedAt)}; deliveries: {status.Pending} pending, {status.Failed} failed (digest deliveries --failed), {status.Sent} sent.");
+    }
+
+    private static string Time(DateTimeOffset? at) => at?.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) ?? "never";
+
     public static void WritePapers(IReadOnlyList<Paper> papers)
     {
         var table = new Table().Border(TableBorder.Rounded).AddColumns("id", "upvotes", "title", "authors");

@@ -163,6 +163,23 @@ public static partial class DigestCommandLine
         }));
         root.Subcommands.Add(deliveries);
 
+        var status = new Command("status", "What the steps last did: each page's last fetch, error and pending parse; the notifier's last run; the delivery backlog.") { json };
+        status.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
+        {
+            var report = await services.GetRequiredService<DigestStatus>().ReadAsync(ct);
+            if (result.GetValue(json))
+            {
+                Console.Out.WriteLine(JsonSerializer.Serialize(report, CliJsonContext.Output.DigestStatusReport));
+            }
+            else
+            {
+                ConsoleReport.WriteStatus(report);
+            }
+
+            return ExitCodes.Done;
+        }));
+        root.Subcommands.Add(status);
+
         root.Subcommands.Add(RulesCommand.Create((result, token, action) => WithServicesAsync(result, settings, token, action)));
         return root;
     }

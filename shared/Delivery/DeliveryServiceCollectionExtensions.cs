@@ -63,6 +63,8 @@ public static class DeliveryServiceCollectionExtensions
         services.AddDigestSubscriptions();
         services.TryAddSingleton<PendingDeliveries>();
         services.TryAddSingleton<DeliveryLedger>();
+        services.TryAddSingleton<PlannerState>();
+        services.TryAddSingleton<DigestStatus>();
         return services;
     }
 }

@@ -515,6 +515,48 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
         (await new PendingDeliveries(storage).ListAsync(ct)).ShouldContain(request => request.Key == key);
     }
 
+    [Fact]
+    public async Task Status_AfterOnceWithDelivery_ShowsThePagesTheNotifiersLastRunAndTheBacklog()
+    {
+        var empty = await DigestAsync("status", "--json");
+        var ct = TestContext.Current.CancellationToken;
+        var store = new SubscriptionStore(Storage(), Options.Create(new SubscriptionStoreOptions()), TimeProvider.System);
+        var key = ConversationKey.Create("msteams", "tenant-local", "a:" + Guid.NewGuid().ToString("N"));
+        await store.RecordContactAsync(key, TeamsAddress.From(new ConversationReference
+        {
+            ChannelId = "msteams",
+            ServiceUrl = "http://127.0.0.1:9",
+            Conversation = new ConversationAccount { Id = key.ConversationId, ConversationType = "personal" },
+        }), ct);
+        await store.UpdateAsync(key, null, current => current with { Subscribed = true }, ct);
+        await store.AddRuleAsync(key, "nothingmatchesthisword", ct);
+        (await DigestAsync(new Dictionary<string, string?>(StringComparer.Ordinal) { ["Delivery:Enabled"] = "true" }, "once", "--source", CorpusFolder)).ExitCode.ShouldBe(0);
+
+        var run = await DigestAsync("status", "--json");
+
+        empty.ExitCode.ShouldBe(0, empty.Describe());
+        using (var none = JsonDocument.Parse(empty.Output))
+        {
+            none.RootElement.GetProperty("pages").GetArrayLength().ShouldBe(0);
+            none.RootElement.TryGetProperty("lastNotifiedAt", out _).ShouldBeFalse();
+        }
+
+        run.ExitCode.ShouldBe(0, run.Describe());
+        using var json = JsonDocument.Parse(run.Output);
+        var pages = json.RootElement.GetProperty("pages").EnumerateArray().ToList();
+        pages.Count.ShouldBe(5);
+        foreach (var page in pages)
+        {
+            page.TryGetProperty("lastFetchedAt", out _).ShouldBeTrue();
+            page.GetProperty("parsePending").GetBoolean().ShouldBeFalse();
+            page.TryGetProperty("lastError", out _).ShouldBeFalse();
+        }
+
+        json.RootElement.TryGetProperty("lastNotifiedAt", out _).ShouldBeTrue();
+        json.RootElement.GetProperty("pending").GetInt32().ShouldBe(0);
+        json.RootElement.GetProperty("failed").GetInt32().ShouldBe(0);
+    }
+
     private DigestStorage Storage() =>
         new(azurite.BlobService, azurite.TableService, Options.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, NamePrefix = _prefix }));
 
