@@ -119,7 +119,7 @@ internal static class ConsoleReport
             AnsiConsole.Write(table);
         }
 
-        AnsiConsole.MarkupLineInterpolated($"{status.Pages.Count} pages watched; NotifySubscribers last finished {Time(status.LastNotifiedAt)}; deliveries: {status.Pending} pending, {status.Failed} failed (digest deliveries --failed), {status.Sent} sent.");
+        AnsiConsole.MarkupLineInterpolated($"{status.Pages.Count} pages watched; NotifySubscribers last planned due subscriptions: {Time(status.LastNotifiedAt)}; deliveries: {status.Pending} pending, {status.Failed} failed (digest deliveries --failed), {status.Sent} sent.");
     }
 
     private static string Time(DateTimeOffset? at) => at?.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) ?? "never";
