@@ -142,17 +142,23 @@ public sealed partial class DeliveryPlanner(
         var index = RuleIndex.Build(due.SelectMany(subscription => subscription.Rules));
         var candidates = Candidates(index, changed, due);
         metrics.RuleMatches(candidates.Sum(group => group.Count()));
-        foreach (var subscription in due)
+        // Subscriptions are planned side by side (their rows are in partitions of their own); the inserts are the cost.
+        var plannedCounts = new System.Collections.Concurrent.ConcurrentDictionary<ConversationKey, int>();
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentSends, CancellationToken = cancellationToken }, async (subscription, token) =>
         {
             var key = subscription.Subscription.Key;
             foreach (var candidate in candidates[key.PartitionKey])
             {
                 var traceParent = changed.TraceParentOf(candidate.Paper.Id, subscription.Since);
-                if (await outbox.TryPlanAsync(key, candidate.Paper.Id, candidate.Highlights, now, cancellationToken, traceParent).ConfigureAwait(false) is not null)
+                if (await outbox.TryPlanAsync(key, candidate.Paper.Id, candidate.Highlights, now, token, traceParent).ConfigureAwait(false) is not null)
                 {
-                    planned[key] = planned.GetValueOrDefault(key) + 1;
+                    plannedCounts.AddOrUpdate(key, 1, (_, count) => count + 1);
                 }
             }
+        }).ConfigureAwait(false);
+        foreach (var (key, count) in plannedCounts)
+        {
+            planned[key] = count;
         }
 
         return (index.Count, changed.Current.Count, planned);
