@@ -78,7 +78,8 @@ internal static class Base64Url
     public static bool TryDecode(string text, out byte[] bytes)
     {
         bytes = [];
-        if (text.Length == 0 || text.Length > 64 * 1024)
+        // TryDecodeFromChars throws, rather than answering false, on a character outside the alphabet.
+        if (text.Length == 0 || text.Length > 64 * 1024 || !System.Buffers.Text.Base64Url.IsValid(text))
         {
             return false;
         }
