@@ -3,24 +3,27 @@ using Microsoft.Extensions.Options;
 
 namespace Digest.Platforms.Slack;
 
-/// <summary>Paces <c>chat.postMessage</c> per (team, channel): a token bucket of one message per
-/// <c>Slack:ChannelMessageInterval</c> (Slack allows about one per second per channel, with short bursts), so a burst of
-/// alerts to one channel waits its turn instead of provoking 429s, while other channels go on. The buckets are
-/// replenished by one timer on the injected <see cref="TimeProvider"/>. A bucket that is full and has nobody waiting
-/// carries no information, so it is dropped at the next tick; at most <c>Slack:MaxTrackedChannels</c> exist.</summary>
+/// <summary>Paces <c>chat.postMessage</c> per (team, channel): one message per <c>Slack:ChannelMessageInterval</c>
+/// (Slack allows about one per second per channel), so a burst of alerts to one channel waits its turn instead of
+/// provoking 429s, while other channels go on. Each channel is a <see cref="ConcurrencyLimiter"/> of one permit,
+/// and a message's permit is given back one interval after it was taken, by a timer on the injected
+/// <see cref="TimeProvider"/>. (The token bucket limiter would be the obvious choice, but it checks the real clock
+/// before replenishing, even when replenished by hand, so its pacing could not follow the app's clock.) A channel
+/// whose permit is free and that nobody waits for carries no information and is dropped when room is needed; at most
+/// <c>Slack:MaxTrackedChannels</c> exist.</summary>
 internal sealed class SlackChannelRateLimiter : IDisposable
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, TokenBucketRateLimiter> _limiters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ConcurrencyLimiter> _limiters = new(StringComparer.Ordinal);
     private readonly SlackOptions _options;
-    private readonly ITimer _timer;
+    private readonly TimeProvider _time;
 
     public SlackChannelRateLimiter(IOptions<SlackOptions> options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         _options = options.Value;
-        _timer = time.CreateTimer(_ => Tick(), null, _options.ChannelMessageInterval, _options.ChannelMessageInterval);
+        _time = time;
     }
 
     /// <summary>Channels currently tracked (for tests and diagnostics).</summary>
@@ -35,9 +38,10 @@ internal sealed class SlackChannelRateLimiter : IDisposable
         }
     }
 
-    /// <summary>Waits for the channel's turn. Throws a retryable <see cref="SlackApiException"/> when too many messages
-    /// already wait for this channel, or too many channels are busy at once.</summary>
-    public async ValueTask<RateLimitLease> AcquireAsync(string teamId, string channel, CancellationToken cancellationToken)
+    /// <summary>Waits for the channel's turn; the next turn comes one interval later. Throws a retryable
+    /// <see cref="SlackApiException"/> when too many messages already wait for this channel, or too many channels are
+    /// busy at once.</summary>
+    public async Task WaitTurnAsync(string teamId, string channel, CancellationToken cancellationToken)
     {
         ValueTask<RateLimitLease> waiting;
         lock (_lock)
@@ -54,19 +58,16 @@ internal sealed class SlackChannelRateLimiter : IDisposable
                     }
                 }
 
-                limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+                limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
                 {
-                    TokenLimit = 1,
-                    TokensPerPeriod = 1,
-                    ReplenishmentPeriod = _options.ChannelMessageInterval,
-                    AutoReplenishment = false,
+                    PermitLimit = 1,
                     QueueLimit = _options.ChannelQueueLimit,
                     QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
                 });
                 _limiters.Add(key, limiter);
             }
 
-            // Asked under the lock: once queued (or holding the token) the bucket is not idle, so no tick can drop it.
+            // Asked under the lock: once held or queued the limiter is not idle, so it cannot be dropped meanwhile.
             waiting = limiter.AcquireAsync(1, cancellationToken);
         }
 
@@ -77,12 +78,11 @@ internal sealed class SlackChannelRateLimiter : IDisposable
             throw Refused("channel_queue_full", $"More than {_options.ChannelQueueLimit} messages (Slack:ChannelQueueLimit) already wait for this channel; try again later.");
         }
 
-        return lease;
+        ReleaseLater(lease);
     }
 
     public void Dispose()
     {
-        _timer.Dispose();
         lock (_lock)
         {
             foreach (var limiter in _limiters.Values)
@@ -94,36 +94,33 @@ internal sealed class SlackChannelRateLimiter : IDisposable
         }
     }
 
-    private void Tick()
+    private void ReleaseLater(RateLimitLease lease)
     {
-        lock (_lock)
-        {
-            DropIdle();
-            foreach (var limiter in _limiters.Values)
-            {
-                limiter.TryReplenish();
-            }
-        }
+        var release = new DelayedRelease(lease);
+        release.Timer = _time.CreateTimer(static state => ((DelayedRelease)state!).Run(), release, _options.ChannelMessageInterval, Timeout.InfiniteTimeSpan);
     }
 
     private void DropIdle()
     {
-        List<string>? idle = null;
-        foreach (var (key, limiter) in _limiters)
+        foreach (var (key, limiter) in _limiters.Where(entry => entry.Value.GetStatistics() is { CurrentAvailablePermits: 1, CurrentQueuedCount: 0 }).ToList())
         {
-            if (limiter.GetStatistics() is { CurrentAvailablePermits: >= 1, CurrentQueuedCount: 0 })
-            {
-                (idle ??= []).Add(key);
-            }
-        }
-
-        foreach (var key in idle ?? [])
-        {
-            _limiters.Remove(key, out var limiter);
-            limiter!.Dispose();
+            _limiters.Remove(key);
+            limiter.Dispose();
         }
     }
 
     private static SlackApiException Refused(string error, string message) =>
         new(SlackErrorKind.Retry, "chat.postMessage", error, null, null, message);
+
+    // Holds the lease (and its timer, so it is not collected) until the interval is over.
+    private sealed class DelayedRelease(RateLimitLease lease)
+    {
+        public ITimer? Timer { get; set; }
+
+        public void Run()
+        {
+            lease.Dispose();
+            Timer?.Dispose();
+        }
+    }
 }

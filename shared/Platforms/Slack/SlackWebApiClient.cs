@@ -50,7 +50,7 @@ public sealed partial class SlackWebApiClient
         ArgumentException.ThrowIfNullOrEmpty(teamId);
         ArgumentException.ThrowIfNullOrEmpty(channel);
         ArgumentNullException.ThrowIfNull(message);
-        using var turn = await _channels.AcquireAsync(teamId, channel, cancellationToken).ConfigureAwait(false);
+        await _channels.WaitTurnAsync(teamId, channel, cancellationToken).ConfigureAwait(false);
         var request = new ChatPostMessageRequest(channel, message.Text, message.Blocks);
         var response = await CallAsync("chat.postMessage", Json(request, SlackJsonContext.Default.ChatPostMessageRequest), token,
             SlackJsonContext.Default.ChatPostMessageResponse, cancellationToken).ConfigureAwait(false);
