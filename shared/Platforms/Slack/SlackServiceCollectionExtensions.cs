@@ -1,0 +1,82 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace Digest.Platforms.Slack;
+
+public static class SlackServiceCollectionExtensions
+{
+    /// <summary>Registers the Slack platform's building blocks: <see cref="SlackOptions"/> bound from <c>Slack</c> with
+    /// its validators (validated when first read: a host that needs Slack at start-up adds <c>ValidateOnStart</c>),
+    /// the request verifier, the Web API client on a named <see cref="HttpClient"/> with its resilience pipeline, the
+    /// per-channel pacing, the Block Kit renderer, the token protector and the OAuth state signer.</summary>
+    public static IServiceCollection AddDigestSlackPlatform(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(descriptor => descriptor.ServiceType == typeof(SlackWebApiClient)))
+        {
+            return services; // binding twice would add every list entry twice
+        }
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<SlackOptions>()
+            .BindConfiguration(SlackOptions.SectionName)
+            .ValidateDataAnnotations();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SlackOptions>, SlackOptionsValidator>());
+
+        services.AddHttpClient(SlackWebApiClient.HttpClientName)
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .AddResilienceHandler("slack", (pipeline, context) =>
+            {
+                var options = context.ServiceProvider.GetRequiredService<IOptions<SlackOptions>>().Value;
+
+                // Waiting for a remote server happens in real time, whatever clock the rest of the app is given.
+                pipeline.TimeProvider = TimeProvider.System;
+                pipeline
+                    .AddRetry(new HttpRetryStrategyOptions
+                    {
+                        MaxRetryAttempts = Math.Max(options.MaxRetries, 1),
+                        BackoffType = DelayBackoffType.Exponential,
+                        UseJitter = true,
+                        Delay = options.RetryBaseDelay,
+                        ShouldRetryAfterHeader = true,
+                        ShouldHandle = arguments => ValueTask.FromResult(options.MaxRetries > 0 && ShouldRetry(arguments.Outcome, options.MaxRetryAfter)),
+                    })
+                    .AddTimeout(options.AttemptTimeout);
+            });
+
+        services.TryAddSingleton<SlackRequestVerifier>();
+        services.TryAddSingleton<BlockKitRenderer>();
+        services.TryAddSingleton<SlackTokenProtector>();
+        services.TryAddSingleton<OAuthStateSigner>();
+        services.TryAddSingleton<SlackChannelRateLimiter>();
+        services.TryAddSingleton(provider => new SlackWebApiClient(
+            provider.GetRequiredService<IHttpClientFactory>(),
+            provider.GetRequiredService<SlackChannelRateLimiter>(),
+            provider.GetRequiredService<IOptions<SlackOptions>>(),
+            provider.GetRequiredService<ILogger<SlackWebApiClient>>()));
+        return services;
+    }
+
+    /// <summary>Retry broken transfers, timeouts, 408, 429 and 5xx; but not a Retry-After longer than we are willing to
+    /// wait (the caller gets it as <see cref="SlackApiException.RetryAfter"/> and can come back later).</summary>
+    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter)
+    {
+        if (outcome.Exception is not null)
+        {
+            return outcome.Exception is HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException;
+        }
+
+        var response = outcome.Result!;
+        var status = (int)response.StatusCode;
+        if (status is not (408 or 429) && status < 500)
+        {
+            return false;
+        }
+
+        return response.Headers.RetryAfter?.Delta is not { } wait || wait <= maxRetryAfter;
+    }
+}
