@@ -1,6 +1,6 @@
+using Digest.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -32,19 +32,8 @@ public static class SlackServiceCollectionExtensions
             .AddResilienceHandler("slack", (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<SlackOptions>>().Value;
-
-                // Waiting for a remote server happens in real time, whatever clock the rest of the app is given.
-                pipeline.TimeProvider = TimeProvider.System;
                 pipeline
-                    .AddRetry(new HttpRetryStrategyOptions
-                    {
-                        MaxRetryAttempts = Math.Max(options.MaxRetries, 1),
-                        BackoffType = DelayBackoffType.Exponential,
-                        UseJitter = true,
-                        Delay = options.RetryBaseDelay,
-                        ShouldRetryAfterHeader = true,
-                        ShouldHandle = arguments => ValueTask.FromResult(options.MaxRetries > 0 && ShouldRetry(arguments.Outcome, options.MaxRetryAfter)),
-                    })
+                    .AddPoliteRetry(options.MaxRetries, options.RetryBaseDelay, options.MaxRetryAfter, IsRetryable)
                     .AddTimeout(options.AttemptTimeout);
             });
 
@@ -61,22 +50,16 @@ public static class SlackServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Retry broken transfers, timeouts, 408, 429 and 5xx; but not a Retry-After longer than we are willing to
-    /// wait (the caller gets it as <see cref="SlackApiException.RetryAfter"/> and can come back later).</summary>
-    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, TimeSpan maxRetryAfter)
+    /// <summary>Retry broken transfers, timeouts, 408, 429 and 5xx (a Retry-After longer than we wait reaches the caller
+    /// as <see cref="SlackApiException.RetryAfter"/>, who can come back later).</summary>
+    private static bool IsRetryable(Outcome<HttpResponseMessage> outcome)
     {
         if (outcome.Exception is not null)
         {
             return outcome.Exception is HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException;
         }
 
-        var response = outcome.Result!;
-        var status = (int)response.StatusCode;
-        if (status is not (408 or 429) && status < 500)
-        {
-            return false;
-        }
-
-        return response.Headers.RetryAfter?.Delta is not { } wait || wait <= maxRetryAfter;
+        var status = (int)outcome.Result!.StatusCode;
+        return status is 408 or 429 || status >= 500;
     }
 }

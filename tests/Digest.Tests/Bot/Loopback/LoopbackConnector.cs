@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -45,7 +44,7 @@ public sealed record ConnectorAnswer(int Status, string? ErrorCode = null, strin
 /// can be queued for the next requests, or scripted per conversation, to test retries and terminal errors.</summary>
 public sealed class LoopbackConnector : IAsyncDisposable
 {
-    private readonly Channel<ConnectorRequest> _requests = Channel.CreateUnbounded<ConnectorRequest>();
+    private readonly RequestQueue<ConnectorRequest> _requests = new("loopback connector");
     private readonly ConcurrentQueue<ConnectorRequest> _all = new();
     private readonly ConcurrentQueue<ConnectorRequest> _accepted = new();
     private readonly ConcurrentQueue<ConnectorAnswer> _planned = new();
@@ -94,36 +93,11 @@ public sealed class LoopbackConnector : IAsyncDisposable
     /// (a test kills its run there) and is never answered: a host that dies mid-run, between two messages.</summary>
     public void StopAfterAccepted(int accepted, Action onArrival) => _stopAfter = (accepted, onArrival);
 
-    /// <summary>Waits for the next request the bot sends.</summary>
-    public async Task<ConnectorRequest> NextAsync(CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        try
-        {
-            return await _requests.Reader.ReadAsync(timeout.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException("The bot sent nothing to the connector within 30 s.");
-        }
-    }
+    /// <summary>Waits for the next request, at most 30 s.</summary>
+    public Task<ConnectorRequest> NextAsync(CancellationToken cancellationToken) => _requests.NextAsync(cancellationToken);
 
-    /// <summary>True when nothing else arrives within a short wait (used only to assert absence after an ack).</summary>
-    public async Task<bool> StaysQuietAsync(TimeSpan wait, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(wait);
-        try
-        {
-            await _requests.Reader.WaitToReadAsync(timeout.Token);
-            return false;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return true;
-        }
-    }
+    /// <summary>True when nothing else arrives within a short wait (used only to assert absence).</summary>
+    public Task<bool> StaysQuietAsync(TimeSpan wait, CancellationToken cancellationToken) => _requests.StaysQuietAsync(wait, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -140,7 +114,7 @@ public sealed class LoopbackConnector : IAsyncDisposable
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
         var request = new ConnectorRequest(context.Request.Method, rawTarget, context.Request.Headers.Authorization.ToString() is { Length: > 0 } auth ? auth : null, body);
         _all.Enqueue(request);
-        _requests.Writer.TryWrite(request);
+        _requests.Add(request);
 
         context.Response.Headers["X-Correlating-OperationId"] = Guid.NewGuid().ToString("N");
         if (_stopAfter is { } stop && _accepted.Count >= stop.Accepted)

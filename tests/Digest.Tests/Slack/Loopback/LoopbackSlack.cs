@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using Digest.Tests.Bot.Loopback;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -27,7 +26,7 @@ public sealed record SlackRequest(string Path, string? Authorization, string Con
 /// request. Answers can be planned per method to test retries and error classification.</summary>
 public sealed class LoopbackSlack : IAsyncDisposable
 {
-    private readonly Channel<SlackRequest> _requests = Channel.CreateUnbounded<SlackRequest>();
+    private readonly RequestQueue<SlackRequest> _requests = new("loopback Slack");
     private readonly ConcurrentQueue<SlackRequest> _all = new();
     private readonly ConcurrentDictionary<string, ConcurrentQueue<(int Status, string Body, string? RetryAfter)>> _planned = new(StringComparer.Ordinal);
     private WebApplication? _app;
@@ -65,36 +64,11 @@ public sealed class LoopbackSlack : IAsyncDisposable
 
     public int Count(string pathSuffix) => _all.Count(request => request.Path.EndsWith(pathSuffix, StringComparison.Ordinal));
 
-    /// <summary>Waits for the next request the app sends.</summary>
-    public async Task<SlackRequest> NextAsync(CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        try
-        {
-            return await _requests.Reader.ReadAsync(timeout.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new TimeoutException("Nothing was sent to the loopback Slack within 30 s.");
-        }
-    }
+    /// <summary>Waits for the next request, at most 30 s.</summary>
+    public Task<SlackRequest> NextAsync(CancellationToken cancellationToken) => _requests.NextAsync(cancellationToken);
 
     /// <summary>True when nothing else arrives within a short wait (used only to assert absence).</summary>
-    public async Task<bool> StaysQuietAsync(TimeSpan wait, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(wait);
-        try
-        {
-            await _requests.Reader.WaitToReadAsync(timeout.Token);
-            return false;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return true;
-        }
-    }
+    public Task<bool> StaysQuietAsync(TimeSpan wait, CancellationToken cancellationToken) => _requests.StaysQuietAsync(wait, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
@@ -112,7 +86,7 @@ public sealed class LoopbackSlack : IAsyncDisposable
         var request = new SlackRequest(path, context.Request.Headers.Authorization.ToString() is { Length: > 0 } auth ? auth : null,
             context.Request.ContentType ?? "", body);
         _all.Enqueue(request);
-        _requests.Writer.TryWrite(request);
+        _requests.Add(request);
 
         var planned = _planned.FirstOrDefault(entry => path.EndsWith(entry.Key, StringComparison.Ordinal) || path.Contains("/" + entry.Key + "/", StringComparison.Ordinal));
         if (planned.Value is { } queue && queue.TryDequeue(out var answer))
