@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Digest.BotLoad;
 using Digest.Tests.Bot.Loopback;
+using Digest.Tests.Infrastructure;
 
 // Open-loop load on /api/messages with token validation on: a request every 1/rate s whatever the answers do,
 // each a Teams "help" message with a valid RS256 channel token (the bot queues it, replies through the loopback

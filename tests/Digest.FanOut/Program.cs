@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Digest.BotLoad;
 using Digest.Crawling;
 using Digest.Delivery;
 using Digest.FanOut;
@@ -11,6 +10,7 @@ using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Schema;
 using Digest.Storage;
 using Digest.Subscriptions;
+using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

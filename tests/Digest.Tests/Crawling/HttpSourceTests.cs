@@ -145,7 +145,8 @@ public sealed class HttpSourceTests(AzuriteFixture azurite) : IAsyncLifetime
         (await harness.AllAsync<PaperRow>(harness.Storage.Papers, ct)).ShouldBeEmpty();
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
+    [Trait("Category", "Slow")]
     public async Task RunOnceAsync_TenMegabytePage_IsStoredAndParsed()
     {
         var ct = TestContext.Current.CancellationToken;

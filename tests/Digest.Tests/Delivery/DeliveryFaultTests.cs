@@ -33,7 +33,8 @@ public sealed class DeliveryFaultTests(AzuriteFixture azurite)
 
     private static string NewConversation() => "a:" + Guid.NewGuid().ToString("N");
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
+    [Trait("Category", "Slow")]
     public async Task RunAsync_HangingThrottledFailingAndGoneConnectorsAndATokenOutage_EachContainedAndEveryPaperArrivesOnce()
     {
         await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel, FastConnector(("Delivery:MaxPapersPerMessage", "3")));
@@ -121,7 +122,8 @@ public sealed class DeliveryFaultTests(AzuriteFixture azurite)
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
+    [Trait("Category", "Slow")]
     public async Task RunAsync_RowFailingMaxAttemptsTimes_BecomesFailedIsReportedAndIsNeverSentAgain()
     {
         await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel, FastConnector(("Delivery:MaxAttempts", "2"), ("Delivery:MaxPapersPerMessage", "50")));

@@ -20,6 +20,6 @@ public static class ClosedLoopbackPort
     public static string StorageConnectionString()
     {
         var port = Next();
-        return AzuriteFixture.ConnectionStringFor(port, port, port);
+        return AzuriteProcess.ConnectionStringFor(port, port, port);
     }
 }

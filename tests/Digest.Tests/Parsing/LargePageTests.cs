@@ -14,8 +14,9 @@ public sealed class LargePageTests
 
     private readonly PageParser _parser = new();
 
-    [Fact]
-    public void Parse_HtmlWithTenMegabyteDataProps_ReadsEveryPaper()
+    [Fact(Timeout = 120_000)]
+    [Trait("Category", "Slow")]
+    public async Task Parse_HtmlWithTenMegabyteDataProps_ReadsEveryPaper() => await Task.Run(() =>
     {
         var (props, count) = RepeatItems(File.ReadAllText(ParsingTestData.DataPropsFixture), isApi: false);
         var html = $"<!doctype html><html><head><title>Daily Papers</title></head><body><main><div class=\"SVELTE_HYDRATER contents\" data-target=\"DailyPapers\" data-props=\"{WebUtility.HtmlEncode(props)}\"></div></main></body></html>";
@@ -29,7 +30,7 @@ public sealed class LargePageTests
         parsed.Papers.Count.ShouldBe(count);
         parsed.Papers[^1].Id.ShouldBe(SyntheticId(count - 1));
         parsed.Papers.Select(paper => paper.Id).Distinct().Count().ShouldBe(count);
-    }
+    }, TestContext.Current.CancellationToken);
 
     [Fact]
     public void Parse_TenMegabytesOfApiJson_ReadsEveryPaper()

@@ -68,9 +68,9 @@ public sealed class RulePropertyTests
         Gen.Select(Text, Text, Gen.OneOf(AuthorNames).Array[0, 3], Gen.Int[0, 40], (title, @abstract, authors, upvotes) =>
             Papers.Make(title, @abstract, authors, upvotes));
 
-    [Fact]
-    public void Index_GeneratedRulesAndPapers_AgreesWithEvaluatingEachRuleAlone()
-    {
+    [Fact(Timeout = 180_000)]
+    [Trait("Category", "Slow")]
+    public async Task Index_GeneratedRulesAndPapers_AgreesWithEvaluatingEachRuleAlone() => await Task.Run(() =>
         Gen.Select(ValidRule.Array[1, 40], PaperGen.Array[1, 8], Gen.Bool).Sample((rules, papers, withFrequencies) =>
         {
             var batch = papers.Select((paper, i) => paper with { Id = $"p{i}" }).ToArray();
@@ -93,8 +93,7 @@ public sealed class RulePropertyTests
 
             RuleIndexTests.Flatten(index.Match(batch)).ShouldBe(expected);
             RuleIndexTests.Flatten(index.MatchEveryRule(batch)).ShouldBe(expected);
-        }, iter: 2000);
-    }
+        }, iter: 2000), TestContext.Current.CancellationToken);
 
     [Fact]
     public void Index_GeneratedRules_SomeMatchAndSomeDoNot()

@@ -49,7 +49,8 @@ public sealed class StorageInitializationTests(AzuriteFixture azurite)
         (counter.Current - afterCreation).ShouldBe(new StorageTransactions(0, 0));
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
+    [Trait("Category", "Slow")]
     public async Task StartAsync_BotWhileStorageUnreachable_StartsAndSubscribesOnceStorageIsThere()
     {
         await using var blobPort = LoopbackRelay.To(azurite.BlobService.Uri);
