@@ -12,4 +12,8 @@ public interface ISlackBotTokens
     /// <param name="enterpriseId">The Enterprise Grid organization (<c>enterprise_id</c>), when there is one.</param>
     /// <param name="cancellationToken">Cancels the lookup.</param>
     ValueTask<string?> GetAsync(string teamId, string? enterpriseId, CancellationToken cancellationToken);
+
+    /// <summary>Forgets the workspace's tokens (<c>app_uninstalled</c>, <c>tokens_revoked</c>): <see cref="GetAsync"/>
+    /// answers <see langword="null"/> for it until it is installed again.</summary>
+    ValueTask RevokeAsync(string teamId, string? enterpriseId, CancellationToken cancellationToken);
 }
