@@ -17,7 +17,7 @@ public static class ConversationServiceCollectionExtensions
         services.TryAddSingleton<IRuleEngine, RuleLanguageEngine>();
         IEnumerable<Type> commands =
         [
-            typeof(HelpCommand), typeof(SubscribeCommand), typeof(PauseCommand), typeof(ModeCommand), typeof(AddRuleCommand),
+            typeof(HelpCommand), typeof(SubscribeCommand), typeof(PauseCommand), typeof(ModeCommand), typeof(QuietCommand), typeof(AddRuleCommand),
             typeof(RulesCommand), typeof(RemoveRuleCommand), typeof(DigestCommand), typeof(StatusCommand),
         ];
         foreach (var command in commands)

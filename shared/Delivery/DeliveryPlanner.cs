@@ -50,11 +50,17 @@ public sealed partial class DeliveryPlanner(
         var now = time.GetUtcNow();
         await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         var activeKeys = new HashSet<ConversationKey>();
+        var quietNow = new HashSet<ConversationKey>();
         var active = new List<Subscription>();
         await foreach (var subscription in subscriptions.ListActiveAsync(cancellationToken).ConfigureAwait(false))
         {
             activeKeys.Add(subscription.Key);
-            if (DeliverySchedule.IsDue(subscription.Mode, subscription.DeliveryWatermark, now))
+            if (DeliverySchedule.IsQuiet(subscription.QuietDays, now))
+            {
+                quietNow.Add(subscription.Key);
+            }
+
+            if (DeliverySchedule.IsDue(subscription.Mode, subscription.QuietDays, subscription.DeliveryWatermark, now))
             {
                 active.Add(subscription);
             }
@@ -83,9 +89,10 @@ public sealed partial class DeliveryPlanner(
             await state.SetLastPlannedAtAsync(now, lastPlannedAt, cancellationToken).ConfigureAwait(false);
         }
 
-        // Rows wait while their subscription is paused, unsubscribed or removed, and go once it is active again.
+        // Rows wait while their subscription is paused, unsubscribed, removed or on a quiet day, and go once it is
+        // active again.
         var requests = activeKeys.Count == 0 ? [] : (await pending.ListAsync(cancellationToken).ConfigureAwait(false))
-            .Where(marked => activeKeys.Contains(marked.Key))
+            .Where(marked => activeKeys.Contains(marked.Key) && !quietNow.Contains(marked.Key))
             .Select(marked => marked with { PlannedAt = now })
             .ToList();
         var plan = new DeliveryPlan(now, [.. due.Select(subscription => subscription.Subscription.Key)], rulesIndexed, papersConsidered, planned.Values.Sum(), requests);

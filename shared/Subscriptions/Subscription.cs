@@ -10,16 +10,57 @@ public enum DeliveryCadence
 
     /// <summary>Once a day at <see cref="DeliveryMode.DailyAt"/> in <see cref="DeliveryMode.TimeZoneId"/>.</summary>
     Daily,
+
+    /// <summary>Once a week on <see cref="DeliveryMode.WeeklyOn"/> at <see cref="DeliveryMode.DailyAt"/> in
+    /// <see cref="DeliveryMode.TimeZoneId"/>.</summary>
+    Weekly,
 }
 
-/// <summary>A subscription's delivery mode: instant, or daily at a local time in a time zone.</summary>
-public sealed record DeliveryMode(DeliveryCadence Cadence, TimeOnly? DailyAt = null, string? TimeZoneId = null)
+/// <summary>A subscription's delivery mode: instant, daily at a local time in a time zone, or weekly on a day at a local
+/// time; <see cref="DailyAt"/> is the local time of day of a daily or weekly digest.</summary>
+public sealed record DeliveryMode(DeliveryCadence Cadence, TimeOnly? DailyAt = null, string? TimeZoneId = null, DayOfWeek? WeeklyOn = null)
 {
     public static DeliveryMode Instant { get; } = new(DeliveryCadence.Instant);
 
-    public override string ToString() => Cadence == DeliveryCadence.Instant
-        ? "instant"
-        : $"daily {DailyAt?.ToString("HH:mm", CultureInfo.InvariantCulture)} {TimeZoneId}";
+    public override string ToString() => Cadence switch
+    {
+        DeliveryCadence.Daily => $"daily {DailyAt?.ToString("HH:mm", CultureInfo.InvariantCulture)} {TimeZoneId}",
+        DeliveryCadence.Weekly => $"weekly {QuietDays.ShortName(WeeklyOn ?? DayOfWeek.Monday)} {DailyAt?.ToString("HH:mm", CultureInfo.InvariantCulture)} {TimeZoneId}",
+        _ => "instant",
+    };
+}
+
+/// <summary>Days of the week on which nothing is sent to a subscription (the Daily Papers list is thin at weekends), as
+/// days in <see cref="TimeZoneId"/>. Papers found on a quiet day are planned as usual and go out with the first
+/// delivery after it.</summary>
+public sealed record QuietDays(IReadOnlyList<DayOfWeek> Days, string TimeZoneId)
+{
+    private static readonly string[] ShortNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+    /// <summary>Saturday and Sunday.</summary>
+    public static IReadOnlyList<DayOfWeek> Weekends { get; } = [DayOfWeek.Saturday, DayOfWeek.Sunday];
+
+    /// <summary>The three-letter name the commands use (<c>mon</c>).</summary>
+    public static string ShortName(DayOfWeek day) => ShortNames[(int)day];
+
+    /// <summary>A day from its English name or its first three letters, any case (<c>mon</c>, <c>Monday</c>).</summary>
+    public static bool TryParseDay(string text, out DayOfWeek day)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        for (var i = 0; i < ShortNames.Length; i++)
+        {
+            if (text.Equals(ShortNames[i], StringComparison.OrdinalIgnoreCase) || text.Equals(((DayOfWeek)i).ToString(), StringComparison.OrdinalIgnoreCase))
+            {
+                day = (DayOfWeek)i;
+                return true;
+            }
+        }
+
+        day = default;
+        return false;
+    }
+
+    public override string ToString() => $"{string.Join(' ', Days.Order().Select(ShortName))} ({TimeZoneId})";
 }
 
 /// <summary>One conversation's subscription: where to send (its <see cref="ConversationAddress"/>), whether
@@ -41,6 +82,9 @@ public sealed record Subscription
     public bool Installed { get; init; } = true;
 
     public DeliveryMode Mode { get; init; } = DeliveryMode.Instant;
+
+    /// <summary>Days nothing is sent (<c>quiet</c>); null when every day may have deliveries.</summary>
+    public QuietDays? QuietDays { get; init; }
 
     /// <summary>When papers were last delivered to this conversation.</summary>
     public DateTimeOffset? LastDeliveryAt { get; init; }

@@ -239,6 +239,9 @@ public sealed class SubscriptionStore
             ["Mode"] = subscription.Mode.Cadence.ToString(),
             ["DailyAt"] = subscription.Mode.DailyAt?.ToString("HH:mm", CultureInfo.InvariantCulture),
             ["TimeZone"] = subscription.Mode.TimeZoneId,
+            ["WeeklyOn"] = subscription.Mode.WeeklyOn?.ToString(),
+            ["QuietDays"] = subscription.QuietDays is { } quiet ? string.Join(',', quiet.Days) : null,
+            ["QuietTimeZone"] = subscription.QuietDays?.TimeZoneId,
             ["LastDeliveryAt"] = subscription.LastDeliveryAt,
             ["DeliveryCount"] = subscription.DeliveryCount,
             ["PapersDelivered"] = subscription.PapersDelivered,
@@ -261,9 +264,16 @@ public sealed class SubscriptionStore
             row.GetString("Platform") ?? ConversationPlatforms.BotFramework,
             row.GetString("Reference") ?? throw new InvalidOperationException("A subscription row has no conversation reference."));
         var cadence = Enum.TryParse<DeliveryCadence>(row.GetString("Mode"), out var parsed) ? parsed : DeliveryCadence.Instant;
-        var mode = cadence == DeliveryCadence.Daily && TimeOnly.TryParseExact(row.GetString("DailyAt"), "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
-            ? new DeliveryMode(DeliveryCadence.Daily, at, row.GetString("TimeZone"))
-            : DeliveryMode.Instant;
+        var hasTime = TimeOnly.TryParseExact(row.GetString("DailyAt"), "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var at);
+        var mode = (cadence, hasTime, Enum.TryParse<DayOfWeek>(row.GetString("WeeklyOn"), out var day)) switch
+        {
+            (DeliveryCadence.Daily, true, _) => new DeliveryMode(DeliveryCadence.Daily, at, row.GetString("TimeZone")),
+            (DeliveryCadence.Weekly, true, true) => new DeliveryMode(DeliveryCadence.Weekly, at, row.GetString("TimeZone"), day),
+            _ => DeliveryMode.Instant,
+        };
+        var quietDays = row.GetString("QuietDays") is { Length: > 0 } days && row.GetString("QuietTimeZone") is { } quietZone
+            ? new QuietDays([.. days.Split(',').Select(name => Enum.Parse<DayOfWeek>(name))], quietZone)
+            : null;
         return new Subscription
         {
             Key = key,
@@ -272,6 +282,7 @@ public sealed class SubscriptionStore
             Paused = row.GetBoolean("Paused") ?? false,
             Installed = row.GetBoolean("Installed") ?? true,
             Mode = mode,
+            QuietDays = quietDays,
             LastDeliveryAt = row.GetDateTimeOffset("LastDeliveryAt"),
             DeliveryCount = row.GetInt32("DeliveryCount") ?? 0,
             PapersDelivered = row.GetInt32("PapersDelivered") ?? 0,

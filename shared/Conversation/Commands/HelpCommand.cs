@@ -15,6 +15,8 @@ internal sealed class HelpCommand : IConversationCommand
         new("pause / resume", "Hold deliveries, and start them again"),
         new("mode instant", "Send papers as soon as they are found"),
         new("mode daily 08:30 Europe/Berlin", "Send one digest a day at that local time"),
+        new("mode weekly mon 08:30 Europe/Berlin", "Send one digest a week, on that day at that local time"),
+        new("quiet weekends / quiet off", "Send nothing on Saturdays and Sundays (or other days: quiet sat sun UTC); papers found then go out next"),
         new("digest", "Send now what matched since the last delivery", "digest"),
         new("status", "Last crawl, papers today, deliveries", "status"),
     ];

@@ -4,7 +4,7 @@ using static Digest.Conversation.RichText;
 
 namespace Digest.Conversation.Commands;
 
-/// <summary><c>mode instant</c> or <c>mode daily HH:mm Zone</c>.</summary>
+/// <summary><c>mode instant</c>, <c>mode daily HH:mm Zone</c> or <c>mode weekly Day HH:mm Zone</c>.</summary>
 internal sealed class ModeCommand(SubscriptionStore store) : IConversationCommand
 {
     public IReadOnlyList<string> Names { get; } = ["mode"];
@@ -14,34 +14,58 @@ internal sealed class ModeCommand(SubscriptionStore store) : IConversationComman
         ArgumentNullException.ThrowIfNull(request);
         var parts = request.Argument.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         DeliveryMode mode;
+        RichText? problem;
         if (parts is ["instant"])
         {
             mode = DeliveryMode.Instant;
         }
         else if (parts is ["daily", var at, var zone])
         {
-            if (!TimeOnly.TryParseExact(at, ["H:mm", "HH:mm"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var dailyAt))
+            (mode, problem) = Scheduled(DeliveryCadence.Daily, null, at, zone);
+            if (problem is not null)
             {
-                return CommandResult.Text($"\"{at}\" is not a time of day; use 24-hour HH:mm, e.g. " + Strong("mode daily 08:30 Europe/Berlin") + ".");
+                return CommandResult.Text(problem);
+            }
+        }
+        else if (parts is ["weekly", var dayName, var weeklyAt, var weeklyZone])
+        {
+            if (!QuietDays.TryParseDay(dayName, out var day))
+            {
+                return CommandResult.Text(Plain($"\"{dayName}\" is not a day of the week; use mon, tue, wed, thu, fri, sat or sun, e.g. ") + Strong("mode weekly mon 08:30 Europe/Berlin") + ".");
             }
 
-            try
+            (mode, problem) = Scheduled(DeliveryCadence.Weekly, day, weeklyAt, weeklyZone);
+            if (problem is not null)
             {
-                mode = new DeliveryMode(DeliveryCadence.Daily, dailyAt, TimeZoneInfo.FindSystemTimeZoneById(zone).Id);
-            }
-            catch (Exception exception) when (exception is TimeZoneNotFoundException or InvalidTimeZoneException)
-            {
-                return CommandResult.Text(Plain($"Unknown time zone \"{zone}\". Use an IANA name such as Europe/Berlin, America/New_York or UTC."));
+                return CommandResult.Text(problem);
             }
         }
         else
         {
-            return CommandResult.Text("Usage: " + Strong("mode instant") + ", or " + Strong("mode daily") + " " + Emphasis("HH:mm") + " " + Emphasis("TimeZone") + ", e.g. mode daily 08:30 Europe/Berlin.");
+            return CommandResult.Text("Usage: " + Strong("mode instant") + ", " + Strong("mode daily") + " " + Emphasis("HH:mm") + " " + Emphasis("TimeZone")
+                + " or " + Strong("mode weekly") + " " + Emphasis("Day HH:mm TimeZone") + ", e.g. mode daily 08:30 Europe/Berlin, mode weekly mon 08:30 Europe/Berlin.");
         }
 
         await store.UpdateAsync(request.Key, null, current => current with { Mode = mode }, cancellationToken).ConfigureAwait(false);
-        return CommandResult.Text(mode.Cadence == DeliveryCadence.Instant
-            ? Plain("Mode set: papers are sent as soon as they are found.")
-            : Plain($"Mode set: one digest a day at {mode.DailyAt?.ToString("HH:mm", CultureInfo.InvariantCulture)} ({mode.TimeZoneId})."));
+        var time = mode.DailyAt?.ToString("HH:mm", CultureInfo.InvariantCulture);
+        return CommandResult.Text(mode.Cadence switch
+        {
+            DeliveryCadence.Daily => Plain($"Mode set: one digest a day at {time} ({mode.TimeZoneId})."),
+            DeliveryCadence.Weekly => Plain($"Mode set: one digest a week, on {mode.WeeklyOn} at {time} ({mode.TimeZoneId})."),
+            _ => Plain("Mode set: papers are sent as soon as they are found."),
+        });
+    }
+
+    // The mode, or the reply that says what is wrong with the time or the zone.
+    private static (DeliveryMode Mode, RichText? Problem) Scheduled(DeliveryCadence cadence, DayOfWeek? day, string at, string zone)
+    {
+        if (!TimeOnly.TryParseExact(at, ["H:mm", "HH:mm"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
+        {
+            return (DeliveryMode.Instant, $"\"{at}\" is not a time of day; use 24-hour HH:mm, e.g. " + Strong("mode daily 08:30 Europe/Berlin") + ".");
+        }
+
+        return TimeZones.TryFind(zone, out var id)
+            ? (new DeliveryMode(cadence, time, id, day), null)
+            : (DeliveryMode.Instant, TimeZones.Unknown(zone));
     }
 }

@@ -21,6 +21,7 @@ internal sealed class StatusCommand(SubscriptionStore store, IPaperSource papers
             new("Papers today", crawl.PapersToday.ToString(CultureInfo.InvariantCulture)),
             new("This conversation", state),
             new("Mode", subscription.Mode.ToString()),
+            new("Quiet days", subscription.QuietDays?.ToString() ?? "none"),
             new("Rules", ruleCount.ToString(CultureInfo.InvariantCulture)),
             new("Delivered", subscription.MessagesDelivered == 0
                 ? "nothing yet"

@@ -249,6 +249,39 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         (await Store.GetAsync(Key(conversation), Cancel))!.Mode.ShouldBe(DeliveryMode.Instant);
     }
 
+    [Fact]
+    public async Task ModeWeeklyThenQuietWeekends_StoresTheDayAndTheModesZone()
+    {
+        var conversation = TestActivities.PersonalConversationId();
+
+        (await SayAsync(conversation, "mode weekly MON 8:30 Europe/Berlin")).Text.ShouldBe("Mode set: one digest a week, on Monday at 08:30 (Europe/Berlin).");
+        (await Store.GetAsync(Key(conversation), Cancel))!.Mode.ShouldBe(new DeliveryMode(DeliveryCadence.Weekly, new TimeOnly(8, 30), "Europe/Berlin", DayOfWeek.Monday));
+
+        (await SayAsync(conversation, "quiet weekends")).Text.ShouldBe("Quiet days set: nothing is sent on sun sat (Europe/Berlin); papers found then go out with the next delivery.");
+        var quiet = (await Store.GetAsync(Key(conversation), Cancel))!.QuietDays.ShouldNotBeNull();
+        quiet.Days.ShouldBe([DayOfWeek.Sunday, DayOfWeek.Saturday], ignoreOrder: true);
+        quiet.TimeZoneId.ShouldBe("Europe/Berlin");
+
+        (await SayAsync(conversation, "quiet fri, sat UTC")).Text!.ShouldContain("fri sat (UTC)");
+        (await SayAsync(conversation, "quiet off")).Text!.ShouldStartWith("Quiet days off");
+        (await Store.GetAsync(Key(conversation), Cancel))!.QuietDays.ShouldBeNull();
+    }
+
+    [Theory]
+    [InlineData("quiet funday", "\"funday\" is not a day of the week")]
+    [InlineData("quiet weekends Mars/Olympus_Mons", "Unknown time zone")]
+    [InlineData("quiet", "Usage: **quiet weekends**")]
+    [InlineData("mode weekly someday 08:30 UTC", "\"someday\" is not a day of the week")]
+    public async Task Quiet_Invalid_ExplainsAndKeepsNoQuietDays(string command, string expectedStart)
+    {
+        var conversation = TestActivities.PersonalConversationId();
+
+        (await SayAsync(conversation, command)).Text!.ShouldStartWith(expectedStart);
+        var subscription = await Store.GetAsync(Key(conversation), Cancel);
+        subscription?.QuietDays.ShouldBeNull();
+        (subscription?.Mode ?? DeliveryMode.Instant).ShouldBe(DeliveryMode.Instant);
+    }
+
     [Theory]
     [InlineData("mode daily 08:30 Mars/Olympus_Mons", "Unknown time zone \"Mars/Olympus\\_Mons\"")]
     [InlineData("mode daily 25:00 Europe/Berlin", "\"25:00\" is not a time of day")]
