@@ -88,7 +88,7 @@ public sealed class CompiledMainTemplate : IAsyncLifetime
         return match.Success ? match.Groups[1].Value : "";
     }
 
-    private static string AssemblyMetadata(string key) =>
+    internal static string AssemblyMetadata(string key) =>
         typeof(CompiledMainTemplate).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .SingleOrDefault(attribute => attribute.Key == key)?.Value is { Length: > 0 } value
             ? value
