@@ -18,7 +18,7 @@ public static class ConversationServiceCollectionExtensions
         IEnumerable<Type> commands =
         [
             typeof(HelpCommand), typeof(SubscribeCommand), typeof(PauseCommand), typeof(ModeCommand), typeof(QuietCommand), typeof(AddRuleCommand),
-            typeof(RulesCommand), typeof(RemoveRuleCommand), typeof(DigestCommand), typeof(StatusCommand),
+            typeof(RulesCommand), typeof(RemoveRuleCommand), typeof(DigestCommand), typeof(StatusCommand), typeof(FeedbackCommand),
         ];
         foreach (var command in commands)
         {

@@ -59,6 +59,11 @@ public sealed class DeliveryRow : ITableEntity
     /// <summary>The trace context of the fetch that found the change which planned the row, so that the send links to it.</summary>
     public string? TraceParent { get; set; }
 
+    /// <summary>The subscriber's <see cref="PaperFeedback"/> on the delivered paper, by name; null when none.</summary>
+    public string? Feedback { get; set; }
+
+    public DateTimeOffset? FeedbackAt { get; set; }
+
     public string PaperId => RowKey;
 }
 
@@ -234,5 +239,42 @@ public sealed class DeliveryOutbox
             });
             await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Stores feedback on a delivered paper's receipt (a merge of two properties, so nothing else of the row
+    /// changes). Idempotent: the same feedback again writes nothing; the other one replaces it.</summary>
+    public async Task<FeedbackRecorded> RecordFeedbackAsync(ConversationKey key, string paperId, PaperFeedback feedback, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentException.ThrowIfNullOrWhiteSpace(paperId);
+        var existing = await _table.GetEntityIfExistsAsync<DeliveryRow>(key.PartitionKey, paperId, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (existing is not { HasValue: true, Value: { State: DeliveryState.Sent } row })
+        {
+            return FeedbackRecorded.NotDelivered;
+        }
+
+        var name = feedback.ToString();
+        if (row.Feedback == name)
+        {
+            return FeedbackRecorded.Unchanged;
+        }
+
+        var update = new TableEntity(key.PartitionKey, paperId) { [nameof(DeliveryRow.Feedback)] = name, [nameof(DeliveryRow.FeedbackAt)] = now };
+        await _table.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+        return FeedbackRecorded.Recorded;
+    }
+
+    /// <summary>The receipts of <paramref name="key"/> that carry feedback.</summary>
+    public async Task<IReadOnlyList<DeliveryRow>> ListFeedbackAsync(ConversationKey key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {key.PartitionKey} and Feedback ne {""}");
+        var rows = new List<DeliveryRow>();
+        await foreach (var row in _table.QueryAsync<DeliveryRow>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(row);
+        }
+
+        return rows;
     }
 }

@@ -1,3 +1,4 @@
+using Digest.Papers;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Cards;
 using Digest.Platforms.Teams.Connector;
@@ -14,7 +15,7 @@ public sealed class TeamsMessenger(BotConnectorClient connector, AdaptiveCardRen
     public string Platform => ConversationPlatforms.BotFramework;
 
     public IReadOnlyList<IReadOnlyList<MatchedPaper>> Split(string heading, IReadOnlyList<MatchedPaper> papers, int maxPerMessage) =>
-        splitter.Split(heading, papers, maxPerMessage);
+        splitter.Split(heading, papers, maxPerMessage, Buttons);
 
     /// <summary>To a Teams channel every message is a new post in the channel, never a reply in the thread where someone
     /// subscribed (a reference stored before channels were keyed by channel may still name one).</summary>
@@ -22,7 +23,7 @@ public sealed class TeamsMessenger(BotConnectorClient connector, AdaptiveCardRen
     {
         var reference = TeamsAddress.Read(address);
         var conversationId = reference.Conversation.Id!;
-        var activity = Activity.CreateCard(cards.Papers(heading, papers), heading) with { From = reference.Bot };
+        var activity = Activity.CreateCard(cards.Papers(heading, papers, buttons: Buttons), heading) with { From = reference.Bot };
         try
         {
             if (TeamsChannels.IsChannel(reference))
@@ -44,4 +45,7 @@ public sealed class TeamsMessenger(BotConnectorClient connector, AdaptiveCardRen
             throw new DeliveryFailedException(kind, exception.Message, exception);
         }
     }
+
+    // Every delivered paper carries the feedback buttons; their clicks come back as commands.
+    private static IReadOnlyList<(string Title, string Command)> Buttons(Paper paper) => FeedbackButtons.For(paper.Id);
 }

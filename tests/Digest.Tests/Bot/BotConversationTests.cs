@@ -319,6 +319,42 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task DigestFeedbackButtons_ClickedTwiceThenChanged_StoredOnceOnTheReceiptThenReplaced()
+    {
+        var conversation = TestActivities.PersonalConversationId();
+        await SayAsync(conversation, "add title:diffusion");
+        var digest = await SayAsync(conversation, "digest");
+        var first = digest.Card!["body"]!.AsArray().First(item => (string?)item!["type"] == "Container")!;
+        var buttons = first["items"]!.AsArray().Single(item => (string?)item!["type"] == "ActionSet")!["actions"]!.AsArray();
+        buttons.Select(button => (string)button!["title"]!).ShouldBe(["More like this", "Not interested"]);
+        var like = (string)buttons[0]!["data"]!["command"]!;
+        var paperId = like.Split(' ')[^1];
+        like.ShouldBe("feedback like " + paperId);
+        var outbox = _bot.Services.GetRequiredService<DeliveryOutbox>();
+
+        using (await PostAsync(TestActivities.Submit(_appId, _connector.ServiceUrl, conversation, like)))
+        {
+            (await _connector.NextAsync(Cancel)).Text!.ShouldStartWith("Noted: more like this.");
+        }
+
+        var stored = (await outbox.ListFeedbackAsync(Key(conversation), Cancel)).ShouldHaveSingleItem();
+        using (await PostAsync(TestActivities.Submit(_appId, _connector.ServiceUrl, conversation, like)))
+        {
+            (await _connector.NextAsync(Cancel)).Text.ShouldBe("Already noted.");
+        }
+
+        var again = (await outbox.ListFeedbackAsync(Key(conversation), Cancel)).ShouldHaveSingleItem();
+        (again.PaperId, again.Feedback, again.FeedbackAt, again.ETag).ShouldBe((paperId, "Liked", stored.FeedbackAt, stored.ETag));
+        using (await PostAsync(TestActivities.Submit(_appId, _connector.ServiceUrl, conversation, (string)buttons[1]!["data"]!["command"]!)))
+        {
+            (await _connector.NextAsync(Cancel)).Text!.ShouldStartWith("Noted: not interested.");
+        }
+
+        (await outbox.ListFeedbackAsync(Key(conversation), Cancel)).ShouldHaveSingleItem().Feedback.ShouldBe("Disliked");
+        (await SayAsync(conversation, "feedback like 9999.99999")).Text.ShouldBe("Paper 9999.99999 was not delivered here, so there is nothing to note.");
+    }
+
+    [Fact]
     public async Task Digest_WithoutRules_AsksForOne()
     {
         (await SayAsync(TestActivities.PersonalConversationId(), "digest")).Text.ShouldBe("No rules yet: add one with **add** *rule* first.");

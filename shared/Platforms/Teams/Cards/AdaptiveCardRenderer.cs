@@ -27,12 +27,13 @@ public sealed class AdaptiveCardRenderer
     }
 
     /// <summary>A list of papers under a heading. Papers that do not fit the size budget are left out and counted
-    /// in an "and N more" line; <paramref name="totalCount"/> (when larger than the list) adds to that count.</summary>
-    public JsonObject Papers(string heading, IReadOnlyList<MatchedPaper> papers, int? totalCount = null)
+    /// in an "and N more" line; <paramref name="totalCount"/> (when larger than the list) adds to that count.
+    /// <paramref name="buttons"/> gives each paper its buttons (title, and the command text an <c>Action.Submit</c> sends).</summary>
+    public JsonObject Papers(string heading, IReadOnlyList<MatchedPaper> papers, int? totalCount = null, Func<Paper, IReadOnlyList<(string Title, string Command)>>? buttons = null)
     {
         ArgumentNullException.ThrowIfNull(papers);
         var body = new JsonArray { TextBlock(Escape(heading), weight: "Bolder", size: "Medium") };
-        return Budgeted(Card(body, []), body, papers.Select(PaperContainer), papers.Count, totalCount);
+        return Budgeted(Card(body, []), body, papers.Select(paper => PaperContainer(paper, buttons?.Invoke(paper.Paper) ?? [])), papers.Count, totalCount);
     }
 
     // Adds items while the card stays under the budget, then an "and N more" line for the rest.
@@ -95,7 +96,7 @@ public sealed class AdaptiveCardRenderer
 
     internal static string EscapeInline(string text) => Escape(text.Length > 200 ? text[..200] + "…" : text);
 
-    private static JsonObject PaperContainer(MatchedPaper item)
+    private static JsonObject PaperContainer(MatchedPaper item, IReadOnlyList<(string Title, string Command)> buttons)
     {
         var paper = item.Paper;
         var authors = paper.Authors.Count <= MaxAuthorsShown
@@ -121,6 +122,11 @@ public sealed class AdaptiveCardRenderer
         if (item.Highlights.Count > 0)
         {
             items.Add(TextBlock("Matched: " + string.Join(", ", item.Highlights.Take(8).Select(word => "**" + Escape(word) + "**")), size: "Small"));
+        }
+
+        if (buttons.Count > 0)
+        {
+            items.Add(new JsonObject { ["type"] = "ActionSet", ["actions"] = new JsonArray([.. buttons.Select(button => (JsonNode)SubmitAction(button.Title, button.Command))]) });
         }
 
         return new JsonObject { ["type"] = "Container", ["separator"] = true, ["items"] = items };

@@ -1,3 +1,4 @@
+using Digest.Papers;
 using Digest.Rules;
 
 namespace Digest.Platforms.Teams.Cards;
@@ -10,15 +11,15 @@ public sealed class PaperCardSplitter(AdaptiveCardRenderer cards)
     private const string LongestHeadingSuffix = " (9999 of 9999)";
 
     /// <summary>At most <paramref name="maxPerMessage"/> papers per card; a chunk whose card would pass the size
-    /// budget with <paramref name="heading"/> is halved until it fits.</summary>
-    public IReadOnlyList<IReadOnlyList<MatchedPaper>> Split(string heading, IReadOnlyList<MatchedPaper> papers, int maxPerMessage)
+    /// budget with <paramref name="heading"/> (and each paper's <paramref name="buttons"/>) is halved until it fits.</summary>
+    public IReadOnlyList<IReadOnlyList<MatchedPaper>> Split(string heading, IReadOnlyList<MatchedPaper> papers, int maxPerMessage, Func<Paper, IReadOnlyList<(string Title, string Command)>>? buttons = null)
     {
         ArgumentNullException.ThrowIfNull(papers);
         var pending = new Stack<List<MatchedPaper>>(papers.Chunk(maxPerMessage).Select(chunk => chunk.ToList()).Reverse());
         var messages = new List<IReadOnlyList<MatchedPaper>>();
         while (pending.TryPop(out var chunk))
         {
-            if (chunk.Count > 1 && !FitsWhole(heading, chunk))
+            if (chunk.Count > 1 && !FitsWhole(heading, chunk, buttons))
             {
                 var half = chunk.Count / 2;
                 pending.Push(chunk[half..]);
@@ -33,6 +34,6 @@ public sealed class PaperCardSplitter(AdaptiveCardRenderer cards)
         return messages;
     }
 
-    private bool FitsWhole(string heading, List<MatchedPaper> chunk) =>
-        cards.Papers(heading + LongestHeadingSuffix, chunk)["body"]!.AsArray().Count == 1 + chunk.Count;
+    private bool FitsWhole(string heading, List<MatchedPaper> chunk, Func<Paper, IReadOnlyList<(string Title, string Command)>>? buttons) =>
+        cards.Papers(heading + LongestHeadingSuffix, chunk, buttons: buttons)["body"]!.AsArray().Count == 1 + chunk.Count;
 }
