@@ -24,7 +24,7 @@ public sealed class DeliveryLedger(DigestStorage storage, SubscriptionStore subs
         var rows = await storage.Deliveries.QueryAsync<DeliveryRow>(filter, maxPerPage: 1000, cancellationToken: cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
         var keys = await KeysAsync(cancellationToken).ConfigureAwait(false);
         return [.. rows.OrderByDescending(row => row.PlannedAt).ThenBy(row => row.PartitionKey, StringComparer.Ordinal).ThenBy(row => row.RowKey, StringComparer.Ordinal)
-            .Select(row => new DeliveryEntry(keys.GetValueOrDefault(row.PartitionKey), row))];
+            .Select(row => new DeliveryEntry(keys.GetValueOrDefault(row.Conversation), row))];
     }
 
     /// <summary>Gives every Failed row a second chance: Pending again with no attempts, its subscription marked so the

@@ -29,32 +29,33 @@ public sealed class PendingDeliveries(DigestStorage storage)
         }
     }
 
-    /// <summary>Every marked subscription, with when it was marked.</summary>
+    /// <summary>Every marked subscription, with when it was marked and its marker's ETag.</summary>
     public async Task<IReadOnlyList<DeliveryRequest>> ListAsync(CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
         return await storage.Deliveries.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken)
             .Select(row => new DeliveryRequest(
                 ConversationKey.Create(row.GetString("ChannelId"), row.GetString("TenantId"), row.GetString("ConversationId")),
-                row.GetDateTimeOffset("PlannedAt") ?? default))
+                row.GetDateTimeOffset("PlannedAt") ?? default) { MarkerETag = row.ETag })
             .ToListAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The subscription's marker as it is now (its ETag), or null.</summary>
-    public async Task<TableEntity?> GetAsync(ConversationKey key, CancellationToken cancellationToken)
+    /// <summary>The ETag of the subscription's marker as it is now, or null when it has none.</summary>
+    public async Task<ETag?> GetETagAsync(ConversationKey key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var marker = await storage.Deliveries.GetEntityIfExistsAsync<TableEntity>(Partition, key.PartitionKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return marker.HasValue ? marker.Value : null;
+        var marker = await storage.Deliveries.GetEntityIfExistsAsync<TableEntity>(Partition, key.PartitionKey, select: [nameof(ITableEntity.PartitionKey)], cancellationToken: cancellationToken).ConfigureAwait(false);
+        return marker.HasValue ? marker.Value!.ETag : null;
     }
 
-    /// <summary>Removes a marker read before the sender's last look at the Pending rows, unless it changed since.</summary>
-    public async Task TryClearAsync(TableEntity marker, CancellationToken cancellationToken)
+    /// <summary>Removes a marker read (its <paramref name="etag"/>) before the sender's last look at the Pending rows,
+    /// unless it changed since.</summary>
+    public async Task TryClearAsync(ConversationKey key, ETag etag, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(marker);
+        ArgumentNullException.ThrowIfNull(key);
         try
         {
-            await storage.Deliveries.DeleteEntityAsync(marker.PartitionKey, marker.RowKey, marker.ETag, cancellationToken).ConfigureAwait(false);
+            await storage.Deliveries.DeleteEntityAsync(Partition, key.PartitionKey, etag, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException exception) when (exception.Status is 412 or 404)
         {
