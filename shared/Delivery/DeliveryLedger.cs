@@ -33,6 +33,10 @@ public sealed class DeliveryLedger(DigestStorage storage, SubscriptionStore subs
     {
         var failed = await ListAsync(DeliveryState.Failed, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
+        var keys = failed.Select(entry => entry.Conversation).OfType<ConversationKey>().ToList();
+        // Marked before the rows become Pending (no Pending row is ever unmarked) and again after (a sender that read
+        // the marker meanwhile cannot remove it).
+        await pending.MarkAsync(keys, now, cancellationToken).ConfigureAwait(false);
         foreach (var entry in failed)
         {
             entry.Row.State = DeliveryState.Pending;
@@ -42,7 +46,7 @@ public sealed class DeliveryLedger(DigestStorage storage, SubscriptionStore subs
             await storage.Deliveries.UpdateEntityAsync(entry.Row, entry.Row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         }
 
-        await pending.MarkAsync([.. failed.Select(entry => entry.Conversation).OfType<ConversationKey>()], now, cancellationToken).ConfigureAwait(false);
+        await pending.MarkAsync(keys, now, cancellationToken).ConfigureAwait(false);
         return failed.Count;
     }
 

@@ -67,6 +67,9 @@ public sealed class DeliveryRow : ITableEntity
     public string Conversation { get; set; } = "";
 
     public string PaperId { get; set; } = "";
+
+    /// <summary>A copy to change (claim, mark) without changing this one.</summary>
+    public DeliveryRow Copy() => (DeliveryRow)MemberwiseClone();
 }
 
 /// <summary>A (subscription, paper) match the planner wants in the outbox, with when a change re-opened the paper.</summary>
@@ -140,25 +143,43 @@ public sealed class DeliveryOutbox
     }
 
     /// <summary>
-    /// Plans many pairs: inserts a Pending row for each pair that has none, in one transaction per 100 rows of a tenant's
-    /// partition. Pairs a change re-opened before <paramref name="plannedBefore"/> (the last finished run, which may have
-    /// planned them) are first looked up, with one query per partition for the rows planned since the earliest of
-    /// those changes, so a run that finds nothing new writes nothing. A pair planned meanwhile, or planned from an
-    /// earlier change, makes its batch fail as a whole; that batch is then inserted row by row. Returns the new rows.
+    /// The pairs that may have no row yet. Pairs a change re-opened before <paramref name="plannedBefore"/> (the last
+    /// finished run, which may have planned them) are looked up, with one query per tenant partition for the rows
+    /// planned since the earliest of those changes, so a run that finds nothing new writes nothing. A pair planned
+    /// from an earlier change is not found and is left to the insert (<see cref="PlanAsync"/>) to refuse.
     /// </summary>
-    public async Task<IReadOnlyList<DeliveryRow>> PlanAsync(IReadOnlyList<PlannedPaper> papers, DateTimeOffset now, DateTimeOffset? plannedBefore, int maxConcurrency, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<PlannedPaper>> WithoutRowsAsync(IReadOnlyList<PlannedPaper> papers, DateTimeOffset? plannedBefore, int maxConcurrency, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(papers);
-        var planned = new System.Collections.Concurrent.ConcurrentBag<DeliveryRow>();
-        var partitions = papers.GroupBy(paper => PartitionOf(paper.Key), StringComparer.Ordinal).ToList();
+        var missing = new System.Collections.Concurrent.ConcurrentBag<PlannedPaper>();
+        var partitions = papers.DistinctBy(paper => RowKeyOf(paper.Key, paper.PaperId), StringComparer.Ordinal).GroupBy(paper => PartitionOf(paper.Key), StringComparer.Ordinal).ToList();
         await Parallel.ForEachAsync(partitions, new ParallelOptions { MaxDegreeOfParallelism = maxConcurrency, CancellationToken = cancellationToken }, async (partition, token) =>
         {
             var maybePlanned = partition.Where(paper => paper.ReopenedAt < plannedBefore).ToList();
             var existing = maybePlanned.Count == 0
                 ? []
                 : await RowKeysPlannedSinceAsync(partition.Key, maybePlanned.Min(paper => paper.ReopenedAt), token).ConfigureAwait(false);
-            var rows = partition.Select(paper => NewRow(paper, now)).Where(row => !existing.Contains(row.RowKey)).DistinctBy(row => row.RowKey, StringComparer.Ordinal);
-            foreach (var batch in rows.Chunk(MaxBatch))
+            foreach (var paper in partition.Where(paper => !existing.Contains(RowKeyOf(paper.Key, paper.PaperId))))
+            {
+                missing.Add(paper);
+            }
+        }).ConfigureAwait(false);
+        return [.. missing];
+    }
+
+    /// <summary>
+    /// Plans many pairs: inserts a Pending row for each pair that has none, in one transaction per 100 rows of a tenant's
+    /// partition. A pair planned already (by another planner meanwhile, or from an earlier change) makes its batch fail
+    /// as a whole; that batch is then inserted row by row. Returns the new rows.
+    /// </summary>
+    public async Task<IReadOnlyList<DeliveryRow>> PlanAsync(IReadOnlyList<PlannedPaper> papers, DateTimeOffset now, int maxConcurrency, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(papers);
+        var planned = new System.Collections.Concurrent.ConcurrentBag<DeliveryRow>();
+        var partitions = papers.Select(paper => NewRow(paper, now)).DistinctBy(row => row.RowKey, StringComparer.Ordinal).GroupBy(row => row.PartitionKey, StringComparer.Ordinal).ToList();
+        await Parallel.ForEachAsync(partitions, new ParallelOptions { MaxDegreeOfParallelism = maxConcurrency, CancellationToken = cancellationToken }, async (partition, token) =>
+        {
+            foreach (var batch in partition.Chunk(MaxBatch))
             {
                 foreach (var row in await InsertAsync(batch, token).ConfigureAwait(false))
                 {

@@ -68,11 +68,12 @@ public sealed partial class DeliveryPlanner(
             .Select(subscription => new DueSubscription(subscription, rulesByKey.TryGetValue(subscription.Key, out var rules) ? Compile(subscription.Key, rules) : [], Since(subscription, lastPlannedAt, now)))
             .Where(subscription => subscription.Rules.Count > 0)
             .ToList();
-        var rows = await PlanRowsAsync(due, now, lastPlannedAt, cancellationToken).ConfigureAwait(false);
+        // Read before planning: a subscription without a marker has no Pending rows (see PendingDeliveries.MarkPlannedAsync).
+        var marked = activeByKey.Count == 0 ? [] : await pending.ListAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await PlanRowsAsync(due, now, lastPlannedAt, marked.Select(request => request.Key).ToHashSet(), cancellationToken).ConfigureAwait(false);
 
-        // The markers go in after the rows, and only then does the run count as finished: a crash in between leaves
-        // the window where it was, and the next run plans again (the receipts keep it from planning twice).
-        await pending.MarkAsync(rows.Planned.Keys, now, cancellationToken).ConfigureAwait(false);
+        // Only now does the run count as finished: a crash before leaves the window where it was, and the next run plans
+        // again (the receipts keep it from planning twice); rows a crash left are marked, so a later run sends them.
         foreach (var subscription in due.Where(subscription => subscription.Subscription.DeliveryWatermark is null || subscription.Subscription.Mode.Cadence != DeliveryCadence.Instant))
         {
             await subscriptions.SetWatermarkAsync(subscription.Subscription.Key, now, cancellationToken).ConfigureAwait(false);
@@ -84,12 +85,21 @@ public sealed partial class DeliveryPlanner(
         }
 
         // Rows wait while their subscription is paused, unsubscribed or removed, and go once it is active again. The
-        // requests carry what this run read, so that a sender in this process does not read it again.
-        var requests = activeByKey.Count == 0 ? [] : (await pending.ListAsync(cancellationToken).ConfigureAwait(false))
-            .Where(marked => activeByKey.ContainsKey(marked.Key))
-            .Select(marked => marked with { PlannedAt = now, Subscription = activeByKey[marked.Key], Papers = rows.Papers })
+        // requests carry what this run read and wrote, so that a sender in this process does not read it again: where
+        // this run created the marker, the rows it planned are all there is to send.
+        var markerETags = marked.ToDictionary(request => request.Key, request => request.MarkerETag);
+        var requests = markerETags.Keys.Union(rows.Markers.Keys)
+            .Where(activeByKey.ContainsKey)
+            .OrderBy(key => key.PartitionKey, StringComparer.Ordinal)
+            .Select(key => new DeliveryRequest(key, now)
+            {
+                Subscription = activeByKey[key],
+                Papers = rows.Papers,
+                MarkerETag = rows.Markers.TryGetValue(key, out var etag) ? etag : markerETags[key],
+                Rows = rows.Created.Contains(key) && rows.Planned.TryGetValue(key, out var planned) ? planned : null,
+            })
             .ToList();
-        var plan = new DeliveryPlan(now, [.. due.Select(subscription => subscription.Subscription.Key)], rows.Rules, rows.Papers.Count, rows.Planned.Values.Sum(), requests);
+        var plan = new DeliveryPlan(now, [.. due.Select(subscription => subscription.Subscription.Key)], rows.Rules, rows.Papers.Count, rows.Planned.Values.Sum(planned => planned.Count), requests);
         LogPlanned(logger, due.Count, rows.Rules, rows.Papers.Count, plan.PapersPlanned, requests.Count);
         return plan;
     }
@@ -108,10 +118,11 @@ public sealed partial class DeliveryPlanner(
         }
 
         var lastPlannedAt = await state.GetLastPlannedAtAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await PlanRowsAsync([new DueSubscription(subscription, rules, Since(subscription, lastPlannedAt, now))], now, lastPlannedAt, cancellationToken).ConfigureAwait(false);
-        await pending.MarkAsync(rows.Planned.Keys, now, cancellationToken).ConfigureAwait(false);
+        // Its marker is replaced, never taken as created: the sender lists the rows, since the scheduled run may be
+        // planning the same subscription.
+        await PlanRowsAsync([new DueSubscription(subscription, rules, Since(subscription, lastPlannedAt, now))], now, lastPlannedAt, new HashSet<ConversationKey> { subscription.Key }, cancellationToken).ConfigureAwait(false);
         await subscriptions.SetWatermarkAsync(subscription.Key, now, cancellationToken).ConfigureAwait(false);
-        return new DeliveryRequest(subscription.Key, now) { Subscription = subscription, Papers = rows.Papers };
+        return new DeliveryRequest(subscription.Key, now) { Subscription = subscription };
     }
 
     /// <summary>Where a subscription's window starts: for an instant one, the later of its watermark and the last
@@ -129,14 +140,16 @@ public sealed partial class DeliveryPlanner(
         return start - _options.ChangeOverlap;
     }
 
-    // Inserts the Pending rows of every due subscription's new matches (DeliveryOutbox.PlanAsync: a tenant's in
-    // transactions of 100, pairs an earlier run may have planned looked up first); returns the rules indexed, the papers
-    // considered, and how many rows each subscription got.
-    private async Task<PlannedRows> PlanRowsAsync(List<DueSubscription> due, DateTimeOffset now, DateTimeOffset? lastPlannedAt, CancellationToken cancellationToken)
+    // Inserts the Pending rows of every due subscription's new matches (DeliveryOutbox: a tenant's in transactions of
+    // 100, pairs an earlier run may have planned looked up first), with their subscriptions marked before (so that a
+    // crash leaves no Pending row unmarked) and after (so that a sender that read the marker before the rows were
+    // inserted cannot remove it). Returns the rules indexed, the papers considered, the rows each subscription got, the
+    // markers and which of them this run created.
+    private async Task<PlannedRows> PlanRowsAsync(List<DueSubscription> due, DateTimeOffset now, DateTimeOffset? lastPlannedAt, IReadOnlySet<ConversationKey> marked, CancellationToken cancellationToken)
     {
         if (due.Count == 0)
         {
-            return new PlannedRows(0, new Dictionary<string, Paper>(StringComparer.Ordinal), []);
+            return new PlannedRows(0, new Dictionary<string, Paper>(StringComparer.Ordinal), [], [], []);
         }
 
         var changed = await ChangedPapers.ReadAsync(papers, due.Min(subscription => subscription.Since), cancellationToken).ConfigureAwait(false);
@@ -147,10 +160,19 @@ public sealed partial class DeliveryPlanner(
                 subscription.Subscription.Key, candidate.Matched.Paper.Id, candidate.Matched.Highlights, candidate.ReopenedAt,
                 changed.TraceParentOf(candidate.Matched.Paper.Id, subscription.Since))))
             .ToList();
+        var missing = await outbox.WithoutRowsAsync(pairs, lastPlannedAt, _options.MaxConcurrentSends, cancellationToken).ConfigureAwait(false);
+        var before = await pending.MarkPlannedAsync(missing.Select(pair => pair.Key), marked, now, cancellationToken).ConfigureAwait(false);
+        var rows = await outbox.PlanAsync(missing, now, _options.MaxConcurrentSends, cancellationToken).ConfigureAwait(false);
         var keys = due.ToDictionary(subscription => subscription.Subscription.Key.PartitionKey, subscription => subscription.Subscription.Key, StringComparer.Ordinal);
-        var rows = await outbox.PlanAsync(pairs, now, lastPlannedAt, _options.MaxConcurrentSends, cancellationToken).ConfigureAwait(false);
-        var planned = rows.GroupBy(row => row.Conversation, StringComparer.Ordinal).ToDictionary(group => keys[group.Key], group => group.Count());
-        return new PlannedRows(index.Count, changed.Current.ToDictionary(paper => paper.Id, StringComparer.Ordinal), planned);
+        var planned = rows.GroupBy(row => row.Conversation, StringComparer.Ordinal).ToDictionary(group => keys[group.Key], group => (IReadOnlyList<DeliveryRow>)[.. group]);
+        var markers = before.ToDictionary(marker => marker.Key, marker => marker.Value.ETag);
+        foreach (var (key, etag) in await pending.MarkAsync(planned.Keys, now, cancellationToken).ConfigureAwait(false))
+        {
+            markers[key] = etag;
+        }
+
+        return new PlannedRows(index.Count, changed.Current.ToDictionary(paper => paper.Id, StringComparer.Ordinal), planned, markers,
+            [.. before.Where(marker => marker.Value.Created).Select(marker => marker.Key)]);
     }
 
     // A rule stored under an older grammar is skipped rather than failing the subscription.
@@ -194,5 +216,7 @@ public sealed partial class DeliveryPlanner(
 
     private sealed record Candidate(MatchedPaper Matched, DateTimeOffset ReopenedAt);
 
-    private sealed record PlannedRows(int Rules, IReadOnlyDictionary<string, Paper> Papers, Dictionary<ConversationKey, int> Planned);
+    private sealed record PlannedRows(
+        int Rules, IReadOnlyDictionary<string, Paper> Papers, Dictionary<ConversationKey, IReadOnlyList<DeliveryRow>> Planned,
+        Dictionary<ConversationKey, Azure.ETag> Markers, HashSet<ConversationKey> Created);
 }

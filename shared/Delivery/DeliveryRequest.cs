@@ -9,7 +9,7 @@ namespace Digest.Delivery;
 /// the plan (its time), never the papers: the sender reads the subscription's Pending rows, so a request handled twice
 /// sends nothing twice.</summary>
 /// <remarks>A request the planner hands to a sender in the same process also carries what the planner has just read, so
-/// that the sender does not read it again: the subscription, its pending marker's ETag and the papers of the run. They
+/// that the sender does not read it again: the subscription, its pending marker's ETag, its rows and the papers of the run. They
 /// are never serialized; a request without them (a queue message) makes the sender read them.</remarks>
 public sealed record DeliveryRequest(ConversationKey Key, DateTimeOffset PlannedAt)
 {
@@ -21,6 +21,12 @@ public sealed record DeliveryRequest(ConversationKey Key, DateTimeOffset Planned
     /// reads its rows.</summary>
     [JsonIgnore]
     public ETag? MarkerETag { get; init; }
+
+    /// <summary>When set, the subscription's Pending rows as the planner inserted them (with their ETags), all there is to
+    /// send: the planner created the subscription's marker after inserting them, so any row planned besides them marks
+    /// the subscription again. The sender claims them without listing the rows.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<DeliveryRow>? Rows { get; init; }
 
     /// <summary>Papers by id, as the planner read them; the sender reads any other paper its rows name.</summary>
     [JsonIgnore]

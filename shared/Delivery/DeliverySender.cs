@@ -73,7 +73,10 @@ public sealed partial class DeliverySender(
 
             // Read before the rows, so that clearing it fails if a planner marks the subscription again meanwhile.
             var marker = request.MarkerETag ?? await pending.GetETagAsync(key, cancellationToken).ConfigureAwait(false);
-            var listed = await outbox.ListPendingAsync(key, cancellationToken).ConfigureAwait(false);
+            // Copies: a request handled twice at once must not share the rows it claims.
+            var listed = request.Rows is { } planned
+                ? [.. planned.Select(row => row.Copy())]
+                : await outbox.ListPendingAsync(key, cancellationToken).ConfigureAwait(false);
             var rows = await outbox.ClaimAsync([.. listed.Where(row => IsClaimable(row, request, now))], now, cancellationToken).ConfigureAwait(false);
             var items = await ToMatchedPapersAsync(rows, request.Papers, now, cancellationToken).ConfigureAwait(false);
             var heading = Heading(items.Count);
