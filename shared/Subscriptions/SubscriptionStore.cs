@@ -207,6 +207,33 @@ public sealed class SubscriptionStore
         return new StoredRule(existing.Count + 1, rowKey, text, now);
     }
 
+    /// <summary>Adds the rules of a conversation known to have none yet (a migration, a benchmark's seeding) in one
+    /// transaction, without reading its rules first; the limit applies to the rules given.</summary>
+    public async Task ImportRulesAsync(ConversationKey key, IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(texts);
+        if (texts.Count > _options.MaxRulesPerConversation)
+        {
+            throw new ArgumentException($"At most {_options.MaxRulesPerConversation} rules per conversation.", nameof(texts));
+        }
+
+        await _storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        var actions = texts.Select((text, index) => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(key.PartitionKey, string.Create(CultureInfo.InvariantCulture, $"{now.UtcTicks + index:D19}-{Guid.NewGuid():N}"))
+        {
+            ["Text"] = text,
+            ["CreatedAt"] = now,
+            ["ChannelId"] = key.ChannelId,
+            ["TenantId"] = key.TenantId,
+            ["ConversationId"] = key.ConversationId,
+        })).ToList();
+        if (actions.Count > 0)
+        {
+            await _rules.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Removes the rule numbered <paramref name="number"/> (as <see cref="ListRulesAsync"/> numbers them).</summary>
     public async Task<StoredRule?> RemoveRuleAsync(ConversationKey key, int number, CancellationToken cancellationToken)
     {
