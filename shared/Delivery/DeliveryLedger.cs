@@ -24,7 +24,7 @@ public sealed class DeliveryLedger(DigestStorage storage, SubscriptionStore subs
         var rows = await storage.Deliveries.QueryAsync<DeliveryRow>(filter, maxPerPage: 1000, cancellationToken: cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
         var keys = await KeysAsync(cancellationToken).ConfigureAwait(false);
         return [.. rows.OrderByDescending(row => row.PlannedAt).ThenBy(row => row.PartitionKey, StringComparer.Ordinal).ThenBy(row => row.RowKey, StringComparer.Ordinal)
-            .Select(row => new DeliveryEntry(keys.GetValueOrDefault(row.PartitionKey), row))];
+            .Select(row => new DeliveryEntry(keys.GetValueOrDefault(row.Conversation), row))];
     }
 
     /// <summary>Gives every Failed row a second chance: Pending again with no attempts, its subscription marked so the
@@ -33,6 +33,10 @@ public sealed class DeliveryLedger(DigestStorage storage, SubscriptionStore subs
     {
         var failed = await ListAsync(DeliveryState.Failed, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
+        var keys = failed.Select(entry => entry.Conversation).OfType<ConversationKey>().ToList();
+        // Marked before the rows become Pending (no Pending row is ever unmarked) and again after (a sender that read
+        // the marker meanwhile cannot remove it).
+        await pending.MarkAsync(keys, now, cancellationToken).ConfigureAwait(false);
         foreach (var entry in failed)
         {
             entry.Row.State = DeliveryState.Pending;
@@ -42,7 +46,7 @@ public sealed class DeliveryLedger(DigestStorage storage, SubscriptionStore subs
             await storage.Deliveries.UpdateEntityAsync(entry.Row, entry.Row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         }
 
-        await pending.MarkAsync([.. failed.Select(entry => entry.Conversation).OfType<ConversationKey>()], now, cancellationToken).ConfigureAwait(false);
+        await pending.MarkAsync(keys, now, cancellationToken).ConfigureAwait(false);
         return failed.Count;
     }
 

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using Digest.Storage;
@@ -21,8 +23,10 @@ public static class DeliveryState
 }
 
 /// <summary>One (subscription, paper) pair: the outbox entry while Pending, the delivery receipt once Sent. Partition =
-/// <see cref="ConversationKey.PartitionKey"/>, row = paper id; the row is inserted only when absent and never deleted,
-/// so a pair is planned, and therefore delivered, at most once.</summary>
+/// the subscription's tenant (<see cref="DeliveryOutbox.PartitionOf"/>), row = the subscription's
+/// <see cref="ConversationKey.PartitionKey"/> and the paper id (<see cref="DeliveryOutbox.RowKeyOf"/>); the row is
+/// inserted only when absent and never deleted, so a pair is planned, and therefore delivered, at most once. A tenant's
+/// rows share a partition so that a run plans them in transactions of 100, not one request per pair.</summary>
 public sealed class DeliveryRow : ITableEntity
 {
     public string PartitionKey { get; set; } = "";
@@ -64,14 +68,29 @@ public sealed class DeliveryRow : ITableEntity
 
     public DateTimeOffset? FeedbackAt { get; set; }
 
-    public string PaperId => RowKey;
+
+    /// <summary>The subscription's <see cref="ConversationKey.PartitionKey"/>.</summary>
+    public string Conversation { get; set; } = "";
+
+    public string PaperId { get; set; } = "";
+
+    /// <summary>A copy to change (claim, mark) without changing this one.</summary>
+    public DeliveryRow Copy() => (DeliveryRow)MemberwiseClone();
 }
+
+/// <summary>A (subscription, paper) match the planner wants in the outbox, with when a change re-opened the paper.</summary>
+public sealed record PlannedPaper(ConversationKey Key, string PaperId, IReadOnlyList<string> Highlights, DateTimeOffset ReopenedAt, string? TraceParent);
 
 /// <summary>The outbox/receipts table (<see cref="DigestStorage.Deliveries"/>), created by <see cref="DigestStorage.EnsureCreatedAsync"/>.</summary>
 public sealed class DeliveryOutbox
 {
     private const int MaxBatch = 100;
     private const int MaxErrorLength = 1000;
+
+    // Between a subscription's key and the paper id; sorts after every base64url character, so a subscription's rows are
+    // one range of its tenant's partition.
+    private const char Separator = '|';
+    private const char AfterSeparator = '}';
     private readonly TableClient _table;
 
     public DeliveryOutbox(DigestStorage storage)
@@ -80,32 +99,43 @@ public sealed class DeliveryOutbox
         _table = storage.Deliveries;
     }
 
+    /// <summary>The partition of a subscription's rows: its channel and tenant, hashed (base64url, so it sorts before the
+    /// bookkeeping partitions that start with '~').</summary>
+    public static string PartitionOf(ConversationKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes($"{key.ChannelId}\n{key.TenantId}"));
+        return Convert.ToBase64String(digest).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    /// <summary>The row key of a (subscription, paper) pair.</summary>
+    public static string RowKeyOf(ConversationKey key, string paperId)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key.PartitionKey + Separator + paperId;
+    }
+
     /// <summary>Rows planned for <paramref name="key"/> but not yet marked sent, oldest first.</summary>
     public async Task<IReadOnlyList<DeliveryRow>> ListPendingAsync(ConversationKey key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {key.PartitionKey} and State eq {DeliveryState.Pending}");
-        var rows = new List<DeliveryRow>();
-        await foreach (var row in _table.QueryAsync<DeliveryRow>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            rows.Add(row);
-        }
-
+        var rows = await QueryAsync(key, TableClient.CreateQueryFilter($"State eq {DeliveryState.Pending}"), cancellationToken).ConfigureAwait(false);
         return [.. rows.OrderBy(row => row.PlannedAt).ThenBy(row => row.RowKey, StringComparer.Ordinal)];
     }
 
     /// <summary>Every row of <paramref name="key"/>: its receipts and pending entries.</summary>
-    public async Task<IReadOnlyList<DeliveryRow>> ListAsync(ConversationKey key, CancellationToken cancellationToken)
+    public Task<List<DeliveryRow>> ListAsync(ConversationKey key, CancellationToken cancellationToken) =>
+        QueryAsync(key, null, cancellationToken);
+
+    private async Task<List<DeliveryRow>> QueryAsync(ConversationKey key, string? condition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {key.PartitionKey}");
-        var rows = new List<DeliveryRow>();
-        await foreach (var row in _table.QueryAsync<DeliveryRow>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            rows.Add(row);
-        }
-
-        return rows;
+        var partition = PartitionOf(key);
+        var first = key.PartitionKey + Separator;
+        var end = key.PartitionKey + AfterSeparator;
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {first} and RowKey lt {end}");
+        filter = condition is null ? filter : $"{filter} and {condition}";
+        return await _table.QueryAsync<DeliveryRow>(filter, cancellationToken: cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Plans a paper for a subscription: inserts a Pending row unless one (pending or sent) exists. Returns the
@@ -114,26 +144,119 @@ public sealed class DeliveryOutbox
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(highlights);
-        var row = new DeliveryRow
+        var row = NewRow(new PlannedPaper(key, paperId, highlights, now, traceParent), now);
+        return await TryInsertAsync(row, cancellationToken).ConfigureAwait(false) ? row : null;
+    }
+
+    /// <summary>
+    /// The pairs that may have no row yet. Pairs a change re-opened before <paramref name="plannedBefore"/> (the last
+    /// finished run, which may have planned them) are looked up, with one query per tenant partition for the rows
+    /// planned since the earliest of those changes, so a run that finds nothing new writes nothing. A pair planned
+    /// from an earlier change is not found and is left to the insert (<see cref="PlanAsync"/>) to refuse.
+    /// </summary>
+    public async Task<IReadOnlyList<PlannedPaper>> WithoutRowsAsync(IReadOnlyList<PlannedPaper> papers, DateTimeOffset? plannedBefore, int maxConcurrency, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(papers);
+        var missing = new System.Collections.Concurrent.ConcurrentBag<PlannedPaper>();
+        var partitions = papers.DistinctBy(paper => RowKeyOf(paper.Key, paper.PaperId), StringComparer.Ordinal).GroupBy(paper => PartitionOf(paper.Key), StringComparer.Ordinal).ToList();
+        await Parallel.ForEachAsync(partitions, new ParallelOptions { MaxDegreeOfParallelism = maxConcurrency, CancellationToken = cancellationToken }, async (partition, token) =>
         {
-            PartitionKey = key.PartitionKey,
-            RowKey = paperId,
-            State = DeliveryState.Pending,
-            Highlights = string.Join('\n', highlights),
-            PlannedAt = now,
-            TraceParent = traceParent,
-        };
+            var maybePlanned = partition.Where(paper => paper.ReopenedAt < plannedBefore).ToList();
+            var existing = maybePlanned.Count == 0
+                ? []
+                : await RowKeysPlannedSinceAsync(partition.Key, maybePlanned.Min(paper => paper.ReopenedAt), token).ConfigureAwait(false);
+            foreach (var paper in partition.Where(paper => !existing.Contains(RowKeyOf(paper.Key, paper.PaperId))))
+            {
+                missing.Add(paper);
+            }
+        }).ConfigureAwait(false);
+        return [.. missing];
+    }
+
+    /// <summary>
+    /// Plans many pairs: inserts a Pending row for each pair that has none, in one transaction per 100 rows of a tenant's
+    /// partition. A pair planned already (by another planner meanwhile, or from an earlier change) makes its batch fail
+    /// as a whole; that batch is then inserted row by row. Returns the new rows.
+    /// </summary>
+    public async Task<IReadOnlyList<DeliveryRow>> PlanAsync(IReadOnlyList<PlannedPaper> papers, DateTimeOffset now, int maxConcurrency, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(papers);
+        var planned = new System.Collections.Concurrent.ConcurrentBag<DeliveryRow>();
+        var partitions = papers.Select(paper => NewRow(paper, now)).DistinctBy(row => row.RowKey, StringComparer.Ordinal).GroupBy(row => row.PartitionKey, StringComparer.Ordinal).ToList();
+        await Parallel.ForEachAsync(partitions, new ParallelOptions { MaxDegreeOfParallelism = maxConcurrency, CancellationToken = cancellationToken }, async (partition, token) =>
+        {
+            foreach (var batch in partition.Chunk(MaxBatch))
+            {
+                foreach (var row in await InsertAsync(batch, token).ConfigureAwait(false))
+                {
+                    planned.Add(row);
+                }
+            }
+        }).ConfigureAwait(false);
+        return [.. planned];
+    }
+
+    private async Task<HashSet<string>> RowKeysPlannedSinceAsync(string partition, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and PlannedAt ge {since}");
+        return await _table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: [nameof(ITableEntity.RowKey)], cancellationToken: cancellationToken)
+            .Select(row => row.RowKey)
+            .ToHashSetAsync(StringComparer.Ordinal, cancellationToken).ConfigureAwait(false);
+    }
+
+    // The rows inserted: all of them in one transaction, or, when one was there already, those that were not.
+    private async Task<List<DeliveryRow>> InsertAsync(DeliveryRow[] batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _table.SubmitTransactionAsync(batch.Select(row => new TableTransactionAction(TableTransactionActionType.Add, row)), cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < batch.Length; i++)
+            {
+                batch[i].ETag = response.Value[i].Headers.ETag ?? default;
+            }
+
+            return [.. batch];
+        }
+        catch (TableTransactionFailedException exception) when (exception.Status == 409)
+        {
+            var inserted = new List<DeliveryRow>(batch.Length);
+            foreach (var row in batch)
+            {
+                if (await TryInsertAsync(row, cancellationToken).ConfigureAwait(false))
+                {
+                    inserted.Add(row);
+                }
+            }
+
+            return inserted;
+        }
+    }
+
+    private async Task<bool> TryInsertAsync(DeliveryRow row, CancellationToken cancellationToken)
+    {
         try
         {
             var response = await _table.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
             row.ETag = response.Headers.ETag ?? default;
-            return row;
+            return true;
         }
         catch (RequestFailedException exception) when (exception.Status == 409)
         {
-            return null;
+            return false;
         }
     }
+
+    private static DeliveryRow NewRow(PlannedPaper paper, DateTimeOffset now) => new()
+    {
+        PartitionKey = PartitionOf(paper.Key),
+        RowKey = RowKeyOf(paper.Key, paper.PaperId),
+        Conversation = paper.Key.PartitionKey,
+        PaperId = paper.PaperId,
+        State = DeliveryState.Pending,
+        Highlights = string.Join('\n', paper.Highlights),
+        PlannedAt = now,
+        TraceParent = paper.TraceParent,
+    };
 
     /// <summary>Claims Pending rows for one sender: stamps <see cref="DeliveryRow.ClaimedAt"/> on each row still unchanged
     /// since it was read (its ETag), so that two senders of one plan (a redelivered queue message, a digest asked for in
@@ -247,7 +370,8 @@ public sealed class DeliveryOutbox
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentException.ThrowIfNullOrWhiteSpace(paperId);
-        var existing = await _table.GetEntityIfExistsAsync<DeliveryRow>(key.PartitionKey, paperId, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var (partition, rowKey) = (PartitionOf(key), RowKeyOf(key, paperId));
+        var existing = await _table.GetEntityIfExistsAsync<DeliveryRow>(partition, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (existing is not { HasValue: true, Value: { State: DeliveryState.Sent } row })
         {
             return FeedbackRecorded.NotDelivered;
@@ -259,22 +383,12 @@ public sealed class DeliveryOutbox
             return FeedbackRecorded.Unchanged;
         }
 
-        var update = new TableEntity(key.PartitionKey, paperId) { [nameof(DeliveryRow.Feedback)] = name, [nameof(DeliveryRow.FeedbackAt)] = now };
+        var update = new TableEntity(partition, rowKey) { [nameof(DeliveryRow.Feedback)] = name, [nameof(DeliveryRow.FeedbackAt)] = now };
         await _table.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
         return FeedbackRecorded.Recorded;
     }
 
     /// <summary>The receipts of <paramref name="key"/> that carry feedback.</summary>
-    public async Task<IReadOnlyList<DeliveryRow>> ListFeedbackAsync(ConversationKey key, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {key.PartitionKey} and Feedback ne {""}");
-        var rows = new List<DeliveryRow>();
-        await foreach (var row in _table.QueryAsync<DeliveryRow>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            rows.Add(row);
-        }
-
-        return rows;
-    }
+    public Task<List<DeliveryRow>> ListFeedbackAsync(ConversationKey key, CancellationToken cancellationToken) =>
+        QueryAsync(key, TableClient.CreateQueryFilter($"Feedback ne {""}"), cancellationToken);
 }

@@ -49,12 +49,12 @@ public sealed partial class DeliveryPlanner(
     {
         var now = time.GetUtcNow();
         await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var activeKeys = new HashSet<ConversationKey>();
+        var activeByKey = new Dictionary<ConversationKey, Subscription>();
         var quietNow = new HashSet<ConversationKey>();
         var active = new List<Subscription>();
         await foreach (var subscription in subscriptions.ListActiveAsync(cancellationToken).ConfigureAwait(false))
         {
-            activeKeys.Add(subscription.Key);
+            activeByKey[subscription.Key] = subscription;
             if (DeliverySchedule.IsQuiet(subscription.QuietDays, now))
             {
                 quietNow.Add(subscription.Key);
@@ -74,11 +74,12 @@ public sealed partial class DeliveryPlanner(
             .Select(subscription => new DueSubscription(subscription, rulesByKey.TryGetValue(subscription.Key, out var rules) ? Compile(subscription.Key, rules) : [], Since(subscription, lastPlannedAt, now)))
             .Where(subscription => subscription.Rules.Count > 0)
             .ToList();
-        var (rulesIndexed, papersConsidered, planned) = await PlanRowsAsync(due, now, cancellationToken).ConfigureAwait(false);
+        // Read before planning: a subscription without a marker has no Pending rows (see PendingDeliveries.MarkPlannedAsync).
+        var marked = activeByKey.Count == 0 ? [] : await pending.ListAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await PlanRowsAsync(due, now, lastPlannedAt, marked.Select(request => request.Key).ToHashSet(), cancellationToken).ConfigureAwait(false);
 
-        // The markers go in after the rows, and only then does the run count as finished: a crash in between leaves
-        // the window where it was, and the next run plans again (the receipts keep it from planning twice).
-        await pending.MarkAsync(planned.Keys, now, cancellationToken).ConfigureAwait(false);
+        // Only now does the run count as finished: a crash before leaves the window where it was, and the next run plans
+        // again (the receipts keep it from planning twice); rows a crash left are marked, so a later run sends them.
         foreach (var subscription in due.Where(subscription => subscription.Subscription.DeliveryWatermark is null || subscription.Subscription.Mode.Cadence != DeliveryCadence.Instant))
         {
             await subscriptions.SetWatermarkAsync(subscription.Subscription.Key, now, cancellationToken).ConfigureAwait(false);
@@ -89,14 +90,24 @@ public sealed partial class DeliveryPlanner(
             await state.SetLastPlannedAtAsync(now, lastPlannedAt, cancellationToken).ConfigureAwait(false);
         }
 
-        // Rows wait while their subscription is paused, unsubscribed, removed or on a quiet day, and go once it is
-        // active again.
-        var requests = activeKeys.Count == 0 ? [] : (await pending.ListAsync(cancellationToken).ConfigureAwait(false))
-            .Where(marked => activeKeys.Contains(marked.Key) && !quietNow.Contains(marked.Key))
-            .Select(marked => marked with { PlannedAt = now })
+        // Rows wait while their subscription is paused, unsubscribed, removed or on a quiet day, and go once it is active
+        // again. The
+        // requests carry what this run read and wrote, so that a sender in this process does not read it again: where
+        // this run created the marker, the rows it planned are all there is to send.
+        var markerETags = marked.ToDictionary(request => request.Key, request => request.MarkerETag);
+        var requests = markerETags.Keys.Union(rows.Markers.Keys)
+            .Where(key => activeByKey.ContainsKey(key) && !quietNow.Contains(key))
+            .OrderBy(key => key.PartitionKey, StringComparer.Ordinal)
+            .Select(key => new DeliveryRequest(key, now)
+            {
+                Subscription = activeByKey[key],
+                Papers = rows.Papers,
+                MarkerETag = rows.Markers.TryGetValue(key, out var etag) ? etag : markerETags[key],
+                Rows = rows.Created.Contains(key) && rows.Planned.TryGetValue(key, out var planned) ? planned : null,
+            })
             .ToList();
-        var plan = new DeliveryPlan(now, [.. due.Select(subscription => subscription.Subscription.Key)], rulesIndexed, papersConsidered, planned.Values.Sum(), requests);
-        LogPlanned(logger, due.Count, rulesIndexed, papersConsidered, plan.PapersPlanned, requests.Count);
+        var plan = new DeliveryPlan(now, [.. due.Select(subscription => subscription.Subscription.Key)], rows.Rules, rows.Papers.Count, rows.Planned.Values.Sum(planned => planned.Count), requests);
+        LogPlanned(logger, due.Count, rows.Rules, rows.Papers.Count, plan.PapersPlanned, requests.Count);
         return plan;
     }
 
@@ -114,10 +125,11 @@ public sealed partial class DeliveryPlanner(
         }
 
         var lastPlannedAt = await state.GetLastPlannedAtAsync(cancellationToken).ConfigureAwait(false);
-        var (_, _, planned) = await PlanRowsAsync([new DueSubscription(subscription, rules, Since(subscription, lastPlannedAt, now))], now, cancellationToken).ConfigureAwait(false);
-        await pending.MarkAsync(planned.Keys, now, cancellationToken).ConfigureAwait(false);
+        // Its marker is replaced, never taken as created: the sender lists the rows, since the scheduled run may be
+        // planning the same subscription.
+        await PlanRowsAsync([new DueSubscription(subscription, rules, Since(subscription, lastPlannedAt, now))], now, lastPlannedAt, new HashSet<ConversationKey> { subscription.Key }, cancellationToken).ConfigureAwait(false);
         await subscriptions.SetWatermarkAsync(subscription.Key, now, cancellationToken).ConfigureAwait(false);
-        return new DeliveryRequest(subscription.Key, now);
+        return new DeliveryRequest(subscription.Key, now) { Subscription = subscription };
     }
 
     /// <summary>Where a subscription's window starts: for an instant one, the later of its watermark and the last
@@ -135,40 +147,39 @@ public sealed partial class DeliveryPlanner(
         return start - _options.ChangeOverlap;
     }
 
-    // Inserts the Pending rows of every due subscription's new matches; returns the rules indexed, the papers
-    // considered, and how many rows each subscription got.
-    private async Task<(int Rules, int Papers, Dictionary<ConversationKey, int> Planned)> PlanRowsAsync(List<DueSubscription> due, DateTimeOffset now, CancellationToken cancellationToken)
+    // Inserts the Pending rows of every due subscription's new matches (DeliveryOutbox: a tenant's in transactions of
+    // 100, pairs an earlier run may have planned looked up first), with their subscriptions marked before (so that a
+    // crash leaves no Pending row unmarked) and after (so that a sender that read the marker before the rows were
+    // inserted cannot remove it). Returns the rules indexed, the papers considered, the rows each subscription got, the
+    // markers and which of them this run created.
+    private async Task<PlannedRows> PlanRowsAsync(List<DueSubscription> due, DateTimeOffset now, DateTimeOffset? lastPlannedAt, IReadOnlySet<ConversationKey> marked, CancellationToken cancellationToken)
     {
-        var planned = new Dictionary<ConversationKey, int>();
         if (due.Count == 0)
         {
-            return (0, 0, planned);
+            return new PlannedRows(0, new Dictionary<string, Paper>(StringComparer.Ordinal), [], [], []);
         }
 
         var changed = await ChangedPapers.ReadAsync(papers, due.Min(subscription => subscription.Since), cancellationToken).ConfigureAwait(false);
         var index = RuleIndex.Build(due.SelectMany(subscription => subscription.Rules));
         var candidates = Candidates(index, changed, due);
         metrics.RuleMatches(candidates.Sum(group => group.Count()));
-        // Subscriptions are planned side by side (their rows are in partitions of their own); the inserts are the cost.
-        var plannedCounts = new System.Collections.Concurrent.ConcurrentDictionary<ConversationKey, int>();
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentSends, CancellationToken = cancellationToken }, async (subscription, token) =>
+        var pairs = due.SelectMany(subscription => candidates[subscription.Subscription.Key.PartitionKey].Select(candidate => new PlannedPaper(
+                subscription.Subscription.Key, candidate.Matched.Paper.Id, candidate.Matched.Highlights, candidate.ReopenedAt,
+                changed.TraceParentOf(candidate.Matched.Paper.Id, subscription.Since))))
+            .ToList();
+        var missing = await outbox.WithoutRowsAsync(pairs, lastPlannedAt, _options.MaxConcurrentSends, cancellationToken).ConfigureAwait(false);
+        var before = await pending.MarkPlannedAsync(missing.Select(pair => pair.Key), marked, now, cancellationToken).ConfigureAwait(false);
+        var rows = await outbox.PlanAsync(missing, now, _options.MaxConcurrentSends, cancellationToken).ConfigureAwait(false);
+        var keys = due.ToDictionary(subscription => subscription.Subscription.Key.PartitionKey, subscription => subscription.Subscription.Key, StringComparer.Ordinal);
+        var planned = rows.GroupBy(row => row.Conversation, StringComparer.Ordinal).ToDictionary(group => keys[group.Key], group => (IReadOnlyList<DeliveryRow>)[.. group]);
+        var markers = before.ToDictionary(marker => marker.Key, marker => marker.Value.ETag);
+        foreach (var (key, etag) in await pending.MarkAsync(planned.Keys, now, cancellationToken).ConfigureAwait(false))
         {
-            var key = subscription.Subscription.Key;
-            foreach (var candidate in candidates[key.PartitionKey])
-            {
-                var traceParent = changed.TraceParentOf(candidate.Paper.Id, subscription.Since);
-                if (await outbox.TryPlanAsync(key, candidate.Paper.Id, candidate.Highlights, now, token, traceParent).ConfigureAwait(false) is not null)
-                {
-                    plannedCounts.AddOrUpdate(key, 1, (_, count) => count + 1);
-                }
-            }
-        }).ConfigureAwait(false);
-        foreach (var (key, count) in plannedCounts)
-        {
-            planned[key] = count;
+            markers[key] = etag;
         }
 
-        return (index.Count, changed.Current.Count, planned);
+        return new PlannedRows(index.Count, changed.Current.ToDictionary(paper => paper.Id, StringComparer.Ordinal), planned, markers,
+            [.. before.Where(marker => marker.Value.Created).Select(marker => marker.Key)]);
     }
 
     // A rule stored under an older grammar is skipped rather than failing the subscription.
@@ -180,7 +191,7 @@ public sealed partial class DeliveryPlanner(
     // (ChangedPapers says which changes do), with the words of every rule that matched it, earliest re-opened first.
     // A paper re-opened only by upvote changes is left out where a rule of the subscription already matched it before
     // them: only a threshold crossing sends it.
-    private static ILookup<string, MatchedPaper> Candidates(RuleIndex index, ChangedPapers changed, IReadOnlyList<DueSubscription> due)
+    private static ILookup<string, Candidate> Candidates(RuleIndex index, ChangedPapers changed, IReadOnlyList<DueSubscription> due)
     {
         var sinceByOwner = due.ToDictionary(subscription => subscription.Subscription.Key.PartitionKey, subscription => subscription.Since, StringComparer.Ordinal);
         var matchedBefore = new HashSet<(string Owner, string PaperId)>();
@@ -197,11 +208,11 @@ public sealed partial class DeliveryPlanner(
             .Select(match => (Match: match, ReopenedAt: changed.ReopenedAt(match.PaperId, sinceByOwner[match.OwnerId])))
             .Where(entry => entry.ReopenedAt is not null && !matchedBefore.Contains((entry.Match.OwnerId, entry.Match.PaperId)))
             .GroupBy(entry => (entry.Match.OwnerId, entry.Match.PaperId))
-            .Select(group => (Owner: group.Key.OwnerId, ReopenedAt: group.First().ReopenedAt!.Value, Candidate: new MatchedPaper(
+            .Select(group => (Owner: group.Key.OwnerId, Candidate: new Candidate(new MatchedPaper(
                 papersById[group.Key.PaperId],
-                [.. group.SelectMany(entry => entry.Match.Words.ToArray()).Select(word => word.Text).Distinct(StringComparer.OrdinalIgnoreCase)])))
-            .OrderBy(entry => entry.ReopenedAt)
-            .ThenBy(entry => entry.Candidate.Paper.Id, StringComparer.Ordinal)
+                [.. group.SelectMany(entry => entry.Match.Words.ToArray()).Select(word => word.Text).Distinct(StringComparer.OrdinalIgnoreCase)]), group.First().ReopenedAt!.Value)))
+            .OrderBy(entry => entry.Candidate.ReopenedAt)
+            .ThenBy(entry => entry.Candidate.Matched.Paper.Id, StringComparer.Ordinal)
             .ToLookup(entry => entry.Owner, entry => entry.Candidate, StringComparer.Ordinal);
     }
 
@@ -209,4 +220,10 @@ public sealed partial class DeliveryPlanner(
     private static partial void LogPlanned(ILogger logger, int due, int rules, int papers, int planned, int requests);
 
     private sealed record DueSubscription(Subscription Subscription, List<IndexedRule> Rules, DateTimeOffset Since);
+
+    private sealed record Candidate(MatchedPaper Matched, DateTimeOffset ReopenedAt);
+
+    private sealed record PlannedRows(
+        int Rules, IReadOnlyDictionary<string, Paper> Papers, Dictionary<ConversationKey, IReadOnlyList<DeliveryRow>> Planned,
+        Dictionary<ConversationKey, Azure.ETag> Markers, HashSet<ConversationKey> Created);
 }

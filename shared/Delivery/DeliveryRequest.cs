@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using Azure;
+using Digest.Papers;
 using Digest.Subscriptions;
 
 namespace Digest.Delivery;
@@ -5,4 +8,27 @@ namespace Digest.Delivery;
 /// <summary>One subscription to send to: the planner's output and a queue message's body. It names the subscription and
 /// the plan (its time), never the papers: the sender reads the subscription's Pending rows, so a request handled twice
 /// sends nothing twice.</summary>
-public sealed record DeliveryRequest(ConversationKey Key, DateTimeOffset PlannedAt);
+/// <remarks>A request the planner hands to a sender in the same process also carries what the planner has just read, so
+/// that the sender does not read it again: the subscription, its pending marker's ETag, its rows and the papers of the run. They
+/// are never serialized; a request without them (a queue message) makes the sender read them.</remarks>
+public sealed record DeliveryRequest(ConversationKey Key, DateTimeOffset PlannedAt)
+{
+    /// <summary>The subscription as the planner read it at the start of the run.</summary>
+    [JsonIgnore]
+    public Subscription? Subscription { get; init; }
+
+    /// <summary>The ETag of the subscription's pending marker, read after the planner marked it and before the sender
+    /// reads its rows.</summary>
+    [JsonIgnore]
+    public ETag? MarkerETag { get; init; }
+
+    /// <summary>When set, the subscription's Pending rows as the planner inserted them (with their ETags), all there is to
+    /// send: the planner created the subscription's marker after inserting them, so any row planned besides them marks
+    /// the subscription again. The sender claims them without listing the rows.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<DeliveryRow>? Rows { get; init; }
+
+    /// <summary>Papers by id, as the planner read them; the sender reads any other paper its rows name.</summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, Paper>? Papers { get; init; }
+}

@@ -58,7 +58,8 @@ public sealed partial class DeliverySender(
         try
         {
             // The planner asks only for active subscriptions, and the digest command for any installed one.
-            if (await subscriptions.GetAsync(key, cancellationToken).ConfigureAwait(false) is not { Installed: true } subscription)
+            var subscription = request.Subscription ?? await subscriptions.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            if (subscription is not { Installed: true })
             {
                 return new SubscriptionDelivery(key, DeliveryOutcome.NothingToSend, 0, 0);
             }
@@ -71,9 +72,13 @@ public sealed partial class DeliverySender(
             }
 
             // Read before the rows, so that clearing it fails if a planner marks the subscription again meanwhile.
-            var marker = await pending.GetAsync(key, cancellationToken).ConfigureAwait(false);
-            var rows = await outbox.ClaimAsync([.. (await outbox.ListPendingAsync(key, cancellationToken).ConfigureAwait(false)).Where(row => IsClaimable(row, request, now))], now, cancellationToken).ConfigureAwait(false);
-            var items = await ToMatchedPapersAsync(rows, now, cancellationToken).ConfigureAwait(false);
+            var marker = request.MarkerETag ?? await pending.GetETagAsync(key, cancellationToken).ConfigureAwait(false);
+            // Copies: a request handled twice at once must not share the rows it claims.
+            var listed = request.Rows is { } planned
+                ? [.. planned.Select(row => row.Copy())]
+                : await outbox.ListPendingAsync(key, cancellationToken).ConfigureAwait(false);
+            var rows = await outbox.ClaimAsync([.. listed.Where(row => IsClaimable(row, request, now))], now, cancellationToken).ConfigureAwait(false);
+            var items = await ToMatchedPapersAsync(rows, request.Papers, now, cancellationToken).ConfigureAwait(false);
             var heading = Heading(items.Count);
             var messages = items.Count == 0 ? [] : messenger.Split(heading, [.. items.Select(item => item.Paper)], _options.MaxPapersPerMessage);
             var offset = 0;
@@ -104,10 +109,12 @@ public sealed partial class DeliverySender(
                 papersSent += papersOfPart.Count;
             }
 
-            await RecordDeliveredAsync(key, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
-            if (marker is not null && (await outbox.ListPendingAsync(key, cancellationToken).ConfigureAwait(false)).Count == 0)
+            await RecordDeliveredAsync(subscription, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
+            // Every row that was Pending is now Sent or Failed: the marker can go. Rows planned since make a planner
+            // mark the subscription again after inserting them, which changes the marker's ETag and keeps it.
+            if (marker is { } etag && rows.Count == listed.Count)
             {
-                await pending.TryClearAsync(marker, cancellationToken).ConfigureAwait(false);
+                await pending.TryClearAsync(key, etag, cancellationToken).ConfigureAwait(false);
             }
 
             return new SubscriptionDelivery(key, messagesSent > 0 ? DeliveryOutcome.Sent : DeliveryOutcome.NothingToSend, papersSent, messagesSent);
@@ -158,17 +165,35 @@ public sealed partial class DeliverySender(
 
     // The papers of the rows, in the rows' order. A row whose paper is no longer stored cannot be sent: it becomes a
     // dead letter at once rather than blocking its subscription's marker for ever.
-    private async Task<List<(DeliveryRow Row, MatchedPaper Paper)>> ToMatchedPapersAsync(IReadOnlyList<DeliveryRow> rows, DateTimeOffset now, CancellationToken cancellationToken)
+    // The planner's papers are used as they are; only the others are read.
+    private async Task<List<(DeliveryRow Row, MatchedPaper Paper)>> ToMatchedPapersAsync(IReadOnlyList<DeliveryRow> rows, IReadOnlyDictionary<string, Paper>? known, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var stored = rows.Count == 0 ? [] : await papers.ReadAsync(rows.Select(row => row.PaperId), cancellationToken).ConfigureAwait(false);
-        var missing = rows.Where(row => !stored.ContainsKey(row.PaperId)).ToList();
+        var found = new Dictionary<string, Paper>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            if (known?.TryGetValue(row.PaperId, out var paper) == true)
+            {
+                found[row.PaperId] = paper;
+            }
+        }
+
+        var toRead = rows.Select(row => row.PaperId).Where(id => !found.ContainsKey(id)).ToList();
+        if (toRead.Count > 0)
+        {
+            foreach (var (id, row) in await papers.ReadAsync(toRead, cancellationToken).ConfigureAwait(false))
+            {
+                found[id] = row.ToPaper();
+            }
+        }
+
+        var missing = rows.Where(row => !found.ContainsKey(row.PaperId)).ToList();
         if (missing.Count > 0)
         {
             await outbox.RecordFailedAttemptAsync(missing, "the paper is no longer stored", 1, now, cancellationToken).ConfigureAwait(false);
         }
 
-        return [.. rows.Where(row => stored.ContainsKey(row.PaperId))
-            .Select(row => (row, new MatchedPaper(stored[row.PaperId].ToPaper(), row.Highlights.Split('\n', StringSplitOptions.RemoveEmptyEntries))))];
+        return [.. rows.Where(row => found.ContainsKey(row.PaperId))
+            .Select(row => (row, new MatchedPaper(found[row.PaperId], row.Highlights.Split('\n', StringSplitOptions.RemoveEmptyEntries))))];
     }
 
     // What status shows: the papers and messages that went out, counted even when a later message of the run failed.
@@ -181,13 +206,7 @@ public sealed partial class DeliverySender(
 
         try
         {
-            await subscriptions.UpdateAsync(key, null, current => current with
-            {
-                LastDeliveryAt = now,
-                DeliveryCount = current.DeliveryCount + 1,
-                PapersDelivered = current.PapersDelivered + papersSent,
-                MessagesDelivered = current.MessagesDelivered + messagesSent,
-            }, cancellationToken).ConfigureAwait(false);
+            await subscriptions.UpdateAsync(key, null, current => Delivered(current, papersSent, messagesSent, now), cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException exception)
         {
@@ -195,6 +214,35 @@ public sealed partial class DeliverySender(
             LogStorageFailed(logger, key.ToString(), exception);
         }
     }
+
+    // The same from the subscription as the planner read it: one write, unless the row changed since.
+    private async Task RecordDeliveredAsync(Subscription subscription, int papersSent, int messagesSent, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (messagesSent == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!await subscriptions.TryUpdateDeliveredAsync(Delivered(subscription, papersSent, messagesSent, now), cancellationToken).ConfigureAwait(false))
+            {
+                await RecordDeliveredAsync(subscription.Key, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (RequestFailedException exception)
+        {
+            LogStorageFailed(logger, subscription.Key.ToString(), exception);
+        }
+    }
+
+    private static Subscription Delivered(Subscription current, int papersSent, int messagesSent, DateTimeOffset now) => current with
+    {
+        LastDeliveryAt = now,
+        DeliveryCount = current.DeliveryCount + 1,
+        PapersDelivered = current.PapersDelivered + papersSent,
+        MessagesDelivered = current.MessagesDelivered + messagesSent,
+    };
 
     // Counts a failed send against the rows it carried; returns how many became dead letters.
     private async Task<int> RecordFailedAttemptAsync(ConversationKey key, List<DeliveryRow> rows, string error, int maxAttempts, CancellationToken cancellationToken)

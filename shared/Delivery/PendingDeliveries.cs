@@ -17,44 +17,107 @@ public sealed class PendingDeliveries(DigestStorage storage)
     internal const string Partition = "~pending";
     private const int MaxBatch = 100;
 
-    /// <summary>Marks subscriptions as having Pending rows, in batches of 100.</summary>
-    public async Task MarkAsync(IEnumerable<ConversationKey> keys, DateTimeOffset plannedAt, CancellationToken cancellationToken)
+    /// <summary>Marks subscriptions as having Pending rows, in batches of 100; returns each marker's new ETag.</summary>
+    public async Task<Dictionary<ConversationKey, ETag>> MarkAsync(IEnumerable<ConversationKey> keys, DateTimeOffset plannedAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
+        var written = new Dictionary<ConversationKey, ETag>();
         foreach (var batch in keys.DistinctBy(key => key.PartitionKey).Chunk(MaxBatch))
         {
-            await storage.Deliveries.SubmitTransactionAsync(
+            var response = await storage.Deliveries.SubmitTransactionAsync(
                 batch.Select(key => new TableTransactionAction(TableTransactionActionType.UpsertReplace, Marker(key, plannedAt))),
                 cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < batch.Length; i++)
+            {
+                written[batch[i]] = response.Value[i].Headers.ETag ?? default;
+            }
         }
+
+        return written;
     }
 
-    /// <summary>Every marked subscription, with when it was marked.</summary>
+    /// <summary>Marks the subscriptions a planner is about to plan rows for, before it inserts them, in batches of 100: a
+    /// subscription in <paramref name="marked"/> (its marker read before) gets its marker replaced, any other a new one,
+    /// inserted only if none is there. Returns each marker's ETag and whether this call created it. A marker created
+    /// here means the subscription had no Pending rows: every row is inserted after its subscription is marked, and a
+    /// marker is removed only by a sender that saw every Pending row sent, so the rows this planner inserts next are all
+    /// there is to send, but for rows of other planners, which mark the subscription again after inserting them.</summary>
+    public async Task<Dictionary<ConversationKey, MarkerWrite>> MarkPlannedAsync(IEnumerable<ConversationKey> keys, IReadOnlySet<ConversationKey> marked, DateTimeOffset plannedAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(marked);
+        var written = new Dictionary<ConversationKey, MarkerWrite>();
+        foreach (var batch in keys.DistinctBy(key => key.PartitionKey).Chunk(MaxBatch))
+        {
+            try
+            {
+                var response = await storage.Deliveries.SubmitTransactionAsync(
+                    batch.Select(key => new TableTransactionAction(marked.Contains(key) ? TableTransactionActionType.UpsertReplace : TableTransactionActionType.Add, Marker(key, plannedAt))),
+                    cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    written[batch[i]] = new MarkerWrite(response.Value[i].Headers.ETag ?? default, !marked.Contains(batch[i]));
+                }
+            }
+            catch (TableTransactionFailedException exception) when (exception.Status == 409)
+            {
+                // Another planner marked one of them first: mark them one by one.
+                foreach (var key in batch)
+                {
+                    written[key] = await MarkOneAsync(key, !marked.Contains(key), plannedAt, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        return written;
+    }
+
+    private async Task<MarkerWrite> MarkOneAsync(ConversationKey key, bool create, DateTimeOffset plannedAt, CancellationToken cancellationToken)
+    {
+        if (create)
+        {
+            try
+            {
+                var added = await storage.Deliveries.AddEntityAsync(Marker(key, plannedAt), cancellationToken).ConfigureAwait(false);
+                return new MarkerWrite(added.Headers.ETag ?? default, Created: true);
+            }
+            catch (RequestFailedException exception) when (exception.Status == 409)
+            {
+                // There already: replaced below, like a marker read before.
+            }
+        }
+
+        var replaced = await storage.Deliveries.UpsertEntityAsync(Marker(key, plannedAt), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        return new MarkerWrite(replaced.Headers.ETag ?? default, Created: false);
+    }
+
+    /// <summary>Every marked subscription, with when it was marked and its marker's ETag.</summary>
     public async Task<IReadOnlyList<DeliveryRequest>> ListAsync(CancellationToken cancellationToken)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
         return await storage.Deliveries.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken)
             .Select(row => new DeliveryRequest(
                 ConversationKey.Create(row.GetString("ChannelId"), row.GetString("TenantId"), row.GetString("ConversationId")),
-                row.GetDateTimeOffset("PlannedAt") ?? default))
+                row.GetDateTimeOffset("PlannedAt") ?? default) { MarkerETag = row.ETag })
             .ToListAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The subscription's marker as it is now (its ETag), or null.</summary>
-    public async Task<TableEntity?> GetAsync(ConversationKey key, CancellationToken cancellationToken)
+    /// <summary>The ETag of the subscription's marker as it is now, or null when it has none.</summary>
+    public async Task<ETag?> GetETagAsync(ConversationKey key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var marker = await storage.Deliveries.GetEntityIfExistsAsync<TableEntity>(Partition, key.PartitionKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return marker.HasValue ? marker.Value : null;
+        var marker = await storage.Deliveries.GetEntityIfExistsAsync<TableEntity>(Partition, key.PartitionKey, select: [nameof(ITableEntity.PartitionKey)], cancellationToken: cancellationToken).ConfigureAwait(false);
+        return marker.HasValue ? marker.Value!.ETag : null;
     }
 
-    /// <summary>Removes a marker read before the sender's last look at the Pending rows, unless it changed since.</summary>
-    public async Task TryClearAsync(TableEntity marker, CancellationToken cancellationToken)
+    /// <summary>Removes a marker read (its <paramref name="etag"/>) before the sender's last look at the Pending rows,
+    /// unless it changed since.</summary>
+    public async Task TryClearAsync(ConversationKey key, ETag etag, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(marker);
+        ArgumentNullException.ThrowIfNull(key);
         try
         {
-            await storage.Deliveries.DeleteEntityAsync(marker.PartitionKey, marker.RowKey, marker.ETag, cancellationToken).ConfigureAwait(false);
+            await storage.Deliveries.DeleteEntityAsync(Partition, key.PartitionKey, etag, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException exception) when (exception.Status is 412 or 404)
         {
@@ -70,3 +133,6 @@ public sealed class PendingDeliveries(DigestStorage storage)
         ["PlannedAt"] = plannedAt,
     };
 }
+
+/// <summary>A marker a planner wrote: its ETag, and whether the planner created it (none was there).</summary>
+public sealed record MarkerWrite(ETag ETag, bool Created);

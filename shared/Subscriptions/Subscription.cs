@@ -1,4 +1,5 @@
 using System.Globalization;
+using Azure;
 
 namespace Digest.Subscriptions;
 
@@ -106,6 +107,10 @@ public sealed record Subscription
     public DateTimeOffset VerifiedAt { get; init; }
 
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>The ETag of the row this was read from (null for one not read from storage), so that a writer can
+    /// change it without reading it again unless it changed meanwhile.</summary>
+    public ETag? Version { get; init; }
 
     /// <summary>Installed, subscribed and not paused: papers go out.</summary>
     public bool Active => Installed && Subscribed && !Paused;

@@ -56,6 +56,35 @@ public sealed class SubscriptionStore
         await _subscriptions.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Writes a subscription's delivery counts (<see cref="Subscription.LastDeliveryAt"/>, the counters) with
+    /// one write, conditional on the <see cref="Subscription.Version"/> it was read with; false, with nothing written,
+    /// when it has none or the row changed since (then <see cref="UpdateAsync"/> applies the change to the row as it is).</summary>
+    public async Task<bool> TryUpdateDeliveredAsync(Subscription delivered, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(delivered);
+        if (delivered.Version is not { } version)
+        {
+            return false;
+        }
+
+        var entity = new TableEntity(delivered.Key.PartitionKey, SubscriptionRowKey)
+        {
+            ["LastDeliveryAt"] = delivered.LastDeliveryAt,
+            ["DeliveryCount"] = delivered.DeliveryCount,
+            ["PapersDelivered"] = delivered.PapersDelivered,
+            ["MessagesDelivered"] = delivered.MessagesDelivered,
+        };
+        try
+        {
+            await _subscriptions.UpdateEntityAsync(entity, version, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException exception) when (exception.Status is 412 or 404)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Applies a change to an existing (or, with a reference, new) subscription with optimistic concurrency.</summary>
     public async Task<Subscription> UpdateAsync(ConversationKey key, ConversationAddress? addressForNew, Func<Subscription, Subscription> change, CancellationToken cancellationToken)
     {
@@ -84,16 +113,10 @@ public sealed class SubscriptionStore
             var entity = ToEntity(updated);
             try
             {
-                if (existing.HasValue && existing.Value is { } previous)
-                {
-                    await _subscriptions.UpdateEntityAsync(entity, previous.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await _subscriptions.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
-                }
-
-                return updated;
+                var response = existing.HasValue && existing.Value is { } previous
+                    ? await _subscriptions.UpdateEntityAsync(entity, previous.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false)
+                    : await _subscriptions.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+                return updated with { Version = response.Headers.ETag };
             }
             catch (RequestFailedException exception) when (exception.Status is 409 or 412 && attempt < MaxConcurrencyRetries)
             {
@@ -182,6 +205,33 @@ public sealed class SubscriptionStore
         };
         await _rules.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
         return new StoredRule(existing.Count + 1, rowKey, text, now);
+    }
+
+    /// <summary>Adds the rules of a conversation known to have none yet (a migration, a benchmark's seeding) in one
+    /// transaction, without reading its rules first; the limit applies to the rules given.</summary>
+    public async Task ImportRulesAsync(ConversationKey key, IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(texts);
+        if (texts.Count > _options.MaxRulesPerConversation)
+        {
+            throw new ArgumentException($"At most {_options.MaxRulesPerConversation} rules per conversation.", nameof(texts));
+        }
+
+        await _storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        var actions = texts.Select((text, index) => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(key.PartitionKey, string.Create(CultureInfo.InvariantCulture, $"{now.UtcTicks + index:D19}-{Guid.NewGuid():N}"))
+        {
+            ["Text"] = text,
+            ["CreatedAt"] = now,
+            ["ChannelId"] = key.ChannelId,
+            ["TenantId"] = key.TenantId,
+            ["ConversationId"] = key.ConversationId,
+        })).ToList();
+        if (actions.Count > 0)
+        {
+            await _rules.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Removes the rule numbered <paramref name="number"/> (as <see cref="ListRulesAsync"/> numbers them).</summary>
@@ -290,6 +340,7 @@ public sealed class SubscriptionStore
             DeliveryWatermark = row.GetDateTimeOffset("DeliveryWatermark"),
             VerifiedAt = row.GetDateTimeOffset("VerifiedAt") ?? default,
             CreatedAt = row.GetDateTimeOffset("CreatedAt") ?? default,
+            Version = row.ETag,
         };
     }
 }

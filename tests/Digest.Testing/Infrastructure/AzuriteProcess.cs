@@ -4,8 +4,8 @@ using System.Text.RegularExpressions;
 
 namespace Digest.Tests.Infrastructure;
 
-/// <summary>Azurite from the repository's node_modules on loopback with free ports and in-memory storage, stopped
-/// when disposed; or, when <c>DIGEST_TEST_STORAGE</c> gives a connection string (a real account or an emulator
+/// <summary>Azurite from the repository's node_modules on loopback with free ports and in-memory storage (or, for a
+/// benchmark larger than its memory holds, storage in a temporary folder), stopped and removed when disposed; or, when <c>DIGEST_TEST_STORAGE</c> gives a connection string (a real account or an emulator
 /// already running), that storage and no process.</summary>
 public sealed partial class AzuriteProcess : IAsyncDisposable
 {
@@ -25,7 +25,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
     public string ConnectionString { get; private set; } = "";
 
-    public static async Task<AzuriteProcess> StartAsync(CancellationToken cancellationToken)
+    public static async Task<AzuriteProcess> StartAsync(CancellationToken cancellationToken, bool onDisk = false)
     {
         var azurite = new AzuriteProcess();
         if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { } given && !string.IsNullOrWhiteSpace(given))
@@ -36,7 +36,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
         try
         {
-            await azurite.StartProcessAsync(cancellationToken);
+            await azurite.StartProcessAsync(onDisk, cancellationToken);
             return azurite;
         }
         catch
@@ -68,7 +68,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    private async Task StartProcessAsync(CancellationToken cancellationToken)
+    private async Task StartProcessAsync(bool onDisk, CancellationToken cancellationToken)
     {
         var azurite = FindAzurite();
         _workFolder = Directory.CreateTempSubdirectory("digest-azurite-").FullName;
@@ -80,7 +80,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
             WorkingDirectory = _workFolder,
         };
         foreach (var argument in (string[])[
-            "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--silent",
+            .. onDisk ? ["--location", _workFolder] : (string[])["--inMemoryPersistence"], "--skipApiVersionCheck", "--disableTelemetry", "--loose", "--silent",
             "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
             "--blobPort", "0", "--queuePort", "0", "--tablePort", "0"])
         {

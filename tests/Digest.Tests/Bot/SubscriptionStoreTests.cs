@@ -109,6 +109,18 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task ImportRulesAsync_NewConversation_RulesListedInTheirOrder()
+    {
+        var store = Store(maxRules: 3);
+        var key = ConversationKey.Create("msteams", "t", "a:" + Guid.NewGuid().ToString("N"));
+
+        await store.ImportRulesAsync(key, ["one", "two", "three"], Cancel);
+
+        (await store.ListRulesAsync(key, Cancel)).Select(rule => (rule.Number, rule.Text)).ShouldBe([(1, "one"), (2, "two"), (3, "three")]);
+        await Should.ThrowAsync<ArgumentException>(() => store.ImportRulesAsync(key, ["a", "b", "c", "d"], Cancel));
+    }
+
+    [Fact]
     public async Task Update_ConcurrentChanges_NoneLost()
     {
         var store = Store();

@@ -62,4 +62,86 @@ public sealed class DeliveryPlannerTests(AzuriteFixture azurite)
         report.Subscriptions.ShouldAllBe(subscription => subscription.Outcome == DeliveryOutcome.NothingToSend);
         (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 6, Writes: 1));
     }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(30)]
+    public async Task PlanAsync_SecondRunWithNothingNewAfterMatches_WritesNothingForTheReceiptsAlreadyPlanned(int count)
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        for (var i = 0; i < count; i++)
+        {
+            await harness.SubscribeAsync("a:" + Guid.NewGuid().ToString("N"), DeliveryMode.Instant, Cancel, "agent*", "diffusion");
+        }
+
+        var first = await harness.Notifier.RunAsync(Cancel);
+        first.PapersSent.ShouldBeGreaterThan(count);
+        var counter = harness.Services.GetRequiredService<StorageRequestCounter>();
+        harness.Time.Advance(TimeSpan.FromMinutes(15));
+        var before = counter.Current;
+
+        // The changes are still within Delivery:ChangeOverlap, so every pair matches again: it is already planned.
+        var plan = await harness.Services.GetRequiredService<DeliveryPlanner>().PlanAsync(Cancel);
+
+        plan.PapersPlanned.ShouldBe(0);
+        plan.Requests.ShouldBeEmpty();
+        // The six reads of a quiet run and one for the receipts of the subscriptions' one tenant; one write (the
+        // planner's state). Nothing per subscription or per pair.
+        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 7, Writes: 1));
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(30)]
+    public async Task PlanAsync_SubscriptionsOfOneTenantMatchingNewPapers_WritesTheirReceiptsInBatchesOfAHundred(int count)
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        for (var i = 0; i < count; i++)
+        {
+            await harness.SubscribeAsync("a:" + Guid.NewGuid().ToString("N"), DeliveryMode.Instant, Cancel, "agent*", "diffusion");
+        }
+
+        // A first run makes the subscriptions known (their watermarks); the papers arrive after it.
+        var planner = harness.Services.GetRequiredService<DeliveryPlanner>();
+        await planner.PlanAsync(Cancel);
+        harness.Time.Advance(TimeSpan.FromMinutes(15));
+        var papers = await harness.SeedPapersAsync(harness.Time.GetUtcNow().AddMinutes(-5), Cancel);
+        var counter = harness.Services.GetRequiredService<StorageRequestCounter>();
+        var before = counter.Current;
+
+        var plan = await planner.PlanAsync(Cancel);
+
+        var pairs = DeliveryHarness.Expected(papers, "agent*", "diffusion").Count * count;
+        plan.PapersPlanned.ShouldBe(pairs);
+        // Receipts in one transaction per 100 rows of the tenant's partition, the pending markers per 100 before and
+        // after them, the planner's state.
+        (counter.Current - before).Writes.ShouldBe(((pairs + 99) / 100) + (2 * ((count + 99) / 100)) + 1);
+    }
+
+    [Fact]
+    public async Task SendAsync_RequestOfAPlanInTheSameProcess_ReadsNothingAndWritesClaimMessagesCountsAndMarker()
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        var conversation = "a:" + Guid.NewGuid().ToString("N");
+        var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*", "diffusion");
+        var planner = harness.Services.GetRequiredService<DeliveryPlanner>();
+        await planner.PlanAsync(Cancel);
+        harness.Time.Advance(TimeSpan.FromMinutes(15));
+        var papers = await harness.SeedPapersAsync(harness.Time.GetUtcNow().AddMinutes(-5), Cancel);
+        var request = (await planner.PlanAsync(Cancel)).Requests.ShouldHaveSingleItem();
+        var counter = harness.Services.GetRequiredService<StorageRequestCounter>();
+        var before = counter.Current;
+
+        var result = await harness.Services.GetRequiredService<DeliverySender>().SendAsync(request, Cancel);
+
+        var expected = DeliveryHarness.Expected(papers, "agent*", "diffusion");
+        result.PapersSent.ShouldBe(expected.Count);
+        harness.PapersSentTo(conversation, papers).ToHashSet().SetEquals(expected).ShouldBeTrue();
+        // The planner's rows, subscription and papers are used as they are: one claim, a write per message, the
+        // subscription's counts, the marker removed.
+        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 0, Writes: 3 + result.MessagesSent));
+        (await harness.Services.GetRequiredService<PendingDeliveries>().ListAsync(Cancel)).ShouldBeEmpty();
+        (await harness.Store.GetAsync(key, Cancel))!.PapersDelivered.ShouldBe(expected.Count);
+    }
 }

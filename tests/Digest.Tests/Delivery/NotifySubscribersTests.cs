@@ -4,6 +4,7 @@ using Digest.Delivery;
 using Digest.Subscriptions;
 using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 
 namespace Digest.Tests.Delivery;
@@ -267,10 +268,11 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*");
         var expected = DeliveryHarness.Expected(papers, "agent*");
 
-        // What a run that crashed right after planning leaves: Pending rows (one for a paper no rule matches any more),
-        // and one row already Sent before the crash.
+        // What a run that crashed right after planning leaves: the subscription marked (a planner marks before it
+        // inserts), Pending rows (one for a paper no rule matches any more), and one row already Sent before the crash.
         var unmatched = papers.First(paper => !expected.Contains(paper.Id));
         var sentBefore = papers.First(paper => expected.Contains(paper.Id));
+        await harness.Services.GetRequiredService<PendingDeliveries>().MarkAsync([key], Morning.AddMinutes(-10), Cancel);
         await harness.Outbox.TryPlanAsync(key, unmatched.Id, ["earlier"], Morning.AddMinutes(-10), Cancel);
         var done = await harness.Outbox.TryPlanAsync(key, sentBefore.Id, ["agents"], Morning.AddMinutes(-10), Cancel);
         await harness.Outbox.MarkSentAsync([done!], "activity-before", Morning.AddMinutes(-10), Cancel);
@@ -293,8 +295,10 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*");
         var expected = DeliveryHarness.Expected(papers, "agent*");
 
-        // Another run (a digest asked for in chat) planned this paper a minute ago and may be sending it right now.
+        // Another run (a digest asked for in chat) marked the subscription and planned this paper a minute ago, and may
+        // be sending it right now.
         var inFlight = papers.First(paper => expected.Contains(paper.Id));
+        await harness.Services.GetRequiredService<PendingDeliveries>().MarkAsync([key], Morning.AddMinutes(-1), Cancel);
         await harness.Outbox.TryPlanAsync(key, inFlight.Id, ["agents"], Morning.AddMinutes(-1), Cancel);
 
         await harness.Notifier.RunAsync(Cancel);
