@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
-namespace Digest.Functions;
+namespace Digest.Cli;
 
 /// <summary>Builds the two hosts of the <c>digest</c> executable: the WebJobs timer host and the command-line host.</summary>
 public static class DigestHost
@@ -32,8 +32,8 @@ public static class DigestHost
                 webJobs.AddTimers();
             })
 
-            // After ConfigureWebJobs, which adds appsettings.json and the environment of its own: host.json, the
-            // environment and the command line must win over an appsettings.json that happens to sit beside the binary.
+            // After ConfigureWebJobs, which adds the working directory's appsettings.json and the environment of its own:
+            // the binary's appsettings.json, the environment and the command line must win over whatever file sits there.
             .ConfigureAppConfiguration(configuration => Configure(configuration, overrides))
             .ConfigureLogging((context, logging) => logging.AddConfiguration(context.Configuration.GetSection("Logging")).AddSimpleConsole(console => console.SingleLine = true))
             .ConfigureServices((context, services) =>
@@ -62,7 +62,7 @@ public static class DigestHost
             : "digest";
 
     /// <summary>A plain host for one command: the crawler's services and telemetry, logging to standard error.</summary>
-    /// <param name="overrides">Settings that win over host.json and the environment.</param>
+    /// <param name="overrides">Settings that win over appsettings.json and the environment.</param>
     /// <param name="logLevel">The console's log level.</param>
     /// <param name="configureServices">Last changes to the services (tests add an in-memory exporter).</param>
     public static IHost CreateCommandHost(IReadOnlyDictionary<string, string?> overrides, LogLevel logLevel, Action<IServiceCollection>? configureServices = null)
@@ -99,14 +99,14 @@ public static class DigestHost
     }
 
     /// <summary>
-    /// host.json, then environment variables (<c>Storage__ConnectionString</c>), then the command line. The WebJobs
+    /// appsettings.json, then environment variables (<c>Storage__ConnectionString</c>), then the command line. The WebJobs
     /// runtime reads its storage from <c>AzureWebJobsStorage</c>; it is mapped from <c>Storage:ConnectionString</c>
     /// so that there is one setting.
     /// </summary>
     private static void Configure(IConfigurationBuilder configuration, IReadOnlyDictionary<string, string?> overrides)
     {
         configuration.SetBasePath(AppContext.BaseDirectory)
-            .AddJsonFile("host.json", optional: true)
+            .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
             .AddInMemoryCollection(overrides);
         var built = configuration.Build();

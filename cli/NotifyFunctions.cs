@@ -2,7 +2,7 @@ using Digest.Delivery;
 using Microsoft.Azure.WebJobs;
 using Microsoft.Extensions.Logging;
 
-namespace Digest.Functions;
+namespace Digest.Cli;
 
 /// <summary>
 /// The notifier's timer function. A class of its own, beside <see cref="CrawlFunctions"/>, because WebJobs builds a

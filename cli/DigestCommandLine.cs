@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Spectre.Console;
 
-namespace Digest.Functions.Cli;
+namespace Digest.Cli;
 
 /// <summary>The <c>digest</c> command line. Each command builds a host, validates its options, and calls one method in shared/.</summary>
 public static partial class DigestCommandLine
@@ -39,7 +39,7 @@ public static partial class DigestCommandLine
         Recursive = true,
     };
 
-    /// <summary>Parses and runs a command line, configured from host.json, environment variables and its own options.</summary>
+    /// <summary>Parses and runs a command line, configured from appsettings.json, environment variables and its own options.</summary>
     /// <returns>The exit code: see <see cref="ExitCodes"/>.</returns>
     public static Task<int> InvokeAsync(string[] args) =>
         InvokeAsync(args, new Dictionary<string, string?>(StringComparer.Ordinal), new InvocationConfiguration(), CancellationToken.None);
@@ -62,11 +62,11 @@ public static partial class DigestCommandLine
         return await result.InvokeAsync(invocation, cancellationToken);
     }
 
-    /// <summary>The command line, configured from host.json, environment variables and its own options.</summary>
+    /// <summary>The command line, configured from appsettings.json, environment variables and its own options.</summary>
     public static RootCommand Create() => Create(new Dictionary<string, string?>(StringComparer.Ordinal));
 
     /// <summary>
-    /// The command line with settings beneath its own options (above host.json and environment variables): tests point
+    /// The command line with settings beneath its own options (above appsettings.json and environment variables): tests point
     /// it at their own storage this way instead of through process-wide environment variables.
     /// </summary>
     internal static RootCommand Create(IReadOnlyDictionary<string, string?> settings)
@@ -79,7 +79,7 @@ public static partial class DigestCommandLine
 
         var run = new Command(
             "run",
-            "Run the timer host (the default): SnapshotDigests, ParseAndDiff and NotifySubscribers (when Delivery:Enabled is on) on their schedules from host.json.")
+            "Run the timer host (the default): SnapshotDigests, ParseAndDiff and NotifySubscribers (when Delivery:Enabled is on) on their schedules from appsettings.json.")
         {
             SourceOption, DatesOption,
         };

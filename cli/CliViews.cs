@@ -5,7 +5,7 @@ using Digest.Crawling;
 using Digest.Delivery;
 using Digest.Papers;
 
-namespace Digest.Functions.Cli;
+namespace Digest.Cli;
 
 /// <summary>One cycle, as <c>digest once --json</c> prints it.</summary>
 public sealed record CycleView(

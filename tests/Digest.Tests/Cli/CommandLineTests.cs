@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using Digest.Delivery;
-using Digest.Functions.Cli;
+using Digest.Cli;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Schema;
 using Digest.Storage;
@@ -13,7 +13,7 @@ using Digest.Tests.Parsing;
 using Microsoft.Extensions.Options;
 using Shouldly;
 
-namespace Digest.Tests.Functions;
+namespace Digest.Tests.Cli;
 
 /// <summary>The <c>digest</c> command line, invoked in-process against Azurite, as a script would call it.</summary>
 [Collection(ConsoleCollection.Name)]

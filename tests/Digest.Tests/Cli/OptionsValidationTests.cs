@@ -1,10 +1,10 @@
-using Digest.Functions;
+using Digest.Cli;
 using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Shouldly;
 
-namespace Digest.Tests.Functions;
+namespace Digest.Tests.Cli;
 
 /// <summary>Bad settings stop both hosts at start-up with a message that says what to fix.</summary>
 [Collection(ConsoleCollection.Name)]

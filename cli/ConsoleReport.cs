@@ -4,7 +4,7 @@ using Digest.Papers;
 using Digest.Snapshots;
 using Spectre.Console;
 
-namespace Digest.Functions.Cli;
+namespace Digest.Cli;
 
 /// <summary>Readable summaries for people at a terminal.</summary>
 internal static class ConsoleReport

@@ -1,10 +1,10 @@
 using Digest.Crawling;
 using Microsoft.Azure.WebJobs;
 
-namespace Digest.Functions;
+namespace Digest.Cli;
 
 /// <summary>
-/// The timer-triggered functions. Schedules come from configuration (<c>Schedules</c> in host.json); timer functions
+/// The timer-triggered functions. Schedules come from configuration (<c>Schedules</c> in appsettings.json); timer functions
 /// hold a blob-lease singleton lock, so two running hosts never run the same function at once.
 /// </summary>
 public sealed class CrawlFunctions(CrawlCycle cycle)

@@ -1,4 +1,4 @@
-using Digest.Functions.Cli;
+using Digest.Cli;
 
 // `digest` is both the timer host (`run`, the default) and the command line; see `digest --help`.
 return await DigestCommandLine.InvokeAsync(args);
