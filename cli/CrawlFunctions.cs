@@ -1,19 +1,20 @@
 using Digest.Crawling;
+using Digest.Steps;
 using Microsoft.Azure.WebJobs;
 
 namespace Digest.Cli;
 
 /// <summary>
-/// The timer-triggered functions. Schedules come from configuration (<c>Schedules</c> in appsettings.json); timer functions
-/// hold a blob-lease singleton lock, so two running hosts never run the same function at once.
+/// The crawl steps of <see cref="DigestSteps"/> on their schedules (app settings <c>Schedules:*</c>); timer functions hold
+/// a blob-lease singleton lock, so two running hosts never run the same function at once.
 /// </summary>
 public sealed class CrawlFunctions(CrawlCycle cycle)
 {
-    [FunctionName(nameof(SnapshotDigests))]
-    public Task SnapshotDigests([TimerTrigger("%Schedules:SnapshotDigests%")] TimerInfo timer, CancellationToken cancellationToken) =>
+    [FunctionName(DigestSteps.SnapshotDigests)]
+    public Task SnapshotDigests([TimerTrigger(DigestSteps.SnapshotDigestsSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
         cycle.SnapshotAsync(cancellationToken);
 
-    [FunctionName(nameof(ParseAndDiff))]
-    public Task ParseAndDiff([TimerTrigger("%Schedules:ParseAndDiff%")] TimerInfo timer, CancellationToken cancellationToken) =>
+    [FunctionName(DigestSteps.ParseAndDiff)]
+    public Task ParseAndDiff([TimerTrigger(DigestSteps.ParseAndDiffSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
         cycle.ParseAsync(cancellationToken);
 }

@@ -1,5 +1,6 @@
-using Digest.Crawling;
 using Digest.Delivery;
+using Digest.Delivery.Queue;
+using Digest.Steps;
 using Digest.Storage;
 using Digest.Telemetry;
 using Microsoft.Azure.WebJobs;
@@ -17,7 +18,8 @@ namespace Digest.Cli;
 /// <summary>Builds the two hosts of the <c>digest</c> executable: the WebJobs timer host and the command-line host.</summary>
 public static class DigestHost
 {
-    /// <summary>The WebJobs host with the timer functions of <see cref="CrawlFunctions"/> and <see cref="NotifyFunctions"/>.</summary>
+    /// <summary>The WebJobs host with the functions of <see cref="CrawlFunctions"/> and <see cref="NotifyFunctions"/>: the
+    /// steps of <see cref="DigestSteps"/>.</summary>
     public static IHost CreateTimerHost(IReadOnlyDictionary<string, string?> overrides)
     {
         ArgumentNullException.ThrowIfNull(overrides);
@@ -30,6 +32,15 @@ public static class DigestHost
                 webJobs.UseHostId(HostId(context.Configuration[$"{StorageOptions.SectionName}:{nameof(StorageOptions.NamePrefix)}"]));
                 webJobs.AddAzureStorageCoreServices();
                 webJobs.AddTimers();
+
+                // The Function App's extensions.queues (functions/host.json), from DeliveryQueue:* here.
+                var queue = context.Configuration.GetSection(DeliveryQueueOptions.SectionName).Get<DeliveryQueueOptions>() ?? new DeliveryQueueOptions();
+                webJobs.AddAzureStorageQueues(queues =>
+                {
+                    queues.MaxDequeueCount = queue.MaxDequeueCount;
+                    queues.VisibilityTimeout = queue.VisibilityTimeout;
+                    queues.BatchSize = queue.BatchSize;
+                });
             })
 
             // After ConfigureWebJobs, which adds the working directory's appsettings.json and the environment of its own:
@@ -39,9 +50,8 @@ public static class DigestHost
             .ConfigureServices((context, services) =>
             {
                 services.AddDigestTelemetry(context.Configuration, TelemetryServiceCollectionExtensions.ServiceNames.TimerHost);
-                services.AddDigestCrawler();
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
-                services.AddSingleton<ITypeLocator>(new FunctionTypes(services.AddDigestDeliveryIfEnabled(context.Configuration)
+                services.AddSingleton<ITypeLocator>(new FunctionTypes(services.AddDigestSteps(context.Configuration)
                     ? [typeof(CrawlFunctions), typeof(NotifyFunctions)]
                     : [typeof(CrawlFunctions)]));
             })
@@ -79,8 +89,8 @@ public static class DigestHost
         builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.AddDigestTelemetry(builder.Configuration, TelemetryServiceCollectionExtensions.ServiceNames.CommandLine);
-        builder.Services.AddDigestCrawler().FailFastWhenStorageRefuses();
-        builder.Services.AddDigestDeliveryLedger().AddDigestDeliveryIfEnabled(builder.Configuration);
+        builder.Services.AddDigestSteps(builder.Configuration);
+        builder.Services.FailFastWhenStorageRefuses();
         configureServices?.Invoke(builder.Services);
         var host = builder.Build();
 
@@ -101,7 +111,8 @@ public static class DigestHost
     /// <summary>
     /// appsettings.json, then environment variables (<c>Storage__ConnectionString</c>), then the command line. The WebJobs
     /// runtime reads its storage from <c>AzureWebJobsStorage</c>; it is mapped from <c>Storage:ConnectionString</c>
-    /// so that there is one setting.
+    /// so that there is one setting. The queue trigger's <c>Storage:DeliveryQueue</c> is worked out from the name prefix
+    /// unless it is set (the Function App must set it: its host reads trigger settings from app settings only).
     /// </summary>
     private static void Configure(IConfigurationBuilder configuration, IReadOnlyDictionary<string, string?> overrides)
     {
@@ -113,6 +124,9 @@ public static class DigestHost
         configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = built[$"{StorageOptions.SectionName}:{nameof(StorageOptions.ConnectionString)}"] ?? StorageOptions.DevelopmentConnectionString,
+            [DigestSteps.DeliveryQueueSetting] = built[DigestSteps.DeliveryQueueSetting] is { Length: > 0 } queue
+                ? queue
+                : built[$"{StorageOptions.SectionName}:{nameof(StorageOptions.NamePrefix)}"] + StorageNames.DeliveryQueue,
         });
     }
 

@@ -1,27 +1,22 @@
-using Digest.Delivery;
+using Digest.Delivery.Queue;
+using Digest.Steps;
 using Microsoft.Azure.WebJobs;
-using Microsoft.Extensions.Logging;
 
 namespace Digest.Cli;
 
 /// <summary>
-/// The notifier's timer function. A class of its own, beside <see cref="CrawlFunctions"/>, because WebJobs builds a
+/// The delivery steps of <see cref="DigestSteps"/>: the notifier on its schedule plans and queues, and the queue trigger
+/// sends each message (retried, then poisoned after <c>DeliveryQueue:MaxDequeueCount</c> tries, by the WebJobs queue
+/// listener as by the Functions host). A class of its own, beside <see cref="CrawlFunctions"/>, because WebJobs builds a
 /// function's class for every run: the crawl functions must not need the Bot settings the connector client reads.
-/// Without them this function fails each run with the options' validation message, and the crawl runs on.
 /// </summary>
-public sealed partial class NotifyFunctions(NotifySubscribers notifier, ILogger<NotifyFunctions> logger)
+public sealed class NotifyFunctions(DeliveryDispatcher dispatcher, DeliveryConsumer consumer)
 {
-    [FunctionName(nameof(NotifySubscribers))]
-    public async Task NotifySubscribers([TimerTrigger("%Schedules:NotifySubscribers%")] TimerInfo timer, CancellationToken cancellationToken)
-    {
-        var report = await notifier.RunAsync(cancellationToken).ConfigureAwait(false);
-        var failed = report.Subscriptions.Count(subscription => subscription.Outcome == DeliveryOutcome.Failed);
-        if (failed > 0)
-        {
-            LogFailures(logger, failed, report.Subscriptions.Count);
-        }
-    }
+    [FunctionName(DigestSteps.NotifySubscribers)]
+    public Task NotifySubscribers([TimerTrigger(DigestSteps.NotifySubscribersSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
+        dispatcher.PlanAndEnqueueAsync(cancellationToken);
 
-    [LoggerMessage(EventId = 1601, Level = LogLevel.Warning, Message = "{Failed} of {Due} due subscriptions failed; their pending papers go out with the next run")]
-    private static partial void LogFailures(ILogger logger, int failed, int due);
+    [FunctionName(DigestSteps.DeliverToSubscription)]
+    public Task DeliverToSubscription([QueueTrigger(DigestSteps.DeliveryQueue, Connection = DigestSteps.StorageConnection)] string message, CancellationToken cancellationToken) =>
+        consumer.DeliverAsync(message, cancellationToken);
 }

@@ -338,12 +338,12 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Help_Root_SaysRunRunsNotifySubscribersToo()
+    public async Task Help_Root_SaysRunRunsEveryStep()
     {
         var run = await DigestAsync("--help");
 
         run.ExitCode.ShouldBe(0, run.Describe());
-        run.FlatOutput.ShouldContain("SnapshotDigests, ParseAndDiff and NotifySubscribers");
+        run.FlatOutput.ShouldContain("SnapshotDigests, ParseAndDiff, and (when Delivery:Enabled is on) NotifySubscribers and DeliverToSubscription");
     }
 
     [Theory]
@@ -558,7 +558,7 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     private DigestStorage Storage() =>
-        new(azurite.BlobService, azurite.TableService, Options.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, NamePrefix = _prefix }));
+        new(azurite.BlobService, azurite.TableService, azurite.QueueService, Options.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, NamePrefix = _prefix }));
 
     private Task<DigestRun> DigestAsync(params string[] args) => DigestAsync(new Dictionary<string, string?>(StringComparer.Ordinal), args);
 

@@ -17,7 +17,7 @@ public sealed class OptionsValidationTests(AzuriteFixture azurite)
         {
             "Storage:ConnectionString", "",
             "Storage:ConnectionString is empty. Use UseDevelopmentStorage=true for Azurite, a storage account connection string, " +
-            "or Storage:BlobServiceUri and Storage:TableServiceUri with managed identity."
+            "or Storage:AccountName (or the three Storage:*ServiceUri) with managed identity."
         },
         {
             "Storage:ConnectionString", "not-a-connection-string",
