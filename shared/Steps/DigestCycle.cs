@@ -32,10 +32,21 @@ public sealed class DigestCycle(CrawlCycle crawl, IServiceProvider services)
         var drained = await services.GetRequiredService<DeliveryQueue>().DrainAsync(
             consumer.DeliverAsync, failure => (failure as DeliveryNotCompletedException)?.Result, cancellationToken).ConfigureAwait(false);
 
-        var delivered = drained.Results.Select(result => result.Key).ToHashSet();
+        var results = drained.Results.GroupBy(result => result.Key).Select(Merge).ToList();
+        var delivered = results.Select(result => result.Key).ToHashSet();
         var plan = dispatched.Plan;
         var report = new DeliveryReport(plan.RulesIndexed, plan.PapersConsidered,
-            [.. drained.Results, .. plan.Due.Where(key => !delivered.Contains(key)).Select(key => new SubscriptionDelivery(key, DeliveryOutcome.NothingToSend, 0, 0))]);
+            [.. results, .. plan.Due.Where(key => !delivered.Contains(key)).Select(key => new SubscriptionDelivery(key, DeliveryOutcome.NothingToSend, 0, 0))]);
         return new CycleReport(crawled, report, drained.Retrying, drained.Poisoned);
+    }
+
+    // One subscription's messages of a drain (a message tried again, a message re-queued beside a new plan's): what they
+    // sent together, and the outcome of the last, unless the last had nothing left to send after an earlier one sent it.
+    private static SubscriptionDelivery Merge(IGrouping<Subscriptions.ConversationKey, SubscriptionDelivery> tries)
+    {
+        var last = tries.Last();
+        var outcome = last.Outcome == DeliveryOutcome.NothingToSend && tries.Any(attempt => attempt.Outcome == DeliveryOutcome.Sent) ? DeliveryOutcome.Sent : last.Outcome;
+        return new SubscriptionDelivery(
+            tries.Key, outcome, tries.Sum(attempt => attempt.PapersSent), tries.Sum(attempt => attempt.MessagesSent), last.Failure, tries.Sum(attempt => attempt.DeadLettered));
     }
 }
