@@ -62,4 +62,4 @@ elif azurite_running; then
 fi
 
 if [ $# -eq 0 ]; then set -- once; fi
-dotnet run --project functions/Digest.Functions.csproj --configuration Release -- "$@"
+dotnet run --project cli/Digest.Cli.csproj --configuration Release -- "$@"

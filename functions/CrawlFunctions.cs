@@ -1,19 +1,21 @@
 using Digest.Crawling;
-using Microsoft.Azure.WebJobs;
+using Digest.Steps;
+using Microsoft.Azure.Functions.Worker;
 
 namespace Digest.Functions;
 
 /// <summary>
-/// The timer-triggered functions. Schedules come from configuration (<c>Schedules</c> in host.json); timer functions
-/// hold a blob-lease singleton lock, so two running hosts never run the same function at once.
+/// The crawl steps of <see cref="DigestSteps"/> on the schedules of their app settings (<c>Schedules__SnapshotDigests</c>
+/// and so on: trigger settings are app settings, never other configuration sources). The Functions host runs a timer
+/// function on one instance at a time (a blob lease in <c>AzureWebJobsStorage</c>).
 /// </summary>
 public sealed class CrawlFunctions(CrawlCycle cycle)
 {
-    [FunctionName(nameof(SnapshotDigests))]
-    public Task SnapshotDigests([TimerTrigger("%Schedules:SnapshotDigests%")] TimerInfo timer, CancellationToken cancellationToken) =>
+    [Function(DigestSteps.SnapshotDigests)]
+    public Task SnapshotDigests([TimerTrigger(DigestSteps.SnapshotDigestsSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
         cycle.SnapshotAsync(cancellationToken);
 
-    [FunctionName(nameof(ParseAndDiff))]
-    public Task ParseAndDiff([TimerTrigger("%Schedules:ParseAndDiff%")] TimerInfo timer, CancellationToken cancellationToken) =>
+    [Function(DigestSteps.ParseAndDiff)]
+    public Task ParseAndDiff([TimerTrigger(DigestSteps.ParseAndDiffSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
         cycle.ParseAsync(cancellationToken);
 }

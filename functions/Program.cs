@@ -1,4 +1,9 @@
-using Digest.Functions.Cli;
+using Digest.Functions;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
 
-// `digest` is both the timer host (`run`, the default) and the command line; see `digest --help`.
-return await DigestCommandLine.InvokeAsync(args);
+// The Function App (isolated worker): the steps of shared/Steps on their timer and queue triggers, and a health probe.
+// Everything it registers comes from DigestFunctionApp.Configure, through the shared/ AddDigest* methods.
+var builder = FunctionsApplication.CreateBuilder(args);
+DigestFunctionApp.Configure(builder);
+await builder.Build().RunAsync();

@@ -1,3 +1,4 @@
+using Digest.Delivery.Queue;
 using Digest.Papers;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Cards;
@@ -33,6 +34,8 @@ public static class DeliveryServiceCollectionExtensions
         services.TryAddSingleton<DeliveryPlanner>();
         services.TryAddSingleton<DeliverySender>();
         services.TryAddSingleton<NotifySubscribers>();
+        services.TryAddSingleton<DeliveryDispatcher>();
+        services.TryAddSingleton<DeliveryConsumer>();
         services.AddDigestDeliveryLedger();
         return services;
     }
@@ -55,8 +58,9 @@ public static class DeliveryServiceCollectionExtensions
         return true;
     }
 
-    /// <summary>Registers the <see cref="DeliveryLedger"/> (the outbox across subscriptions, for <c>digest deliveries</c>):
-    /// it needs storage and subscriptions only, not a platform's settings.</summary>
+    /// <summary>Registers the <see cref="DeliveryLedger"/> (the outbox across subscriptions, for <c>digest deliveries</c>)
+    /// and the <see cref="DeliveryQueue"/> with its poison queue: they need storage and subscriptions only, not a
+    /// platform's settings.</summary>
     public static IServiceCollection AddDigestDeliveryLedger(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -65,6 +69,16 @@ public static class DeliveryServiceCollectionExtensions
         services.TryAddSingleton<DeliveryLedger>();
         services.TryAddSingleton<PlannerState>();
         services.TryAddSingleton<DigestStatus>();
+        if (!services.Any(descriptor => descriptor.ServiceType == typeof(DeliveryQueue)))
+        {
+            // Once: a bad setting is reported once.
+            services.AddOptions<DeliveryQueueOptions>()
+                .BindConfiguration(DeliveryQueueOptions.SectionName)
+                .ValidateDataAnnotations()
+                .ValidateOnStart();
+            services.AddSingleton<DeliveryQueue>();
+        }
+
         return services;
     }
 }

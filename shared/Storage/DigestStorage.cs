@@ -1,24 +1,28 @@
 using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.Options;
 
 namespace Digest.Storage;
 
 /// <summary>
-/// Every table and container of the product (<see cref="StorageNames"/>) under <c>Storage:NamePrefix</c>, and the one
+/// Every table, container and queue of the product (<see cref="StorageNames"/>) under <c>Storage:NamePrefix</c>, and the one
 /// initializer that creates them. Clients are thread-safe singletons.
 /// </summary>
 public sealed class DigestStorage
 {
     private readonly TableServiceClient _tableService;
+    private readonly QueueServiceClient _queueService;
+    private readonly string _queuePrefix;
     private readonly Lock _creationGate = new();
     private Task? _creation;
 
-    public DigestStorage(BlobServiceClient blobs, TableServiceClient tables, IOptions<StorageOptions> options)
+    public DigestStorage(BlobServiceClient blobs, TableServiceClient tables, QueueServiceClient queues, IOptions<StorageOptions> options)
     {
         ArgumentNullException.ThrowIfNull(blobs);
         ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(queues);
         ArgumentNullException.ThrowIfNull(options);
         var prefix = options.Value.NamePrefix;
         Snapshots = blobs.GetBlobContainerClient(prefix + StorageNames.SnapshotContainer);
@@ -29,7 +33,11 @@ public sealed class DigestStorage
         Subscriptions = tables.GetTableClient(prefix + StorageNames.Subscriptions);
         Rules = tables.GetTableClient(prefix + StorageNames.Rules);
         Deliveries = tables.GetTableClient(prefix + StorageNames.Deliveries);
+        DeliveryQueue = queues.GetQueueClient(prefix + StorageNames.DeliveryQueue);
+        DeliveryPoisonQueue = queues.GetQueueClient(prefix + StorageNames.DeliveryQueue + StorageNames.PoisonSuffix);
         _tableService = tables;
+        _queueService = queues;
+        _queuePrefix = prefix + StorageNames.DeliveryQueue;
     }
 
     /// <summary>Raw pages, one immutable gzip blob per distinct content, named by its SHA-256.</summary>
@@ -56,10 +64,16 @@ public sealed class DigestStorage
     /// <summary>The notifier's outbox and receipts: one row per (subscription, paper) ever planned.</summary>
     public TableClient Deliveries { get; }
 
+    /// <summary>One message per due subscription to send to (the notifier's plan), read by <c>DeliverToSubscription</c>.</summary>
+    public QueueClient DeliveryQueue { get; }
+
+    /// <summary>The messages of <see cref="DeliveryQueue"/> that failed <c>maxDequeueCount</c> times: its dead letters.</summary>
+    public QueueClient DeliveryPoisonQueue { get; }
+
     private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries];
 
     /// <summary>
-    /// Creates every table and the container that is missing; once per process. Concurrent callers share one attempt.
+    /// Creates every table, the container and the queues that are missing; once per process. Concurrent callers share one attempt.
     /// When storage cannot be reached the attempt fails with the storage's exception and is forgotten, so the next call
     /// tries again: a process that started before storage was there recovers without a restart.
     /// </summary>
@@ -82,7 +96,7 @@ public sealed class DigestStorage
 
     /// <summary>
     /// Creates what is missing. A process that finds everything in place (every <c>digest once</c> after the first)
-    /// spends two reads here instead of eight create requests that fail with 409 but are billed as writes.
+    /// spends three reads here instead of ten create requests that fail with 409 but are billed as writes.
     /// </summary>
     private async Task CreateMissingAsync(CancellationToken cancellationToken)
     {
@@ -100,6 +114,14 @@ public sealed class DigestStorage
             creates.Add(Snapshots.CreateIfNotExistsAsync(cancellationToken: cancellationToken));
         }
 
+        var queues = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var queue in _queueService.GetQueuesAsync(prefix: _queuePrefix, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            queues.Add(queue.Name);
+        }
+
+        creates.AddRange(new[] { DeliveryQueue, DeliveryPoisonQueue }.Where(queue => !queues.Contains(queue.Name))
+            .Select(queue => (Task)queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken)));
         await Task.WhenAll(creates).ConfigureAwait(false);
     }
 

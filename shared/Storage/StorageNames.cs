@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace Digest.Storage;
 
 /// <summary>
-/// Every table and blob container of the product, by base name. Each is created as <c>Storage:NamePrefix</c> + base
+/// Every table, blob container and queue of the product, by base name. Each is created as <c>Storage:NamePrefix</c> + base
 /// name, so that deployments sharing one account share nothing; <see cref="DigestStorage"/> hands out the clients and
 /// creates them. A new table or container is added here and nowhere else.
 /// </summary>
@@ -33,17 +33,30 @@ public static partial class StorageNames
     /// <summary>The blob container of raw page snapshots.</summary>
     public const string SnapshotContainer = "snapshots";
 
+    /// <summary>The queue of deliveries: one message per due subscription, read by <c>DeliverToSubscription</c>.</summary>
+    public const string DeliveryQueue = "deliveries";
+
+    /// <summary>What the Functions host (and <c>digest</c>) appends to a queue's name for the queue of its messages that
+    /// failed <c>maxDequeueCount</c> times.</summary>
+    public const string PoisonSuffix = "-poison";
+
     /// <summary>Every table's base name.</summary>
     public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries];
 
     /// <summary>Every blob container's base name.</summary>
     public static IReadOnlyList<string> Containers { get; } = [SnapshotContainer];
 
+    /// <summary>Every queue's base name, the poison queues included.</summary>
+    public static IReadOnlyList<string> Queues { get; } = [DeliveryQueue, DeliveryQueue + PoisonSuffix];
+
     /// <summary>Table Storage's rule: 3-63 letters or digits, starting with a letter.</summary>
     public static bool IsValidTableName(string name) => TableName().IsMatch(name);
 
     /// <summary>Blob Storage's rule: 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit.</summary>
     public static bool IsValidContainerName(string name) => ContainerName().IsMatch(name);
+
+    /// <summary>Queue Storage's rule is Blob Storage's for containers.</summary>
+    public static bool IsValidQueueName(string name) => ContainerName().IsMatch(name);
 
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9]{2,62}$")]
     private static partial Regex TableName();

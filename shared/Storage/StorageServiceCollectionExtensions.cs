@@ -2,6 +2,7 @@ using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -11,8 +12,8 @@ namespace Digest.Storage;
 public static class StorageServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers validated <see cref="StorageOptions"/>, the Blob and Table service clients (connection string,
-    /// or service URIs with managed identity), the request counter and <see cref="DigestStorage"/>. Every layer that
+    /// Registers validated <see cref="StorageOptions"/>, the Blob, Table and Queue service clients (connection string,
+    /// or account name / service URIs with managed identity), the request counter and <see cref="DigestStorage"/>. Every layer that
     /// keeps data calls it; it registers once, so a bad setting is reported once.
     /// </summary>
     public static IServiceCollection AddDigestStorage(this IServiceCollection services)
@@ -40,7 +41,7 @@ public static class StorageServiceCollectionExtensions
             }
 
             return options.UsesServiceUris
-                ? new BlobServiceClient(options.BlobServiceUri, Credential(options), clientOptions)
+                ? new BlobServiceClient(options.ServiceUri(options.BlobServiceUri, "blob"), Credential(options), clientOptions)
                 : new BlobServiceClient(options.ConnectionString, clientOptions);
         });
         services.TryAddSingleton(provider =>
@@ -54,8 +55,24 @@ public static class StorageServiceCollectionExtensions
             }
 
             return options.UsesServiceUris
-                ? new TableServiceClient(options.TableServiceUri, Credential(options), clientOptions)
+                ? new TableServiceClient(options.ServiceUri(options.TableServiceUri, "table"), Credential(options), clientOptions)
                 : new TableServiceClient(options.ConnectionString, clientOptions);
+        });
+        services.TryAddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<StorageOptions>>().Value;
+
+            // Base64, as the Functions host's queue trigger reads and writes messages (its default messageEncoding).
+            var clientOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+            clientOptions.AddPolicy(provider.GetRequiredService<StorageRequestCounter>(), HttpPipelinePosition.PerRetry);
+            if (provider.GetService<RefusedConnectionPolicy>() is { } failFast)
+            {
+                clientOptions.AddPolicy(failFast, HttpPipelinePosition.PerRetry);
+            }
+
+            return options.UsesServiceUris
+                ? new QueueServiceClient(options.ServiceUri(options.QueueServiceUri, "queue"), Credential(options), clientOptions)
+                : new QueueServiceClient(options.ConnectionString, clientOptions);
         });
         services.TryAddSingleton<DigestStorage>();
         return services;
@@ -73,8 +90,11 @@ public static class StorageServiceCollectionExtensions
         return services;
     }
 
+    // In Azure the managed identity (the user-assigned one when its client id is set); on a developer's machine whatever
+    // DefaultAzureCredential finds there (az login, a developer tool's account).
     private static TokenCredential Credential(StorageOptions options) =>
-        string.IsNullOrEmpty(options.ManagedIdentityClientId)
-            ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
-            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ManagedIdentityClientId));
+        new DefaultAzureCredential(new DefaultAzureCredentialOptions
+        {
+            ManagedIdentityClientId = string.IsNullOrEmpty(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId,
+        });
 }

@@ -109,6 +109,7 @@ public static class TelemetryServiceCollectionExtensions
         public const string Bot = "digest-bot";
         public const string TimerHost = "digest-run";
         public const string CommandLine = "digest-cli";
+        public const string FunctionApp = "digest-functions";
     }
 
     private sealed class TelemetryMarker;

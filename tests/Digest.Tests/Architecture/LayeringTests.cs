@@ -20,6 +20,7 @@ public sealed class LayeringTests
         ["Digest.Delivery"],
         ["Digest.Conversation"],
         ["Digest.FrontEnds"],
+        ["Digest.Steps"],
     ];
 
     public static TheoryData<int> Layers { get; } = [.. Enumerable.Range(0, LayerNamespaces.Length - 1)];

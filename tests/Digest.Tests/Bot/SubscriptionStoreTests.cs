@@ -1,5 +1,6 @@
 using Azure.Core;
 using Azure.Data.Tables;
+using Azure.Storage.Queues;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Schema;
 using Digest.Storage;
@@ -32,7 +33,7 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
         var clientOptions = new TableClientOptions();
         clientOptions.AddPolicy(counter, HttpPipelinePosition.PerRetry);
         var shared = azurite.NewStorage();
-        var storage = new DigestStorage(azurite.BlobService, new TableServiceClient(azurite.ConnectionString, clientOptions), Options.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, NamePrefix = shared.Rules.Name[..^"rules".Length] }));
+        var storage = new DigestStorage(azurite.BlobService, new TableServiceClient(azurite.ConnectionString, clientOptions), new QueueServiceClient(azurite.ConnectionString), Options.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, NamePrefix = shared.Rules.Name[..^"rules".Length] }));
         var store = new SubscriptionStore(storage, Options.Create(new SubscriptionStoreOptions()), TimeProvider.System);
         var keys = Enumerable.Range(0, 40).Select(i => ConversationKey.Create("msteams", "tenant-a", $"19:conversation-{i}")).ToList();
         foreach (var (key, i) in keys.Select((key, i) => (key, i)))

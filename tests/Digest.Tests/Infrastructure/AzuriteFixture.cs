@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Digest.Storage;
 using Microsoft.Extensions.Options;
 
@@ -22,9 +23,12 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public BlobServiceClient BlobService => new(ConnectionString);
 
-    /// <summary>Every table and container of the product, under a <c>Storage:NamePrefix</c> no other test uses.</summary>
+    /// <summary>The queue service, with messages in Base64 as the product (and the Functions host) writes them.</summary>
+    public QueueServiceClient QueueService => new(ConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+
+    /// <summary>Every table, container and queue of the product, under a <c>Storage:NamePrefix</c> no other test uses.</summary>
     public DigestStorage NewStorage() =>
-        new(BlobService, TableService, Options.Create(new StorageOptions { ConnectionString = ConnectionString, NamePrefix = UniqueName("s")[..13] }));
+        new(BlobService, TableService, QueueService, Options.Create(new StorageOptions { ConnectionString = ConnectionString, NamePrefix = UniqueName("s")[..13] }));
 
     /// <summary>An emulator-style connection string whose endpoints are a loopback port nothing listens on: storage
     /// that cannot be reached, refused at once.</summary>

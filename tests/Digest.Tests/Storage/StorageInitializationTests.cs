@@ -2,6 +2,7 @@ using Azure;
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
 using Digest.Storage;
 using Digest.Subscriptions;
 using Digest.Tests.Bot.Loopback;
@@ -24,9 +25,10 @@ public sealed class StorageInitializationTests(AzuriteFixture azurite)
     {
         await using var blobPort = LoopbackRelay.To(azurite.BlobService.Uri);
         await using var tablePort = LoopbackRelay.To(azurite.TableService.Uri);
+        await using var queuePort = LoopbackRelay.To(QueueServiceUri);
         var counter = new StorageRequestCounter();
         var prefix = AzuriteFixture.UniqueName("i")[..13];
-        var storage = Storage(RelayedConnectionString(blobPort, tablePort), counter, prefix);
+        var storage = Storage(RelayedConnectionString(blobPort, tablePort, queuePort), counter, prefix);
 
         // Nothing listens yet: the caller gets the storage exception (the command line reports it as "unreachable").
         var failure = await Should.ThrowAsync<RequestFailedException>(() => storage.EnsureCreatedAsync(Cancel));
@@ -34,15 +36,18 @@ public sealed class StorageInitializationTests(AzuriteFixture azurite)
 
         blobPort.Open();
         tablePort.Open();
+        queuePort.Open();
         var before = counter.Current;
         await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => storage.EnsureCreatedAsync(Cancel)));
 
-        // One attempt for the five callers: one query for the tables, one existence check for the container, then a
-        // create for each of the seven tables and the container.
-        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 2, Writes: 8));
+        // One attempt for the five callers: one query for the tables, one existence check for the container, one listing
+        // of the queues, then a create for each of the seven tables, the container and the two queues.
+        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 3, Writes: 10));
         string[] tables = ["changes", "deliveries", "pages", "papers", "rules", "snapshots", "subscriptions"];
         (await TablesNamedAsync(prefix)).ShouldBe(tables.Select(table => prefix + table));
         (await azurite.BlobService.GetBlobContainerClient(prefix + "snapshots").ExistsAsync(Cancel)).Value.ShouldBeTrue();
+        var queues = await new QueueServiceClient(azurite.ConnectionString).GetQueuesAsync(prefix: prefix, cancellationToken: Cancel).Select(queue => queue.Name).ToListAsync(Cancel);
+        queues.Order(StringComparer.Ordinal).ShouldBe([prefix + "deliveries", prefix + "deliveries-poison"]);
 
         var afterCreation = counter.Current;
         await storage.EnsureCreatedAsync(Cancel);
@@ -55,12 +60,14 @@ public sealed class StorageInitializationTests(AzuriteFixture azurite)
     {
         await using var blobPort = LoopbackRelay.To(azurite.BlobService.Uri);
         await using var tablePort = LoopbackRelay.To(azurite.TableService.Uri);
+        await using var queuePort = LoopbackRelay.To(QueueServiceUri);
         await using var identity = await TestIdentityProvider.StartAsync(Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), Cancel);
         await using var connector = await LoopbackConnector.StartAsync(Cancel);
-        await using var bot = await BotTestHost.StartAsync(BotTestHost.Configuration(identity, connector, RelayedConnectionString(blobPort, tablePort)), Cancel);
+        await using var bot = await BotTestHost.StartAsync(BotTestHost.Configuration(identity, connector, RelayedConnectionString(blobPort, tablePort, queuePort)), Cancel);
 
         blobPort.Open();
         tablePort.Open();
+        queuePort.Open();
         var conversation = TestActivities.PersonalConversationId();
         using var response = await bot.PostAsync(
             TestActivities.Message(identity.AppId, connector.ServiceUrl, conversation, "subscribe").ToJsonString(), identity.ChannelToken(connector.ServiceUrl), Cancel);
@@ -98,21 +105,26 @@ public sealed class StorageInitializationTests(AzuriteFixture azurite)
         blobOptions.AddPolicy(counter, HttpPipelinePosition.PerRetry);
         var tableOptions = new TableClientOptions { Retry = { MaxRetries = 0 } };
         tableOptions.AddPolicy(counter, HttpPipelinePosition.PerRetry);
+        var queueOptions = new QueueClientOptions { Retry = { MaxRetries = 0 } };
+        queueOptions.AddPolicy(counter, HttpPipelinePosition.PerRetry);
         return new DigestStorage(
             new BlobServiceClient(connectionString, blobOptions),
             new TableServiceClient(connectionString, tableOptions),
+            new QueueServiceClient(connectionString, queueOptions),
             Options.Create(new StorageOptions { ConnectionString = connectionString, NamePrefix = prefix }));
     }
 
-    // The fixture's account with its blob and table endpoints moved to the relays' ports.
-    private string RelayedConnectionString(LoopbackRelay blobs, LoopbackRelay tables)
+    private Uri QueueServiceUri => new QueueServiceClient(azurite.ConnectionString).Uri;
+
+    // The fixture's account with its blob, table and queue endpoints moved to the relays' ports.
+    private string RelayedConnectionString(LoopbackRelay blobs, LoopbackRelay tables, LoopbackRelay queues)
     {
         var settings = azurite.ConnectionString.Split(';', StringSplitOptions.RemoveEmptyEntries)
             .Select(setting => setting.Split('=', 2))
             .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.OrdinalIgnoreCase);
         settings["BlobEndpoint"] = blobs.Through(azurite.BlobService.Uri).ToString();
         settings["TableEndpoint"] = tables.Through(azurite.TableService.Uri).ToString();
-        settings.Remove("QueueEndpoint");
+        settings["QueueEndpoint"] = queues.Through(QueueServiceUri).ToString();
         return string.Join(';', settings.Select(setting => $"{setting.Key}={setting.Value}"));
     }
 

@@ -1,6 +1,6 @@
 using Digest.Crawling;
 using Digest.Delivery;
-using Digest.Functions;
+using Digest.Cli;
 using Digest.Papers;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Schema;

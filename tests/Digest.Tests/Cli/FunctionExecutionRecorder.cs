@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 
-namespace Digest.Tests.Functions;
+namespace Digest.Tests.Cli;
 
 /// <summary>One run of a WebJobs function on one host, from its "Executing" to its "Executed" log line.</summary>
 internal sealed record FunctionExecution(string Host, string Function, string InvocationId, long StartedAt, long? FinishedAt, string? Status);

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Spectre.Console;
 
-namespace Digest.Tests.Functions;
+namespace Digest.Tests.Cli;
 
 /// <summary>Redirects standard output, standard error and Spectre's console to strings for one test, and puts them back.</summary>
 internal sealed partial class ConsoleCapture : IDisposable

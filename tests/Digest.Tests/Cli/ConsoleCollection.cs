@@ -1,4 +1,4 @@
-namespace Digest.Tests.Functions;
+namespace Digest.Tests.Cli;
 
 /// <summary>
 /// The command line writes to <see cref="Console"/> and Spectre's static <c>AnsiConsole</c>, and the hosts' console loggers

@@ -1,5 +1,6 @@
-using Digest.Crawling;
 using Digest.Delivery;
+using Digest.Delivery.Queue;
+using Digest.Steps;
 using Digest.Storage;
 using Digest.Telemetry;
 using Microsoft.Azure.WebJobs;
@@ -12,12 +13,13 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
-namespace Digest.Functions;
+namespace Digest.Cli;
 
 /// <summary>Builds the two hosts of the <c>digest</c> executable: the WebJobs timer host and the command-line host.</summary>
 public static class DigestHost
 {
-    /// <summary>The WebJobs host with the timer functions of <see cref="CrawlFunctions"/> and <see cref="NotifyFunctions"/>.</summary>
+    /// <summary>The WebJobs host with the functions of <see cref="CrawlFunctions"/> and <see cref="NotifyFunctions"/>: the
+    /// steps of <see cref="DigestSteps"/>.</summary>
     public static IHost CreateTimerHost(IReadOnlyDictionary<string, string?> overrides)
     {
         ArgumentNullException.ThrowIfNull(overrides);
@@ -30,18 +32,26 @@ public static class DigestHost
                 webJobs.UseHostId(HostId(context.Configuration[$"{StorageOptions.SectionName}:{nameof(StorageOptions.NamePrefix)}"]));
                 webJobs.AddAzureStorageCoreServices();
                 webJobs.AddTimers();
+
+                // The Function App's extensions.queues (functions/host.json), from DeliveryQueue:* here.
+                var queue = context.Configuration.GetSection(DeliveryQueueOptions.SectionName).Get<DeliveryQueueOptions>() ?? new DeliveryQueueOptions();
+                webJobs.AddAzureStorageQueues(queues =>
+                {
+                    queues.MaxDequeueCount = queue.MaxDequeueCount;
+                    queues.VisibilityTimeout = queue.VisibilityTimeout;
+                    queues.BatchSize = queue.BatchSize;
+                });
             })
 
-            // After ConfigureWebJobs, which adds appsettings.json and the environment of its own: host.json, the
-            // environment and the command line must win over an appsettings.json that happens to sit beside the binary.
+            // After ConfigureWebJobs, which adds the working directory's appsettings.json and the environment of its own:
+            // the binary's appsettings.json, the environment and the command line must win over whatever file sits there.
             .ConfigureAppConfiguration(configuration => Configure(configuration, overrides))
             .ConfigureLogging((context, logging) => logging.AddConfiguration(context.Configuration.GetSection("Logging")).AddSimpleConsole(console => console.SingleLine = true))
             .ConfigureServices((context, services) =>
             {
                 services.AddDigestTelemetry(context.Configuration, TelemetryServiceCollectionExtensions.ServiceNames.TimerHost);
-                services.AddDigestCrawler();
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
-                services.AddSingleton<ITypeLocator>(new FunctionTypes(services.AddDigestDeliveryIfEnabled(context.Configuration)
+                services.AddSingleton<ITypeLocator>(new FunctionTypes(services.AddDigestSteps(context.Configuration)
                     ? [typeof(CrawlFunctions), typeof(NotifyFunctions)]
                     : [typeof(CrawlFunctions)]));
             })
@@ -62,7 +72,7 @@ public static class DigestHost
             : "digest";
 
     /// <summary>A plain host for one command: the crawler's services and telemetry, logging to standard error.</summary>
-    /// <param name="overrides">Settings that win over host.json and the environment.</param>
+    /// <param name="overrides">Settings that win over appsettings.json and the environment.</param>
     /// <param name="logLevel">The console's log level.</param>
     /// <param name="configureServices">Last changes to the services (tests add an in-memory exporter).</param>
     public static IHost CreateCommandHost(IReadOnlyDictionary<string, string?> overrides, LogLevel logLevel, Action<IServiceCollection>? configureServices = null)
@@ -79,8 +89,8 @@ public static class DigestHost
         builder.Logging.AddSimpleConsole(console => console.SingleLine = true);
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.AddDigestTelemetry(builder.Configuration, TelemetryServiceCollectionExtensions.ServiceNames.CommandLine);
-        builder.Services.AddDigestCrawler().FailFastWhenStorageRefuses();
-        builder.Services.AddDigestDeliveryLedger().AddDigestDeliveryIfEnabled(builder.Configuration);
+        builder.Services.AddDigestSteps(builder.Configuration);
+        builder.Services.FailFastWhenStorageRefuses();
         configureServices?.Invoke(builder.Services);
         var host = builder.Build();
 
@@ -99,20 +109,24 @@ public static class DigestHost
     }
 
     /// <summary>
-    /// host.json, then environment variables (<c>Storage__ConnectionString</c>), then the command line. The WebJobs
+    /// appsettings.json, then environment variables (<c>Storage__ConnectionString</c>), then the command line. The WebJobs
     /// runtime reads its storage from <c>AzureWebJobsStorage</c>; it is mapped from <c>Storage:ConnectionString</c>
-    /// so that there is one setting.
+    /// so that there is one setting. The queue trigger's <c>Storage:DeliveryQueue</c> is worked out from the name prefix
+    /// unless it is set (the Function App must set it: its host reads trigger settings from app settings only).
     /// </summary>
     private static void Configure(IConfigurationBuilder configuration, IReadOnlyDictionary<string, string?> overrides)
     {
         configuration.SetBasePath(AppContext.BaseDirectory)
-            .AddJsonFile("host.json", optional: true)
+            .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
             .AddInMemoryCollection(overrides);
         var built = configuration.Build();
         configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = built[$"{StorageOptions.SectionName}:{nameof(StorageOptions.ConnectionString)}"] ?? StorageOptions.DevelopmentConnectionString,
+            [DigestSteps.DeliveryQueueSetting] = built[DigestSteps.DeliveryQueueSetting] is { Length: > 0 } queue
+                ? queue
+                : built[$"{StorageOptions.SectionName}:{nameof(StorageOptions.NamePrefix)}"] + StorageNames.DeliveryQueue,
         });
     }
 

@@ -6,7 +6,9 @@ using System.Text.Json;
 using Azure;
 using Digest.Crawling;
 using Digest.Delivery;
+using Digest.Delivery.Queue;
 using Digest.Papers;
+using Digest.Steps;
 using Digest.Sources;
 using Digest.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,7 +17,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Spectre.Console;
 
-namespace Digest.Functions.Cli;
+namespace Digest.Cli;
 
 /// <summary>The <c>digest</c> command line. Each command builds a host, validates its options, and calls one method in shared/.</summary>
 public static partial class DigestCommandLine
@@ -39,7 +41,7 @@ public static partial class DigestCommandLine
         Recursive = true,
     };
 
-    /// <summary>Parses and runs a command line, configured from host.json, environment variables and its own options.</summary>
+    /// <summary>Parses and runs a command line, configured from appsettings.json, environment variables and its own options.</summary>
     /// <returns>The exit code: see <see cref="ExitCodes"/>.</returns>
     public static Task<int> InvokeAsync(string[] args) =>
         InvokeAsync(args, new Dictionary<string, string?>(StringComparer.Ordinal), new InvocationConfiguration(), CancellationToken.None);
@@ -62,11 +64,11 @@ public static partial class DigestCommandLine
         return await result.InvokeAsync(invocation, cancellationToken);
     }
 
-    /// <summary>The command line, configured from host.json, environment variables and its own options.</summary>
+    /// <summary>The command line, configured from appsettings.json, environment variables and its own options.</summary>
     public static RootCommand Create() => Create(new Dictionary<string, string?>(StringComparer.Ordinal));
 
     /// <summary>
-    /// The command line with settings beneath its own options (above host.json and environment variables): tests point
+    /// The command line with settings beneath its own options (above appsettings.json and environment variables): tests point
     /// it at their own storage this way instead of through process-wide environment variables.
     /// </summary>
     internal static RootCommand Create(IReadOnlyDictionary<string, string?> settings)
@@ -79,7 +81,7 @@ public static partial class DigestCommandLine
 
         var run = new Command(
             "run",
-            "Run the timer host (the default): SnapshotDigests, ParseAndDiff and NotifySubscribers (when Delivery:Enabled is on) on their schedules from host.json.")
+            "Run the timer host (the default): the steps SnapshotDigests, ParseAndDiff, and (when Delivery:Enabled is on) NotifySubscribers and DeliverToSubscription, on their schedules from appsettings.json and the delivery queue.")
         {
             SourceOption, DatesOption,
         };
@@ -89,13 +91,17 @@ public static partial class DigestCommandLine
 
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts instead of a readable summary." };
 
-        var once = new Command("once", "Run one full cycle now: snapshot the pages, parse and diff them, then notify the subscribers (when Delivery:Enabled is on).") { SourceOption, DatesOption, json };
+        var once = new Command(
+            "once",
+            "Run one full cycle now: snapshot the pages, parse and diff them, then (when Delivery:Enabled is on) plan, queue and send the deliveries.")
+        {
+            SourceOption, DatesOption, json,
+        };
         once.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
         {
-            var report = await services.GetRequiredService<CrawlCycle>().RunOnceAsync(ct);
-            var delivery = services.GetService<NotifySubscribers>() is { } notifier ? await notifier.RunAsync(ct) : null;
-            WriteCycle(result.GetValue(json), report, delivery);
-            return FetchOutcome(report);
+            var report = await services.GetRequiredService<DigestCycle>().RunOnceAsync(null, ct);
+            WriteCycle(result.GetValue(json), report.Crawl, report.Delivery);
+            return FetchOutcome(report.Crawl);
         }));
         root.Subcommands.Add(once);
 
@@ -145,20 +151,29 @@ public static partial class DigestCommandLine
         }));
         root.Subcommands.Add(changes);
 
-        var failed = new Option<bool>("--failed") { Description = "Only the dead letters: papers whose sends failed Delivery:MaxAttempts times." };
-        var retry = new Option<bool>("--retry") { Description = "Give every dead letter a second chance: Pending again, sent by the next NotifySubscribers run." };
+        var failed = new Option<bool>("--failed")
+        {
+            Description = "Only the dead letters: papers whose sends failed Delivery:MaxAttempts times, and delivery messages in the poison queue.",
+        };
+        var retry = new Option<bool>("--retry")
+        {
+            Description = "Give every dead letter a second chance: Failed papers Pending again, poisoned delivery messages queued again.",
+        };
         var deliveries = new Command("deliveries", "The delivery outbox: what is pending, sent and failed, per subscription and paper.") { failed, retry, json };
         deliveries.SetAction((result, token) => WithServicesAsync(result, settings, token, async (services, ct) =>
         {
             var ledger = services.GetRequiredService<DeliveryLedger>();
+            var queue = services.GetRequiredService<DeliveryQueue>();
             if (result.GetValue(retry))
             {
                 var count = await ledger.RetryFailedAsync(ct);
-                AnsiConsole.MarkupLineInterpolated($"{count} failed deliveries are Pending again; the next NotifySubscribers run sends them.");
+                var requeued = await queue.RetryPoisonAsync(ct);
+                AnsiConsole.MarkupLineInterpolated(
+                    $"{count} failed deliveries are Pending again; the next NotifySubscribers run sends them. {requeued} poisoned delivery messages are queued again.");
                 return ExitCodes.Done;
             }
 
-            WriteDeliveries(result.GetValue(json), await ledger.ListAsync(result.GetValue(failed) ? DeliveryState.Failed : null, ct));
+            WriteDeliveries(result.GetValue(json), await ledger.ListAsync(result.GetValue(failed) ? DeliveryState.Failed : null, ct), await queue.ListPoisonAsync(ct));
             return ExitCodes.Done;
         }));
         root.Subcommands.Add(deliveries);
@@ -423,15 +438,17 @@ public static partial class DigestCommandLine
         }
     }
 
-    private static void WriteDeliveries(bool json, IReadOnlyList<DeliveryEntry> entries)
+    private static void WriteDeliveries(bool json, IReadOnlyList<DeliveryEntry> entries, IReadOnlyList<PoisonDelivery> poison)
     {
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize([.. entries.Select(DeliveryEntryView.From)], CliJsonContext.Output.IReadOnlyListDeliveryEntryView));
+            Console.Out.WriteLine(JsonSerializer.Serialize(
+                [.. entries.Select(DeliveryEntryView.From), .. poison.Select(DeliveryEntryView.From)], CliJsonContext.Output.IReadOnlyListDeliveryEntryView));
             return;
         }
 
         ConsoleReport.WriteDeliveries(entries);
+        ConsoleReport.WritePoison(poison);
     }
 
     private static void WritePapers(bool json, IReadOnlyList<Paper> papers)

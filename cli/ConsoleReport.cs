@@ -1,10 +1,11 @@
 using Digest.Crawling;
 using Digest.Delivery;
+using Digest.Delivery.Queue;
 using Digest.Papers;
 using Digest.Snapshots;
 using Spectre.Console;
 
-namespace Digest.Functions.Cli;
+namespace Digest.Cli;
 
 /// <summary>Readable summaries for people at a terminal.</summary>
 internal static class ConsoleReport
@@ -74,6 +75,29 @@ internal static class ConsoleReport
         ArgumentNullException.ThrowIfNull(delivery);
         AnsiConsole.MarkupLineInterpolated(
             $"notified {delivery.Subscriptions} subscriptions: [bold]{delivery.PapersSent}[/] papers in {delivery.MessagesSent} messages; {delivery.Failed} failed (sent by a later run), {delivery.Deactivated} deactivated, {delivery.DeadLettered} papers given up.");
+    }
+
+    public static void WritePoison(IReadOnlyList<PoisonDelivery> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0)
+        {
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("conversation", "planned", "tries", "queued", "message");
+        foreach (var message in messages)
+        {
+            table.AddRow(
+                Markup.Escape(message.Request?.Key.ToString() ?? "(not a delivery message)"),
+                message.Request?.PlannedAt.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) ?? "",
+                $"{message.DequeueCount}",
+                message.InsertedOn?.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) ?? "",
+                Markup.Escape(message.MessageId));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"[red]{messages.Count} delivery messages in the poison queue[/] (failed every try); --retry queues them again.");
     }
 
     public static void WriteDeliveries(IReadOnlyList<DeliveryEntry> entries)

@@ -3,9 +3,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Digest.Crawling;
 using Digest.Delivery;
+using Digest.Delivery.Queue;
 using Digest.Papers;
 
-namespace Digest.Functions.Cli;
+namespace Digest.Cli;
 
 /// <summary>One cycle, as <c>digest once --json</c> prints it.</summary>
 public sealed record CycleView(
@@ -59,10 +60,22 @@ public sealed record ChangeCountsView(int New, int Updated, int UpvotesChanged, 
 
 public sealed record StorageView(long Reads, long Writes, long Total);
 
-/// <summary>An outbox row, as <c>digest deliveries --json</c> prints it.</summary>
+/// <summary>An outbox row, or a message of the delivery poison queue (<see cref="PoisonState"/>, no paper: the message names
+/// a subscription), as <c>digest deliveries --json</c> prints it.</summary>
 public sealed record DeliveryEntryView(
-    string? Channel, string? Conversation, string PaperId, string State, int Attempts, DateTimeOffset PlannedAt, DateTimeOffset? SentAt, string? MessageId, string? LastError)
+    string? Channel, string? Conversation, string? PaperId, string State, int Attempts, DateTimeOffset? PlannedAt, DateTimeOffset? SentAt, string? MessageId, string? LastError)
 {
+    /// <summary>The state of a poison queue message.</summary>
+    public const string PoisonState = "Poisoned";
+
+    public static DeliveryEntryView From(PoisonDelivery message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return new(
+            message.Request?.Key.ChannelId, message.Request?.Key.ConversationId, null, PoisonState, (int)message.DequeueCount, message.Request?.PlannedAt, null, message.MessageId,
+            message.Request is null ? $"not a delivery message: {message.Body}" : $"the delivery message failed {message.DequeueCount} times and is in the poison queue");
+    }
+
     public static DeliveryEntryView From(DeliveryEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);

@@ -2,7 +2,7 @@ using Azure;
 using Azure.Data.Tables;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Schema;
-using Digest.Functions;
+using Digest.Cli;
 using Digest.Storage;
 using Digest.Subscriptions;
 using Digest.Tests.Bot.Loopback;
@@ -13,7 +13,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Shouldly;
 
-namespace Digest.Tests.Functions;
+namespace Digest.Tests.Cli;
 
 /// <summary>The WebJobs timer host as <c>digest run</c> builds it, on Azurite, with schedules of one second.</summary>
 [Collection(ConsoleCollection.Name)]

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using Digest.Delivery;
-using Digest.Functions.Cli;
+using Digest.Cli;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Schema;
 using Digest.Storage;
@@ -13,7 +13,7 @@ using Digest.Tests.Parsing;
 using Microsoft.Extensions.Options;
 using Shouldly;
 
-namespace Digest.Tests.Functions;
+namespace Digest.Tests.Cli;
 
 /// <summary>The <c>digest</c> command line, invoked in-process against Azurite, as a script would call it.</summary>
 [Collection(ConsoleCollection.Name)]
@@ -338,12 +338,12 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Help_Root_SaysRunRunsNotifySubscribersToo()
+    public async Task Help_Root_SaysRunRunsEveryStep()
     {
         var run = await DigestAsync("--help");
 
         run.ExitCode.ShouldBe(0, run.Describe());
-        run.FlatOutput.ShouldContain("SnapshotDigests, ParseAndDiff and NotifySubscribers");
+        run.FlatOutput.ShouldContain("SnapshotDigests, ParseAndDiff, and (when Delivery:Enabled is on) NotifySubscribers and DeliverToSubscription");
     }
 
     [Theory]
@@ -480,6 +480,72 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Once_DeliveryFailsMaxDequeueCountTimes_PoisonsItAndDeliveriesFailedListsAndRequeuesIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var connector = await LoopbackConnector.StartAsync(ct);
+        var conversation = "a:" + Guid.NewGuid().ToString("N");
+        var store = new SubscriptionStore(Storage(), Options.Create(new SubscriptionStoreOptions()), TimeProvider.System);
+        var key = ConversationKey.Create("msteams", "tenant-local", conversation);
+        await store.RecordContactAsync(key, TeamsAddress.From(new ConversationReference
+        {
+            ChannelId = "msteams",
+            ServiceUrl = connector.ServiceUrl,
+            Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal", TenantId = "tenant-local" },
+        }), ct);
+        await store.UpdateAsync(key, null, current => current with { Subscribed = true }, ct);
+        await store.AddRuleAsync(key, "diffusion", ct);
+        connector.Script(conversation, ConnectorAnswer.Fail(500), ConnectorAnswer.Fail(500), ConnectorAnswer.Fail(500));
+        var settings = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["Delivery:Enabled"] = "true",
+            ["Delivery:PendingLease"] = "00:00:00",
+            ["DeliveryQueue:MaxDequeueCount"] = "3",
+            ["DeliveryQueue:VisibilityTimeout"] = "00:00:00",
+        };
+
+        var failing = await DigestAsync(settings, "once", "--source", CorpusFolder, "--json");
+        var acceptedWhileFailing = connector.Accepted.Count;
+        var failed = await DigestAsync("deliveries", "--failed", "--json");
+        var retried = await DigestAsync("deliveries", "--retry");
+        var sending = await DigestAsync(settings, "once", "--source", CorpusFolder, "--json");
+        var after = await DigestAsync("deliveries", "--failed", "--json");
+
+        failing.ExitCode.ShouldBe(0, failing.Describe());
+        using (var json = JsonDocument.Parse(failing.Output))
+        {
+            json.RootElement.GetProperty("deliveries").GetProperty("failed").GetInt32().ShouldBe(1);
+        }
+
+        acceptedWhileFailing.ShouldBe(0, failing.Describe());
+        failed.ExitCode.ShouldBe(0, failed.Describe());
+        using (var json = JsonDocument.Parse(failed.Output))
+        {
+            var poisoned = json.RootElement.EnumerateArray().ShouldHaveSingleItem();
+            poisoned.GetProperty("state").GetString().ShouldBe("Poisoned");
+            poisoned.GetProperty("conversation").GetString().ShouldBe(conversation);
+        }
+
+        retried.ExitCode.ShouldBe(0, retried.Describe());
+        retried.FlatOutput.ShouldContain("1 poisoned delivery messages are queued again");
+        sending.ExitCode.ShouldBe(0, sending.Describe());
+        using (var json = JsonDocument.Parse(sending.Output))
+        {
+            var papersSent = json.RootElement.GetProperty("deliveries").GetProperty("papersSent").GetInt32();
+            papersSent.ShouldBeGreaterThan(0);
+            var sent = connector.Accepted.SelectMany(request => request.Card!["body"]!.AsArray().Where(item => (string?)item!["type"] == "Container")
+                .Select(item => (string)item!["items"]![0]!["text"]!)).ToList();
+            sent.Count.ShouldBe(papersSent);
+            sent.ShouldBeUnique();
+        }
+
+        using (var json = JsonDocument.Parse(after.Output))
+        {
+            json.RootElement.GetArrayLength().ShouldBe(0);
+        }
+    }
+
+    [Fact]
     public async Task Deliveries_FailedThenRetry_ListsTheDeadLettersAndQueuesThemAgain()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -558,7 +624,7 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     private DigestStorage Storage() =>
-        new(azurite.BlobService, azurite.TableService, Options.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, NamePrefix = _prefix }));
+        new(azurite.BlobService, azurite.TableService, azurite.QueueService, Options.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, NamePrefix = _prefix }));
 
     private Task<DigestRun> DigestAsync(params string[] args) => DigestAsync(new Dictionary<string, string?>(StringComparer.Ordinal), args);
 

@@ -1,10 +1,10 @@
-using Digest.Functions;
+using Digest.Cli;
 using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Shouldly;
 
-namespace Digest.Tests.Functions;
+namespace Digest.Tests.Cli;
 
 /// <summary>Bad settings stop both hosts at start-up with a message that says what to fix.</summary>
 [Collection(ConsoleCollection.Name)]
@@ -17,7 +17,7 @@ public sealed class OptionsValidationTests(AzuriteFixture azurite)
         {
             "Storage:ConnectionString", "",
             "Storage:ConnectionString is empty. Use UseDevelopmentStorage=true for Azurite, a storage account connection string, " +
-            "or Storage:BlobServiceUri and Storage:TableServiceUri with managed identity."
+            "or Storage:AccountName (or the three Storage:*ServiceUri) with managed identity."
         },
         {
             "Storage:ConnectionString", "not-a-connection-string",

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Spectre.Console;
 
-namespace Digest.Functions.Cli;
+namespace Digest.Cli;
 
 /// <summary><c>digest rules test "&lt;rule&gt;"</c>: which papers a rule matches, with the matched words highlighted.</summary>
 internal static class RulesCommand

@@ -1,0 +1,152 @@
+using Azure.Storage.Queues.Models;
+using Digest.Functions;
+using Digest.Papers;
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Schema;
+using Digest.Storage;
+using Digest.Subscriptions;
+using Digest.Tests.Bot.Loopback;
+using Digest.Tests.Infrastructure;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Shouldly;
+
+namespace Digest.Tests.Functions;
+
+/// <summary>
+/// The Function App's own host, composed by <see cref="DigestFunctionApp.Configure"/> as its <c>Program</c> does, on
+/// Azurite. There is no Functions host here, so the gRPC worker is never started: each function class is built from the
+/// host's services and called as the worker would call it.
+/// </summary>
+public sealed class FunctionAppTests(AzuriteFixture azurite)
+{
+    private const string Day = "2024-08-01";
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Functions_PageFromHuggingFace_GoesThroughSnapshotParsePlanQueueAndDeliverToTheConnector()
+    {
+        await using var huggingFace = await LoopbackHuggingFace.StartAsync(Cancel);
+        await using var connector = await LoopbackConnector.StartAsync(Cancel);
+        huggingFace.Respond("/papers/date/" + Day, Answers.Page(File.ReadAllBytes(TestData.HfPapers("list_2024-08-01_slbqc.html"))));
+        var prefix = AzuriteFixture.UniqueName("f")[..13];
+        using var host = Build(Settings(prefix, huggingFace.BaseAddress.ToString()));
+        var services = host.Services;
+        services.GetRequiredService<IStartupValidator>().Validate();
+        var crawl = ActivatorUtilities.CreateInstance<CrawlFunctions>(services);
+        var delivery = ActivatorUtilities.CreateInstance<DeliveryFunctions>(services);
+
+        await crawl.SnapshotDigests(new TimerInfo(), Cancel);
+        await crawl.ParseAndDiff(new TimerInfo(), Cancel);
+        var papers = await services.GetRequiredService<PaperStore>().ListByDateAsync(DateOnly.Parse(Day, System.Globalization.CultureInfo.InvariantCulture), DateOnly.Parse(Day, System.Globalization.CultureInfo.InvariantCulture), Cancel);
+        papers.ShouldNotBeEmpty();
+        var (paper, word) = papers.SelectMany(paper => paper.Title.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(word => (paper, word)))
+            .First(candidate => candidate.word.Length > 5 && candidate.word.All(char.IsAsciiLetter));
+        var key = await SubscribeAsync(services.GetRequiredService<SubscriptionStore>(), connector, word);
+        await delivery.NotifySubscribers(new TimerInfo(), Cancel);
+
+        // The plan is on the queue: one message naming the subscription, no papers.
+        var queue = services.GetRequiredService<DigestStorage>().DeliveryQueue;
+        queue.Name.ShouldBe(prefix + "deliveries");
+        QueueMessage message = (await queue.ReceiveMessageAsync(cancellationToken: Cancel)).Value;
+        message.ShouldNotBeNull();
+        var body = message.Body.ToString();
+        body.ShouldContain(key.ConversationId);
+        body.ShouldNotContain(paper.Id);
+        await delivery.DeliverToSubscription(body, Cancel);
+
+        var sent = connector.Accepted.ShouldHaveSingleItem();
+        sent.Card!.ToJsonString().ShouldContain("/papers/" + paper.Id);
+        (await queue.ReceiveMessageAsync(cancellationToken: Cancel)).Value.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task Health_StorageReachable_IsHealthy()
+    {
+        using var host = Build(Settings(AzuriteFixture.UniqueName("f")[..13], "https://huggingface.co"));
+
+        var function = ActivatorUtilities.CreateInstance<HealthFunction>(host.Services);
+        var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(Cancel);
+
+        function.ShouldNotBeNull();
+        report.Status.ShouldBe(HealthStatus.Healthy, string.Join("; ", report.Entries.Select(entry => $"{entry.Key}: {entry.Value.Description}")));
+    }
+
+    [Theory]
+    [InlineData("Storage:NamePrefix", "Not_Valid", "Storage:NamePrefix must be at most 20 lower-case letters and digits")]
+    [InlineData("Storage:DeliveryQueue", "", "Storage:DeliveryQueue is not set")]
+    [InlineData("Storage:DeliveryQueue", "other", "set Storage:DeliveryQueue to")]
+    [InlineData("Delivery:Enabled", "false", "Delivery:Enabled is off, so NotifySubscribers and DeliverToSubscription cannot run")]
+    [InlineData("DeliveryQueue:MaxDequeueCount", "0", "MaxDequeueCount")]
+    public async Task StartAsync_WrongOption_StopsTheHostWithItsMessage(string setting, string value, string message)
+    {
+        var settings = Settings(AzuriteFixture.UniqueName("f")[..13], "https://huggingface.co");
+        settings[setting] = value;
+        using var host = Build(settings);
+
+        var failure = await Should.ThrowAsync<OptionsValidationException>(() => host.StartAsync(Cancel));
+
+        failure.Message.ShouldContain(message);
+    }
+
+    [Fact]
+    public async Task StartAsync_DeliveryOffAndItsFunctionsDisabled_PassesValidation()
+    {
+        var settings = Settings(AzuriteFixture.UniqueName("f")[..13], "https://huggingface.co");
+        settings["Delivery:Enabled"] = "false";
+        settings["AzureWebJobs.NotifySubscribers.Disabled"] = "true";
+        settings["AzureWebJobs.DeliverToSubscription.Disabled"] = "true";
+        using var host = Build(settings);
+
+        // Validation only: starting would start the gRPC worker, which needs a Functions host.
+        Should.NotThrow(() => host.Services.GetRequiredService<IStartupValidator>().Validate());
+    }
+
+    /// <summary>The host as <c>Program</c> builds it, with these settings in place of app settings.</summary>
+    private static IHost Build(Dictionary<string, string?> settings)
+    {
+        var builder = FunctionsApplication.CreateBuilder([]);
+        builder.Configuration.AddInMemoryCollection(settings);
+        DigestFunctionApp.Configure(builder);
+        return builder.Build();
+    }
+
+    private Dictionary<string, string?> Settings(string prefix, string source) => new(StringComparer.Ordinal)
+    {
+        ["Storage:ConnectionString"] = azurite.ConnectionString,
+        ["Storage:NamePrefix"] = prefix,
+        ["Storage:DeliveryQueue"] = prefix + "deliveries",
+        ["Sources:Source"] = source,
+        ["Sources:Dates:0"] = Day,
+        ["Sources:RetryBaseDelay"] = "00:00:00.010",
+        ["Delivery:Enabled"] = "true",
+
+        // What the Functions host hands its worker; nothing listens there, and validation stops a start before any call.
+        ["Functions:Worker:HostEndpoint"] = $"http://127.0.0.1:{ClosedLoopbackPort.Next()}",
+        ["Functions:Worker:WorkerId"] = Guid.NewGuid().ToString(),
+        ["Functions:Worker:RequestId"] = Guid.NewGuid().ToString(),
+        ["Functions:Worker:GrpcMaxMessageLength"] = "2147483647",
+    };
+
+    // A subscribed personal conversation on the loopback connector: with no Bot:AppId, papers go to loopback service URLs
+    // without a token (the Agents Playground's set-up).
+    private static async Task<ConversationKey> SubscribeAsync(SubscriptionStore store, LoopbackConnector connector, string rule)
+    {
+        var conversation = "a:" + Guid.NewGuid().ToString("N");
+        var key = ConversationKey.Create("msteams", "tenant-local", conversation);
+        await store.RecordContactAsync(key, TeamsAddress.From(new ConversationReference
+        {
+            ChannelId = "msteams",
+            ServiceUrl = connector.ServiceUrl,
+            Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal", TenantId = "tenant-local" },
+        }), Cancel);
+        await store.UpdateAsync(key, null, current => current with { Subscribed = true }, Cancel);
+        await store.AddRuleAsync(key, $"title:{rule}", Cancel);
+        return key;
+    }
+}
