@@ -24,7 +24,9 @@ public sealed class DeployGuideTests
         var deploy = Path.Combine(Repository, "artifacts", "deploy");
         using (var functions = ZipFile.OpenRead(Path.Combine(deploy, "functions.zip")))
         {
-            functions.Entries.Select(entry => entry.FullName).ShouldContain("host.json");
+            var entries = functions.Entries.Select(entry => entry.FullName).ToList();
+            entries.ShouldContain("host.json");
+            entries.ShouldContain("functions.metadata");
         }
 
         using (var bot = ZipFile.OpenRead(Path.Combine(deploy, "bot.zip")))
