@@ -29,6 +29,7 @@ public sealed class DigestStorage
         Subscriptions = tables.GetTableClient(prefix + StorageNames.Subscriptions);
         Rules = tables.GetTableClient(prefix + StorageNames.Rules);
         Deliveries = tables.GetTableClient(prefix + StorageNames.Deliveries);
+        SlackInstallations = tables.GetTableClient(prefix + StorageNames.SlackInstallations);
         _tableService = tables;
     }
 
@@ -56,7 +57,10 @@ public sealed class DigestStorage
     /// <summary>The notifier's outbox and receipts: one row per (subscription, paper) ever planned.</summary>
     public TableClient Deliveries { get; }
 
-    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries];
+    /// <summary>The Slack app's installations (partition = workspace or Enterprise Grid org), tokens encrypted.</summary>
+    public TableClient SlackInstallations { get; }
+
+    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations];
 
     /// <summary>
     /// Creates every table and the container that is missing; once per process. Concurrent callers share one attempt.
@@ -82,7 +86,7 @@ public sealed class DigestStorage
 
     /// <summary>
     /// Creates what is missing. A process that finds everything in place (every <c>digest once</c> after the first)
-    /// spends two reads here instead of eight create requests that fail with 409 but are billed as writes.
+    /// spends two reads here instead of nine create requests that fail with 409 but are billed as writes.
     /// </summary>
     private async Task CreateMissingAsync(CancellationToken cancellationToken)
     {
