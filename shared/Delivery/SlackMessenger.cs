@@ -22,9 +22,12 @@ namespace Digest.Delivery;
 /// installation is gone: <see cref="DeliveryFailureKind.ConversationGone"/>, and the installation is marked revoked so
 /// the workspace's other channels are not tried with a dead token.</item>
 /// <item><c>invalid_auth</c>, <c>not_authed</c>, a stored token that does not decrypt: not proof the installation is gone
-/// (a wrong <c>Slack:BotToken</c>, a changed <c>Slack:TokenEncryptionKey</c>, an IP allow-list cause them too), so, as a
-/// 401 of the Bot Connector: <see cref="DeliveryFailureKind.Unauthorized"/>, nothing deactivated, no attempt counted
-/// against the papers.</item>
+/// (a wrong <c>Slack:BotToken</c>, a changed <c>Slack:TokenEncryptionKey</c>, an IP allow-list cause them too), so
+/// nothing is deactivated. When the refused credential is the app's own (<c>Slack:BotToken</c>, the encryption key), as
+/// a 401 of the Bot Connector: <see cref="DeliveryFailureKind.Unauthorized"/>, the run's other Slack sends stop, no
+/// attempt is counted against the papers. When it is one OAuth workspace's token: <see cref="DeliveryFailureKind.Transient"/>,
+/// so the other workspaces still get theirs and that workspace's papers become dead letters after
+/// <c>Delivery:MaxAttempts</c> unless it recovers.</item>
 /// <item>Everything else (<c>ratelimited</c> beyond the client's patience, 5xx, timeouts, <c>token_expired</c>, a refused
 /// payload such as <c>invalid_blocks</c>): <see cref="DeliveryFailureKind.Transient"/>: the papers stay Pending, one
 /// attempt nearer to becoming dead letters.</item>
@@ -88,7 +91,7 @@ public sealed partial class SlackMessenger(
             var kind = exception.Kind switch
             {
                 SlackErrorKind.DeactivateChannel or SlackErrorKind.DeactivateInstallation => DeliveryFailureKind.ConversationGone,
-                SlackErrorKind.Unauthorized => DeliveryFailureKind.Unauthorized,
+                SlackErrorKind.Unauthorized when IsTheAppsCredential(exception) => DeliveryFailureKind.Unauthorized,
                 _ => DeliveryFailureKind.Transient,
             };
             throw new DeliveryFailedException(kind, exception.Message, exception);
@@ -96,6 +99,11 @@ public sealed partial class SlackMessenger(
     }
 
     private static SlackPaperItem Item(MatchedPaper paper) => new(paper.Paper, paper.Highlights);
+
+    // Slack:BotToken and Slack:TokenEncryptionKey serve every Slack subscription: one refusal means all would fail. An
+    // OAuth workspace's own token refused says nothing about the other workspaces.
+    private bool IsTheAppsCredential(SlackApiException exception) =>
+        !string.IsNullOrWhiteSpace(options.Value.BotToken) || exception.Error == "stored_token_unreadable";
 
     private async Task ForgetInstallationAsync(SlackConversation conversation, CancellationToken cancellationToken)
     {

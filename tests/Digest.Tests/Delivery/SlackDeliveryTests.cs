@@ -154,21 +154,54 @@ public sealed class SlackDeliveryTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RunAsync_InvalidAuth_FailsUnauthorizedAndKeepsTheSubscriptionActive()
+    public async Task RunAsync_InvalidAuthOfOneWorkspacesToken_LeavesItsPapersPendingAndTheOtherWorkspaceGetsItsOwn()
     {
         await using var harness = await StartAsync();
         await InstallAsync(harness, "alpha");
+        await InstallAsync(harness, "beta");
         await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
-        var key = await SubscribeAsync(harness, new SlackConversation("TALPHA", null, "C0AUTH"), Rules);
+        var alpha = await SubscribeAsync(harness, new SlackConversation("TALPHA", null, "C0AUTH"), Rules);
+        var beta = await SubscribeAsync(harness, new SlackConversation("TBETA", null, "C0AUTH"), Rules);
+        _slack.PlanError("chat.postMessage", "invalid_auth"); // whichever workspace is sent to first
+
+        var report = await harness.Notifier.RunAsync(Cancel);
+
+        // A workspace's own token is not the app's credential: the other workspace is not stopped, nothing deactivated.
+        var results = new[] { report.For(alpha)!, report.For(beta)! };
+        var refused = results.Where(result => result.Outcome == DeliveryOutcome.Failed).ShouldHaveSingleItem();
+        refused.Failure.ShouldBe(DeliveryFailureKind.Transient);
+        results.ShouldContain(result => result.Outcome == DeliveryOutcome.Sent);
+        (await harness.Store.GetAsync(refused.Key, Cancel))!.Installed.ShouldBeTrue();
+        (await harness.Outbox.ListPendingAsync(refused.Key, Cancel)).ShouldAllBe(row => row.Attempts == 1 && row.LastError!.Contains("invalid_auth"));
+    }
+
+    [Fact]
+    public async Task RunAsync_SlackRefusesTheAppsSingleBotToken_StopsSlackSendsButNotTeams()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Slack:SigningSecret"] = SlackTestServices.SigningSecret,
+            ["Slack:BotToken"] = "xoxb-single-workspace",
+            ["Slack:ApiBaseUrl"] = _slack.ApiBaseUrl.AbsoluteUri,
+            ["Delivery:MaxConcurrentSends"] = "1",
+        };
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel, settings);
+        await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        var slackKey = await SubscribeAsync(harness, new SlackConversation("T0SINGLE", null, "C0AUTH"), Rules);
+
+        // Sent after the Slack subscription (the run sends in key order), so a stop that spilled over would reach it.
+        var teams = Enumerable.Range(0, 1000).Select(_ => "a:" + Guid.NewGuid().ToString("N"))
+            .First(id => string.CompareOrdinal(ConversationKey.Create("msteams", Bot.Loopback.TestActivities.TenantId, id).PartitionKey, slackKey.PartitionKey) > 0);
+        var teamsKey = await harness.SubscribeAsync(teams, DeliveryMode.Instant, Cancel, Rules);
         _slack.PlanError("chat.postMessage", "invalid_auth");
 
         var report = await harness.Notifier.RunAsync(Cancel);
 
-        var delivery = report.For(key)!;
-        delivery.Outcome.ShouldBe(DeliveryOutcome.Failed);
-        delivery.Failure.ShouldBe(DeliveryFailureKind.Unauthorized);
-        (await harness.Store.GetAsync(key, Cancel))!.Installed.ShouldBeTrue();
-        (await harness.Outbox.ListPendingAsync(key, Cancel)).ShouldAllBe(row => row.Attempts == 0);
+        var slack = report.For(slackKey)!;
+        slack.Failure.ShouldBe(DeliveryFailureKind.Unauthorized);
+        (await harness.Store.GetAsync(slackKey, Cancel))!.Installed.ShouldBeTrue();
+        (await harness.Outbox.ListPendingAsync(slackKey, Cancel)).ShouldAllBe(row => row.Attempts == 0, "the app's credential, not these papers");
+        report.For(teamsKey)!.Outcome.ShouldBe(DeliveryOutcome.Sent);
     }
 
     [Fact]
