@@ -269,6 +269,19 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("Slack:ClientId", "1234567890.1234567890", "Slack:SigningSecret is required when any other Slack setting is set")]
+    [InlineData("Slack:SigningSecret", "8f742231b10e8888abcd99yyyzzz85a5", "Slack is enabled but has no way to send")]
+    [InlineData("Slack:TokenEncryptionKey", "c2hvcnQ=", "Slack:SigningSecret is required")]
+    public async Task Once_DeliveryEnabledWithABadSlackSetting_ExitCode2WithMessage(string key, string value, string message)
+    {
+        var run = await DigestAsync(new Dictionary<string, string?>(StringComparer.Ordinal) { ["Delivery:Enabled"] = "true", [key] = value }, "once", "--source", CorpusFolder);
+
+        run.ExitCode.ShouldBe(2, run.Describe());
+        run.FlatOutput.ShouldContain("Configuration is not valid:");
+        run.FlatOutput.ShouldContain(message);
+    }
+
+    [Theory]
     [InlineData("papers", "--date", "2024-08-01")]
     [InlineData("once", "--source", "corpus")]
     public async Task Command_StorageRefusesConnections_ExitCode3InAtMostThreeLinesWithoutStackTrace(string command, string option, string value)

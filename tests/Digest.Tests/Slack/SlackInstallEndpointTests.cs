@@ -187,6 +187,20 @@ public sealed class SlackInstallEndpointTests(AzuriteFixture azurite) : IAsyncLi
         response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task StartAsync_OAuthWithoutItsEncryptionKey_FailsAtStartUpNamingTheSetting()
+    {
+        var configuration = BotTestHost.Configuration(_identity, _connector, azurite.ConnectionString);
+        foreach (var (key, value) in SlackTestServices.OAuthSettings(("Slack:TokenEncryptionKey", null)))
+        {
+            configuration[key] = value;
+        }
+
+        var failure = await Should.ThrowAsync<OptionsValidationException>(async () => await BotTestHost.StartAsync(configuration, Cancel));
+
+        failure.Message.ShouldContain("missing Slack:TokenEncryptionKey");
+    }
+
     private async Task<BotTestHost> StartBotAsync(TimeProvider? time = null)
     {
         var configuration = BotTestHost.Configuration(_identity, _connector, azurite.ConnectionString);
