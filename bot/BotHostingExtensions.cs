@@ -58,6 +58,7 @@ public static partial class BotHostingExtensions
 
         var endpoint = app.Services.GetRequiredService<MessagesEndpoint>();
         app.Map(MessagesEndpoint.Path, endpoint.HandleAsync);
+        app.MapDigestSlackInstall();
         app.MapHealthChecks(LivenessPath, new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks(ReadinessPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
         return app;

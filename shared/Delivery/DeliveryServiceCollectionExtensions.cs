@@ -1,5 +1,6 @@
 using Digest.Delivery.Queue;
 using Digest.Papers;
+using Digest.Platforms.Slack;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Cards;
 using Digest.Platforms.Teams.Connector;
@@ -12,15 +13,17 @@ namespace Digest.Delivery;
 
 public static class DeliveryServiceCollectionExtensions
 {
-    /// <summary>Registers <see cref="NotifySubscribers"/> and what it needs: the connector client, card renderer and
+    /// <summary>Registers <see cref="NotifySubscribers"/> and what it needs: the connector client and card renderer
+    /// for Teams, the Web API client, Block Kit renderer and installations for Slack (<see cref="SlackServiceCollectionExtensions.AddDigestSlackPlatform"/>), the
     /// subscription store (<see cref="TeamsServiceCollectionExtensions.AddDigestTeamsPlatform"/>, <see cref="SubscriptionServiceCollectionExtensions.AddDigestSubscriptions"/>), the paper store, the
-    /// outbox and validated <see cref="DeliveryOptions"/>. The Bot options are validated when the notifier is first
+    /// outbox and validated <see cref="DeliveryOptions"/>. The Bot and Slack options are validated when the notifier is first
     /// built, not at host start-up, so that a host which also runs the crawl starts without Bot settings.</summary>
     public static IServiceCollection AddDigestNotifier(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddDigestSubscriptions();
         services.AddDigestTeamsPlatform();
+        services.AddDigestSlackPlatform();
         services.AddOptions<DeliveryOptions>()
             .BindConfiguration(DeliveryOptions.SectionName)
             .ValidateDataAnnotations()
@@ -31,6 +34,7 @@ public static class DeliveryServiceCollectionExtensions
         services.TryAddSingleton<PlannerState>();
         services.TryAddSingleton<PaperCardSplitter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformMessenger, TeamsMessenger>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformMessenger, SlackMessenger>());
         services.TryAddSingleton<DeliveryPlanner>();
         services.TryAddSingleton<DeliverySender>();
         services.TryAddSingleton<NotifySubscribers>();
@@ -55,6 +59,7 @@ public static class DeliveryServiceCollectionExtensions
         services.AddDigestNotifier();
         services.AddOptions<BotOptions>().ValidateOnStart();
         services.AddOptions<ConnectorOptions>().ValidateOnStart();
+        services.AddOptions<SlackOptions>().ValidateOnStart();
         return true;
     }
 

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using Digest.Platforms.Slack;
 using Digest.Subscriptions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -54,11 +56,12 @@ public sealed partial class NotifySubscribers(DeliveryPlanner planner, DeliveryS
     {
         var plan = await planner.PlanAsync(cancellationToken).ConfigureAwait(false);
         var results = new SubscriptionDelivery[plan.Requests.Count];
-        var unauthorized = 0;
+        // Per platform: Slack refusing its credentials says nothing about Teams', and the other way round.
+        var unauthorized = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
         async ValueTask SendAsync(int i, CancellationToken token)
         {
             var request = plan.Requests[i];
-            if (Volatile.Read(ref unauthorized) != 0)
+            if (unauthorized.ContainsKey(PlatformOf(request.Key)))
             {
                 results[i] = new SubscriptionDelivery(request.Key, DeliveryOutcome.Failed, 0, 0, DeliveryFailureKind.Unauthorized);
                 return;
@@ -67,7 +70,7 @@ public sealed partial class NotifySubscribers(DeliveryPlanner planner, DeliveryS
             results[i] = await sender.SendAsync(request, token).ConfigureAwait(false);
             if (results[i].Failure == DeliveryFailureKind.Unauthorized)
             {
-                Volatile.Write(ref unauthorized, 1);
+                unauthorized.TryAdd(PlatformOf(request.Key), true);
             }
         }
 
@@ -88,6 +91,10 @@ public sealed partial class NotifySubscribers(DeliveryPlanner planner, DeliveryS
         LogRun(logger, plan.Due.Count, plan.RulesIndexed, plan.PapersConsidered, report.MessagesSent, report.PapersSent, report.DeadLettered);
         return report;
     }
+
+    // The platform whose credentials a subscription's sends use, from its key alone (before its row is read).
+    private static string PlatformOf(ConversationKey key) =>
+        key.ChannelId == SlackAddress.ChannelId ? ConversationPlatforms.Slack : ConversationPlatforms.BotFramework;
 
     /// <summary>Delivers to one subscription now, whatever its mode (the bot's <c>digest</c> command), through the same
     /// outbox, receipts and watermark as the scheduled runs: a paper either path sent is never sent again.</summary>

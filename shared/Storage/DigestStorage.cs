@@ -35,6 +35,7 @@ public sealed class DigestStorage
         Deliveries = tables.GetTableClient(prefix + StorageNames.Deliveries);
         DeliveryQueue = queues.GetQueueClient(prefix + StorageNames.DeliveryQueue);
         DeliveryPoisonQueue = queues.GetQueueClient(prefix + StorageNames.DeliveryQueue + StorageNames.PoisonSuffix);
+        SlackInstallations = tables.GetTableClient(prefix + StorageNames.SlackInstallations);
         _tableService = tables;
         _queueService = queues;
         _queuePrefix = prefix + StorageNames.DeliveryQueue;
@@ -70,7 +71,10 @@ public sealed class DigestStorage
     /// <summary>The messages of <see cref="DeliveryQueue"/> that failed <c>maxDequeueCount</c> times: its dead letters.</summary>
     public QueueClient DeliveryPoisonQueue { get; }
 
-    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries];
+        /// <summary>The Slack app's installations (partition = workspace or Enterprise Grid org), tokens encrypted.</summary>
+    public TableClient SlackInstallations { get; }
+
+    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations];
 
     /// <summary>
     /// Creates every table, the container and the queues that are missing; once per process. Concurrent callers share one attempt.
@@ -96,7 +100,7 @@ public sealed class DigestStorage
 
     /// <summary>
     /// Creates what is missing. A process that finds everything in place (every <c>digest once</c> after the first)
-    /// spends three reads here instead of ten create requests that fail with 409 but are billed as writes.
+    /// spends three reads here instead of eleven create requests that fail with 409 but are billed as writes.
     /// </summary>
     private async Task CreateMissingAsync(CancellationToken cancellationToken)
     {

@@ -30,6 +30,9 @@ public static partial class StorageNames
     /// <summary>The notifier's outbox and delivery receipts.</summary>
     public const string Deliveries = "deliveries";
 
+    /// <summary>One row per Slack workspace (or Enterprise Grid org) the app is installed in, its tokens encrypted.</summary>
+    public const string SlackInstallations = "slackinstallations";
+
     /// <summary>The blob container of raw page snapshots.</summary>
     public const string SnapshotContainer = "snapshots";
 
@@ -41,7 +44,7 @@ public static partial class StorageNames
     public const string PoisonSuffix = "-poison";
 
     /// <summary>Every table's base name.</summary>
-    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries];
+    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations];
 
     /// <summary>Every blob container's base name.</summary>
     public static IReadOnlyList<string> Containers { get; } = [SnapshotContainer];

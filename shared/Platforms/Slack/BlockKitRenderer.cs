@@ -42,44 +42,72 @@ public sealed class BlockKitRenderer
     {
         ArgumentNullException.ThrowIfNull(heading);
         ArgumentNullException.ThrowIfNull(papers);
-        var groups = new List<List<JsonObject[]>>();
-        List<JsonObject[]>? current = null;
-        int blocks = 0, chars = 0;
+        var sizes = MessageSizes(papers, int.MaxValue);
+        var messages = new List<SlackMessage>(sizes.Count);
+        var offset = 0;
+        for (var index = 0; index < sizes.Count; index++)
+        {
+            var title = sizes.Count == 1 ? heading : string.Create(CultureInfo.InvariantCulture, $"{heading} ({index + 1} of {sizes.Count})");
+            messages.Add(Message(title, [.. papers.Skip(offset).Take(sizes[index])]));
+            offset += sizes[index];
+        }
+
+        return messages;
+    }
+
+    /// <summary>How many of <paramref name="papers"/>, in order, each message takes so that every message stays within
+    /// <see cref="MaxBlocksPerMessage"/>, <see cref="MaxBlockTextChars"/> and <paramref name="maxPapersPerMessage"/>,
+    /// whatever its heading (headings are cut to a fixed length). Every paper is in one message.</summary>
+    public IReadOnlyList<int> MessageSizes(IReadOnlyList<SlackPaperItem> papers, int maxPapersPerMessage)
+    {
+        ArgumentNullException.ThrowIfNull(papers);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPapersPerMessage, 1);
+        var sizes = new List<int>();
+        int count = 0, blocks = 0, chars = 0;
         foreach (var item in papers)
         {
             var paperBlocks = PaperBlocks(item);
             var size = paperBlocks.Sum(block => block.ToJsonString().Length);
 
             // One header block per message, with room for a "(2 of 3)" suffix.
-            if (current is null || blocks + paperBlocks.Length > MaxBlocksPerMessage || chars + size > MaxBlockTextChars)
+            if (count == 0 || count >= maxPapersPerMessage || blocks + paperBlocks.Length > MaxBlocksPerMessage || chars + size > MaxBlockTextChars)
             {
-                current = [];
-                groups.Add(current);
+                if (count > 0)
+                {
+                    sizes.Add(count);
+                }
+
+                count = 0;
                 blocks = 1;
                 chars = MaxHeaderChars * 2;
             }
 
-            current.Add(paperBlocks);
+            count++;
             blocks += paperBlocks.Length;
             chars += size;
         }
 
-        var messages = new List<SlackMessage>(groups.Count);
-        for (var index = 0; index < groups.Count; index++)
+        if (count > 0)
         {
-            var title = groups.Count == 1 ? heading : string.Create(CultureInfo.InvariantCulture, $"{heading} ({index + 1} of {groups.Count})");
-            var array = new JsonArray { new JsonObject { ["type"] = "header", ["text"] = PlainText(Truncate(title, MaxHeaderChars)) } };
-            foreach (var block in groups[index].SelectMany(paper => paper))
-            {
-                array.Add(block);
-            }
-
-            var count = groups[index].Count;
-            var first = index == 0 ? 0 : groups.Take(index).Sum(group => group.Count);
-            messages.Add(new SlackMessage(Fallback(title, papers.Skip(first).Take(count)), array));
+            sizes.Add(count);
         }
 
-        return messages;
+        return sizes;
+    }
+
+    /// <summary>One message of <paramref name="papers"/> under <paramref name="heading"/>; the papers must fit one
+    /// message (a size <see cref="MessageSizes"/> answered).</summary>
+    public SlackMessage Message(string heading, IReadOnlyList<SlackPaperItem> papers)
+    {
+        ArgumentNullException.ThrowIfNull(heading);
+        ArgumentNullException.ThrowIfNull(papers);
+        var blocks = new JsonArray { new JsonObject { ["type"] = "header", ["text"] = PlainText(Truncate(heading, MaxHeaderChars)) } };
+        foreach (var block in papers.SelectMany(PaperBlocks))
+        {
+            blocks.Add(block);
+        }
+
+        return new SlackMessage(Fallback(heading, papers), blocks);
     }
 
     /// <summary>Escapes the three characters Slack reads as control sequences: <c>&amp;</c>, <c>&lt;</c>, <c>&gt;</c>.</summary>

@@ -71,6 +71,11 @@ public sealed class SlackOptions
     [Range(typeof(TimeSpan), "00:01:00", "01:00:00")]
     public TimeSpan OAuthStateLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>With token rotation: a stored bot token is refreshed once it expires within this (Slack's tokens
+    /// live 12 hours; Bolt refreshes 2 hours ahead, which leaves time for a refresh that fails to be tried again).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "06:00:00")]
+    public TimeSpan TokenRefreshMargin { get; set; } = TimeSpan.FromHours(2);
+
     /// <summary>Largest request body the Slack endpoints read.</summary>
     [Range(1024, 4 * 1024 * 1024)]
     public int MaxRequestBodyBytes { get; set; } = 256 * 1024;

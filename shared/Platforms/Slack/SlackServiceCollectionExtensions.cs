@@ -1,4 +1,6 @@
 using Digest.Http;
+using Digest.Platforms.Slack.Installations;
+using Digest.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -12,7 +14,8 @@ public static class SlackServiceCollectionExtensions
     /// <summary>Registers the Slack platform's building blocks: <see cref="SlackOptions"/> bound from <c>Slack</c> with
     /// its validators (validated when first read: a host that needs Slack at start-up adds <c>ValidateOnStart</c>),
     /// the request verifier, the Web API client on a named <see cref="HttpClient"/> with its resilience pipeline, the
-    /// per-channel pacing, the Block Kit renderer, the token protector and the OAuth state signer.</summary>
+    /// per-channel pacing, the Block Kit renderer, the token protector, the OAuth state signer, the installation store
+    /// (storage included) as the one <see cref="ISlackBotTokens"/>, and the OAuth install flow.</summary>
     public static IServiceCollection AddDigestSlackPlatform(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -47,6 +50,13 @@ public static class SlackServiceCollectionExtensions
             provider.GetRequiredService<SlackChannelRateLimiter>(),
             provider.GetRequiredService<IOptions<SlackOptions>>(),
             provider.GetRequiredService<ILogger<SlackWebApiClient>>()));
+
+        services.AddDigestStorage();
+        services.TryAddSingleton<SlackInstallationStore>();
+        // The store is the bot tokens, whatever simpler one (Slack:BotToken only) was registered before.
+        services.RemoveAll<ISlackBotTokens>();
+        services.AddSingleton<ISlackBotTokens>(provider => provider.GetRequiredService<SlackInstallationStore>());
+        services.TryAddSingleton<SlackInstallFlow>();
         return services;
     }
 

@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Digest.Delivery;
 using Digest.Cli;
+using Digest.Platforms.Slack;
+using Digest.Platforms.Slack.Installations;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Schema;
 using Digest.Storage;
@@ -10,6 +12,9 @@ using Digest.Subscriptions;
 using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
 using Digest.Tests.Parsing;
+using Digest.Tests.Slack;
+using Digest.Tests.Slack.Loopback;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Shouldly;
 
@@ -257,6 +262,19 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
     public async Task Once_BadSetting_ExitCode2WithMessage(string key, string value, string message)
     {
         var run = await DigestAsync(new Dictionary<string, string?>(StringComparer.Ordinal) { [key] = value }, "once", "--source", CorpusFolder);
+
+        run.ExitCode.ShouldBe(2, run.Describe());
+        run.FlatOutput.ShouldContain("Configuration is not valid:");
+        run.FlatOutput.ShouldContain(message);
+    }
+
+    [Theory]
+    [InlineData("Slack:ClientId", "1234567890.1234567890", "Slack:SigningSecret is required when any other Slack setting is set")]
+    [InlineData("Slack:SigningSecret", "8f742231b10e8888abcd99yyyzzz85a5", "Slack is enabled but has no way to send")]
+    [InlineData("Slack:TokenEncryptionKey", "c2hvcnQ=", "Slack:SigningSecret is required")]
+    public async Task Once_DeliveryEnabledWithABadSlackSetting_ExitCode2WithMessage(string key, string value, string message)
+    {
+        var run = await DigestAsync(new Dictionary<string, string?>(StringComparer.Ordinal) { ["Delivery:Enabled"] = "true", [key] = value }, "once", "--source", CorpusFolder);
 
         run.ExitCode.ShouldBe(2, run.Describe());
         run.FlatOutput.ShouldContain("Configuration is not valid:");
@@ -543,6 +561,44 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
         {
             json.RootElement.GetArrayLength().ShouldBe(0);
         }
+    }
+
+    [Fact]
+    public async Task Once_DeliveryEnabledWithASlackInstallation_SendsMatchedPapersAsBlockKitOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var slack = await LoopbackSlack.StartAsync(ct);
+        var settings = SlackTestServices.OAuthSettings(("Slack:ApiBaseUrl", slack.ApiBaseUrl.AbsoluteUri), ("Storage:ConnectionString", azurite.ConnectionString), ("Storage:NamePrefix", _prefix));
+        await using (var installer = SlackTestServices.Create(settings))
+        {
+            var access = await installer.GetRequiredService<SlackWebApiClient>().ExchangeCodeAsync("alpha", null, ct);
+            await installer.GetRequiredService<SlackInstallationStore>().SaveAsync(access, ct);
+        }
+
+        var conversation = new SlackConversation("TALPHA", null, "C0DIGEST");
+        var store = new SubscriptionStore(Storage(), Options.Create(new SubscriptionStoreOptions()), TimeProvider.System);
+        var key = SlackAddress.Key(conversation);
+        await store.RecordContactAsync(key, SlackAddress.From(conversation), ct);
+        await store.UpdateAsync(key, null, current => current with { Subscribed = true }, ct);
+        await store.AddRuleAsync(key, "diffusion", ct);
+        var enabled = new Dictionary<string, string?>(settings, StringComparer.Ordinal) { ["Delivery:Enabled"] = "true" };
+
+        var first = await DigestAsync(enabled, "once", "--source", CorpusFolder, "--json");
+        var second = await DigestAsync(enabled, "once", "--source", CorpusFolder, "--json");
+
+        first.ExitCode.ShouldBe(0, first.Describe());
+        using var json = JsonDocument.Parse(first.Output);
+        var deliveries = json.RootElement.GetProperty("deliveries");
+        var papersSent = deliveries.GetProperty("papersSent").GetInt32();
+        papersSent.ShouldBeGreaterThan(0);
+        var posts = slack.All.Where(request => request.Path == "/api/chat.postMessage").ToList();
+        posts.Count.ShouldBe(deliveries.GetProperty("messagesSent").GetInt32());
+        posts.ShouldAllBe(post => post.Authorization == "Bearer xoxb-alpha" && (string?)post.Json["channel"] == "C0DIGEST");
+        posts.Sum(post => post.Json["blocks"]!.AsArray().Count(block => (string?)block!["type"] == "section")).ShouldBe(papersSent);
+        second.ExitCode.ShouldBe(0, second.Describe());
+        using var again = JsonDocument.Parse(second.Output);
+        again.RootElement.GetProperty("deliveries").GetProperty("papersSent").GetInt32().ShouldBe(0);
+        slack.Count("chat.postMessage").ShouldBe(posts.Count);
     }
 
     [Fact]
