@@ -44,6 +44,9 @@ public sealed partial class DeliveryPlanner(
 {
     private readonly DeliveryOptions _options = options.Value;
 
+    // The planner lives as long as the process: each run compiles only the rules it has not seen in earlier runs.
+    private readonly RuleIndexCache _ruleIndexes = new();
+
     /// <summary>Plans every due subscription.</summary>
     public async Task<DeliveryPlan> PlanAsync(CancellationToken cancellationToken)
     {
@@ -139,7 +142,7 @@ public sealed partial class DeliveryPlanner(
         }
 
         var changed = await ChangedPapers.ReadAsync(papers, due.Min(subscription => subscription.Since), cancellationToken).ConfigureAwait(false);
-        var index = RuleIndex.Build(due.SelectMany(subscription => subscription.Rules));
+        var index = _ruleIndexes.Build(due.SelectMany(subscription => subscription.Rules));
         var candidates = Candidates(index, changed, due);
         metrics.RuleMatches(candidates.Sum(group => group.Count()));
         // Subscriptions are planned side by side (their rows are in partitions of their own); the inserts are the cost.

@@ -59,6 +59,9 @@ public sealed class RulePropertyTests
     private static readonly Gen<Rule> ValidRule =
         RuleText.Select(RuleParser.Parse).Where(result => result.IsSuccess).Select(result => result.Rule!);
 
+    /// <summary>One cache for every sample, so its builds reuse rules compiled for earlier samples, as the notifier's runs do.</summary>
+    private static readonly RuleIndexCache SharedCache = new();
+
     private static readonly Gen<string> Separator = Gen.OneOf(" ", " ", " ", "-", ", ", ". ", " (", ") ", "'");
 
     private static readonly Gen<string> Text =
@@ -93,6 +96,7 @@ public sealed class RulePropertyTests
 
             RuleIndexTests.Flatten(index.Match(batch)).ShouldBe(expected);
             RuleIndexTests.Flatten(index.MatchEveryRule(batch)).ShouldBe(expected);
+            RuleIndexTests.Flatten(SharedCache.Build(indexed).Match(batch)).ShouldBe(expected);
         }, iter: 2000), TestContext.Current.CancellationToken);
 
     [Fact]

@@ -1,0 +1,95 @@
+namespace Digest.Rules;
+
+/// <summary>
+/// Builds <see cref="RuleIndex"/>es and keeps every rule compiled between builds, so the notifier, which builds one index
+/// per run over the rules of the subscriptions due, compiles only the rules that are new since the last runs: a build
+/// over rules it has seen copies their compiled blocks and files them under their anchors. Safe to share between threads.
+/// </summary>
+/// <remarks>
+/// Rules are recognized by their text (<see cref="Rule.Text"/>): the parser gives equal rules for equal texts. Words,
+/// prefixes and phrases get their ids once, for the cache's lifetime. A rule left out of
+/// <see cref="MaxIdleBuilds"/> builds in a row is forgotten (and compiled again if it comes back), so rules deleted by
+/// their subscribers do not pile up.
+/// </remarks>
+public sealed class RuleIndexCache
+{
+    /// <summary>How many builds in a row a rule may be missing from before it is forgotten.</summary>
+    public const int MaxIdleBuilds = 1_000;
+
+    private readonly Lock _gate = new();
+    private readonly RuleIndex.Compiler _compiler;
+    private readonly Dictionary<string, Entry> _compiled = new(StringComparer.Ordinal);
+    private long _builds;
+
+    /// <param name="frequencies">Word frequencies of recent papers, to file rules under their rarest words; optional.</param>
+    public RuleIndexCache(WordFrequencies? frequencies = null) => _compiler = new RuleIndex.Compiler(frequencies);
+
+    /// <summary>How many compiled rules the cache holds.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _compiled.Count;
+            }
+        }
+    }
+
+    /// <summary>An index of <paramref name="rules"/>, exactly as <see cref="RuleIndex.Build"/> would build it.</summary>
+    /// <param name="rules">The rules; ids need not be unique, each entry is matched on its own.</param>
+    public RuleIndex Build(IEnumerable<IndexedRule> rules)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        IndexedRule[] all = [.. rules];
+        var compiled = new RuleIndex.CompiledRule[all.Length];
+        lock (_gate)
+        {
+            var build = ++_builds;
+            for (var i = 0; i < all.Length; i++)
+            {
+                ArgumentNullException.ThrowIfNull(all[i]);
+                var rule = all[i].Rule;
+                if (!_compiled.TryGetValue(rule.Text, out var entry))
+                {
+                    entry = new Entry(_compiler.Compile(rule));
+                    _compiled.Add(rule.Text, entry);
+                }
+
+                entry.LastBuild = build;
+                compiled[i] = entry.Rule;
+            }
+
+            if (build % 64 == 0)
+            {
+                Forget(build - MaxIdleBuilds);
+            }
+
+            return RuleIndex.Create(all, compiled, _compiler.Vocabulary());
+        }
+    }
+
+    private void Forget(long before)
+    {
+        List<string>? idle = null;
+        foreach (var (text, entry) in _compiled)
+        {
+            if (entry.LastBuild < before)
+            {
+                (idle ??= []).Add(text);
+            }
+        }
+
+        foreach (var text in idle ?? [])
+        {
+            _compiled.Remove(text);
+        }
+    }
+
+    private sealed class Entry(RuleIndex.CompiledRule rule)
+    {
+        public RuleIndex.CompiledRule Rule { get; } = rule;
+
+        public long LastBuild { get; set; }
+    }
+}
