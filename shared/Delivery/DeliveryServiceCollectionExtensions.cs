@@ -1,4 +1,5 @@
 using Digest.Papers;
+using Digest.Rules;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Cards;
 using Digest.Platforms.Teams.Connector;
@@ -25,6 +26,7 @@ public static class DeliveryServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddSingleton<PaperStore>();
+        services.TryAddSingleton<PaperCorpus>();
         services.TryAddSingleton<DeliveryOutbox>();
         services.TryAddSingleton<PendingDeliveries>();
         services.TryAddSingleton<PlannerState>();

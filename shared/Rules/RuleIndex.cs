@@ -154,6 +154,7 @@ public sealed partial class RuleIndex
     private readonly ulong[] _alwaysChecked;
     private readonly int _alwaysCheckedCount;
     private readonly int[] _roots;
+    private readonly CompiledLike[] _likes;
     private readonly string[] _ruleIds;
     private readonly string[] _ownerIds;
 
@@ -172,6 +173,7 @@ public sealed partial class RuleIndex
 
         // Each rule's block is copied next to the previous one, in rule order, so a batch reads them front to back.
         _ops = new Op[opCount];
+        var likes = new List<CompiledLike>();
         var first = new AnchorList();
         var second = new AnchorList();
         var at = 0;
@@ -180,6 +182,20 @@ public sealed partial class RuleIndex
             (_ruleIds[i], _ownerIds[i]) = (rules[i].RuleId, rules[i].OwnerId);
             var rule = compiled[i];
             rule.Ops.CopyTo(_ops, at);
+            if (rule.Likes.Length > 0)
+            {
+                // A block numbers its like: terms from 0; the index numbers them all.
+                for (var k = at; k < at + rule.Ops.Length; k++)
+                {
+                    if (_ops[k].Kind == OpKind.Like)
+                    {
+                        _ops[k] = new Op(OpKind.Like, _ops[k].Fields, likes.Count + _ops[k].A);
+                    }
+                }
+
+                likes.AddRange(rule.Likes);
+            }
+
             _roots[i] = at;
             at += rule.Ops.Length;
             if (rule.FirstAnchors.Length == 0)
@@ -200,6 +216,7 @@ public sealed partial class RuleIndex
             }
         }
 
+        _likes = [.. likes];
         _phraseWords = vocabulary.PhraseWords;
         _phrasePrefix = vocabulary.PhrasePrefix;
         _words = vocabulary.Words;
@@ -382,6 +399,12 @@ public sealed partial class RuleIndex
                 return PhraseOccurs(op.A, op.Fields, scratch, collect: false);
             case OpKind.Threshold:
                 return ThresholdNode.IsSatisfied((ComparisonOperator)op.Comparison, op.A, scratch.Upvotes);
+            case OpKind.Like:
+                {
+                    var like = _likes[op.A].Node;
+                    return like.Holds(scratch.Vector(like.Query.Statistics));
+                }
+
             case OpKind.Not:
                 return !Holds(index + 1, scratch);
             case OpKind.And:
@@ -437,6 +460,13 @@ public sealed partial class RuleIndex
                 break;
             case OpKind.Phrase:
                 PhraseOccurs(op.A, op.Fields, scratch, collect: true);
+                break;
+            case OpKind.Like:
+                foreach (var word in _likes[op.A].WordIds)
+                {
+                    AddPerField(scratch.WordFields[word] & op.Fields, word, scratch.Collected);
+                }
+
                 break;
             case OpKind.And or OpKind.Or:
                 {
@@ -689,6 +719,7 @@ public sealed partial class RuleIndex
         Prefix,
         Phrase,
         Threshold,
+        Like,
         Not,
         And,
         Or,
@@ -850,6 +881,8 @@ public sealed partial class RuleIndex
         private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _localLookup;
         private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _prefixLookup;
         private char[] _buffer = new char[64];
+        private Paper? _paper;
+        private (CorpusStatistics Statistics, PaperVector Vector)? _vector;
 
         public Scratch(RuleIndex index, Output output)
         {
@@ -952,8 +985,22 @@ public sealed partial class RuleIndex
             return LocalTextReference[local] - 1;
         }
 
+        /// <summary>The current paper's tf-idf vector, for <c>like:</c> terms: made at most once per paper.</summary>
+        public PaperVector Vector(CorpusStatistics statistics)
+        {
+            if (_vector is not { } cached || !ReferenceEquals(cached.Statistics, statistics))
+            {
+                cached = (statistics, PaperVector.Create(statistics, _paper!));
+                _vector = cached;
+            }
+
+            return cached.Vector;
+        }
+
         public void Load(Paper paper)
         {
+            _paper = paper;
+            _vector = null;
             Upvotes = paper.Upvotes;
             PaperWordCount = 0;
             FieldTokenCount[0] = 0;

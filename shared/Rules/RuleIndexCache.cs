@@ -6,7 +6,8 @@ namespace Digest.Rules;
 /// over rules it has seen copies their compiled blocks and files them under their anchors. Safe to share between threads.
 /// </summary>
 /// <remarks>
-/// Rules are recognized by their text (<see cref="Rule.Text"/>): the parser gives equal rules for equal texts. Words,
+/// Rules are recognized by their text (<see cref="Rule.Text"/>): the parser gives equal rules for equal texts, except
+/// <c>like:</c> rules, whose query depends on the corpus: those are compiled at every build (they are few). Words,
 /// prefixes and phrases get their ids once, for the cache's lifetime. A rule left out of
 /// <see cref="MaxIdleBuilds"/> builds in a row is forgotten (and compiled again if it comes back), so rules deleted by
 /// their subscribers do not pile up.
@@ -50,6 +51,13 @@ public sealed class RuleIndexCache
             {
                 ArgumentNullException.ThrowIfNull(all[i]);
                 var rule = all[i].Rule;
+                if (rule.HasSimilarity)
+                {
+                    // Its query depends on the corpus it was parsed with, not only on its text.
+                    compiled[i] = _compiler.Compile(rule);
+                    continue;
+                }
+
                 if (!_compiled.TryGetValue(rule.Text, out var entry))
                 {
                     entry = new Entry(_compiler.Compile(rule));

@@ -29,6 +29,7 @@ public sealed partial class RuleIndex
         private int _nodeCount;
         private int[] _anchorKeys = new int[64];
         private int _anchorKeyCount;
+        private readonly List<CompiledLike> _likes = [];
         private Op[] _ops = new Op[64];
         private int _opCount;
 
@@ -50,6 +51,7 @@ public sealed partial class RuleIndex
             _nodeCount = 0;
             _anchorKeyCount = 0;
             _opCount = 0;
+            _likes.Clear();
             Analyze(parsed.Root);
             Compile(parsed.Root, 0, AllFields);
             Op[] ops = _ops.AsSpan(0, _opCount).ToArray();
@@ -90,7 +92,7 @@ public sealed partial class RuleIndex
                 first = number;
             }
 
-            return new CompiledRule(ops, first < 0 ? [] : DistinctKeys(first), second < 0 ? null : DistinctKeys(second));
+            return new CompiledRule(ops, first < 0 ? [] : DistinctKeys(first), second < 0 ? null : DistinctKeys(second), [.. _likes]);
         }
 
         private int[] DistinctKeys(int node)
@@ -154,6 +156,22 @@ public sealed partial class RuleIndex
                         }
 
                         SetAnchors(number, AppendKey(bestKey), 1, bestCost);
+                        break;
+                    }
+
+                case LikeNode like:
+                    {
+                        // A paper without any of the query's words scores 0: the words are the anchors, as for an OR.
+                        var start = _anchorKeyCount;
+                        var cost = 0.0;
+                        foreach (var term in like.Query.Terms)
+                        {
+                            var id = WordId(term);
+                            AppendKey(id << 1);
+                            cost += WordCost(id);
+                        }
+
+                        SetAnchors(number, start, _anchorKeyCount - start, cost);
                         break;
                     }
 
@@ -271,6 +289,18 @@ public sealed partial class RuleIndex
 
                 case ThresholdNode threshold:
                     return Emit(new Op(OpKind.Threshold, 0, threshold.Value, threshold.Comparison));
+                case LikeNode like:
+                    {
+                        var ids = new int[like.Query.Terms.Count];
+                        for (var i = 0; i < ids.Length; i++)
+                        {
+                            ids[i] = WordId(like.Query.Terms[i]);
+                        }
+
+                        _likes.Add(new CompiledLike(like, ids));
+                        return Emit(new Op(OpKind.Like, 0b011, _likes.Count - 1));
+                    }
+
                 case NotNode not:
                     {
                         var index = Emit(new Op(OpKind.Not, 0, 0));
@@ -360,7 +390,7 @@ public sealed partial class RuleIndex
         {
             TermNode { IsPhrase: false } => 0,
             ThresholdNode => 1,
-            TermNode => 3,
+            TermNode or LikeNode => 3,
             FieldScopeNode scope => Rank(scope.Operand),
             _ => 2,
         };
@@ -422,7 +452,11 @@ public sealed partial class RuleIndex
     /// <param name="Ops">The operations.</param>
     /// <param name="FirstAnchors">The keys of its rarest anchored operand; empty when the rule has no anchors.</param>
     /// <param name="SecondAnchors">The keys of the second rarest operand of its top-level AND, if it has one.</param>
-    internal sealed record CompiledRule(Op[] Ops, int[] FirstAnchors, int[]? SecondAnchors);
+    /// <param name="Likes">The rule's <c>like:</c> terms, which its Like operations number from 0.</param>
+    internal sealed record CompiledRule(Op[] Ops, int[] FirstAnchors, int[]? SecondAnchors, CompiledLike[] Likes);
+
+    /// <summary>A <c>like:</c> term and the word ids of its query's words.</summary>
+    internal sealed record CompiledLike(LikeNode Node, int[] WordIds);
 
     /// <summary>An immutable copy of a compiler's words, prefixes and phrases, shared by the indexes built from it.</summary>
     internal sealed class RuleVocabulary
