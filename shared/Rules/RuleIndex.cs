@@ -121,7 +121,7 @@ internal interface IMatchedWordSource
 /// <para>Each rule is filed under <em>anchors</em>: words (or wildcard prefixes) of which a paper must contain at least one
 /// for the rule to have any chance to match. A term's anchor is its word (for a phrase, its rarest exact word); an AND
 /// takes the anchors of its rarest operand that has any; an OR needs anchors from every operand and takes them all;
-/// NOT and thresholds give none. A rule whose top level is an AND is filed under the anchors of its two rarest anchored
+/// a <c>like:</c> term takes its query's words (a paper with none of them scores 0); NOT and thresholds give none. A rule whose top level is an AND is filed under the anchors of its two rarest anchored
 /// operands, and is a candidate only when the paper has an anchor from each. A rule without anchors
 /// (<c>upvotes&gt;=50 -survey</c>) is checked on every paper.</para>
 /// <para>For each paper, the index cuts the text into words once (a batch looks each distinct word up once), sets one

@@ -3,7 +3,8 @@ namespace Digest.Rules;
 /// <summary>
 /// Builds <see cref="RuleIndex"/>es and keeps every rule compiled between builds, so the notifier, which builds one index
 /// per run over the rules of the subscriptions due, compiles only the rules that are new since the last runs: a build
-/// over rules it has seen copies their compiled blocks and files them under their anchors. Safe to share between threads.
+/// over rules it has seen copies their compiled blocks and files them under their anchors, and a build over exactly the
+/// rules of the build before returns that index again (an index is immutable). Safe to share between threads.
 /// </summary>
 /// <remarks>
 /// Rules are recognized by their text (<see cref="Rule.Text"/>): the parser gives equal rules for equal texts, except
@@ -21,6 +22,7 @@ public sealed class RuleIndexCache
     private readonly RuleIndex.Compiler _compiler;
     private readonly Dictionary<string, Entry> _compiled = new(StringComparer.Ordinal);
     private long _builds;
+    private (IndexedRule[] Rules, RuleIndex Index)? _last;
 
     /// <param name="frequencies">Word frequencies of recent papers, to file rules under their rarest words; optional.</param>
     public RuleIndexCache(WordFrequencies? frequencies = null) => _compiler = new RuleIndex.Compiler(frequencies);
@@ -46,6 +48,12 @@ public sealed class RuleIndexCache
         var compiled = new RuleIndex.CompiledRule[all.Length];
         lock (_gate)
         {
+            // A run over the very rules of the run before (the common case: nobody changed a rule in between) reuses its index.
+            if (_last is { } last && SameRules(last.Rules, all))
+            {
+                return last.Index;
+            }
+
             var build = ++_builds;
             for (var i = 0; i < all.Length; i++)
             {
@@ -73,8 +81,33 @@ public sealed class RuleIndexCache
                 Forget(build - MaxIdleBuilds);
             }
 
-            return RuleIndex.Create(all, compiled, _compiler.Vocabulary());
+            var index = RuleIndex.Create(all, compiled, _compiler.Vocabulary());
+            _last = (all, index);
+            return index;
         }
+    }
+
+    // Same ids, owners and texts in the same order; a like: rule only as the very same parsed rule (its query depends
+    // on the corpus it was parsed with).
+    private static bool SameRules(IndexedRule[] before, IndexedRule[] now)
+    {
+        if (before.Length != now.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < now.Length; i++)
+        {
+            var (old, current) = (before[i], now[i]);
+            if (current is null || !string.Equals(old.RuleId, current.RuleId, StringComparison.Ordinal)
+                || !string.Equals(old.OwnerId, current.OwnerId, StringComparison.Ordinal)
+                || !(ReferenceEquals(old.Rule, current.Rule) || (!current.Rule.HasSimilarity && string.Equals(old.Rule.Text, current.Rule.Text, StringComparison.Ordinal))))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private void Forget(long before)

@@ -172,6 +172,21 @@ public sealed class RuleIndexTests
         cache.Count.ShouldBe(4);
     }
 
+    [Fact]
+    public void CacheBuild_SameRulesAgain_ReusesTheIndexUntilARuleChanges()
+    {
+        var cache = new RuleIndexCache();
+        IndexedRule[] rules = [Indexed("r1", "alice", "diffusion"), Indexed("r2", "bob", "quantiz*")];
+
+        var first = cache.Build(rules);
+        var again = cache.Build([Indexed("r1", "alice", "diffusion"), Indexed("r2", "bob", "quantiz*")]);
+        var changed = cache.Build([Indexed("r1", "alice", "diffusion"), Indexed("r2", "bob", "quantized")]);
+
+        again.ShouldBeSameAs(first);
+        changed.ShouldNotBeSameAs(first);
+        changed.Match(Batch).Select(match => (match.RuleId, match.PaperId)).ShouldBe([("r1", "p1"), ("r2", "p2"), ("r1", "p3")]);
+    }
+
     internal static IEnumerable<string> Flatten(IEnumerable<RuleMatch> matches) =>
         matches.Select(match => $"{match.RuleId}|{match.OwnerId}|{match.PaperId}|{string.Join(", ", match.Words.ToArray())}");
 
