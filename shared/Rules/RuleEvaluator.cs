@@ -74,14 +74,16 @@ public sealed class TokenizedPaper
 
     public int Upvotes { get; }
 
-    private (CorpusStatistics Statistics, PaperVector Vector)? _vector;
+    // One reference, so threads sharing the paper read a whole pair or none.
+    private StatisticsVector? _vector;
 
     /// <summary>The paper's tf-idf vector under <paramref name="statistics"/>, made once.</summary>
     internal PaperVector Vector(CorpusStatistics statistics)
     {
-        if (_vector is not { } cached || !ReferenceEquals(cached.Statistics, statistics))
+        var cached = _vector;
+        if (cached is null || !ReferenceEquals(cached.Statistics, statistics))
         {
-            cached = (statistics, PaperVector.Create(statistics, Words(Segments[0]), Words(Segments[1])));
+            cached = new StatisticsVector(statistics, PaperVector.Create(statistics, Words(Segments[0]), Words(Segments[1])));
             _vector = cached;
         }
 
@@ -89,6 +91,8 @@ public sealed class TokenizedPaper
     }
 
     private static IEnumerable<string> Words(IReadOnlyList<WordToken>[] segments) => segments.SelectMany(tokens => tokens.Select(token => token.Word));
+
+    private sealed record StatisticsVector(CorpusStatistics Statistics, PaperVector Vector);
 
     /// <summary>Per field (indexed by <see cref="PaperField"/>), the segments a phrase cannot cross: one for title and abstract, one per author.</summary>
     internal IReadOnlyList<WordToken>[][] Segments { get; }

@@ -21,6 +21,9 @@ namespace Digest.Rules;
 /// A term with punctuation inside, such as <c>low-rank</c>, is the phrase <c>"low rank"</c>.</description></item>
 /// <item><description><c>quantiz*</c>: a word that starts with <c>quantiz</c>; the <c>*</c> goes only at the end of an unquoted term.</description></item>
 /// <item><description><c>upvotes&gt;=20</c> (also <c>&gt;</c>, <c>&lt;=</c>, <c>&lt;</c>, <c>=</c>), written without spaces: a threshold on upvotes.</description></item>
+/// <item><description><c>like:2403.12345</c>, <c>like:2403.12345~0.25</c>: papers similar to a stored paper (a <see cref="LikeNode"/>), at the
+/// similarity given after <c>~</c> (default <see cref="LikeNode.DefaultThreshold"/>); needs the stored papers' <see cref="CorpusStatistics"/>.
+/// Not inside a field scope.</description></item>
 /// </list>
 /// <para>The keywords <c>AND</c>, <c>OR</c> and <c>NOT</c> are recognized in upper case only: a lower-case <c>and</c>, <c>or</c>,
 /// <c>not</c> is an ordinary word to search for. Words are matched after <see cref="TextNormalizer"/>, so letter case and accents never matter.</para>
