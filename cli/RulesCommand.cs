@@ -40,7 +40,7 @@ internal static class RulesCommand
                 }
             }
 
-            var preview = RulePreview.Run(result.GetValue(rule)!, papers);
+            var preview = RulePreview.Run(result.GetValue(rule)!, papers, CorpusStatistics.FromPapers(papers));
             if (result.GetValue(json))
             {
                 Console.Out.WriteLine(JsonSerializer.Serialize(RuleTestView.From(preview, papers.Count), CliJsonContext.Output.RuleTestView));

@@ -37,12 +37,16 @@ public sealed partial class DeliveryPlanner(
     DeliveryOutbox outbox,
     PendingDeliveries pending,
     PlannerState state,
+    PaperCorpus corpus,
     IOptions<DeliveryOptions> options,
     DigestMetrics metrics,
     TimeProvider time,
     ILogger<DeliveryPlanner> logger)
 {
     private readonly DeliveryOptions _options = options.Value;
+
+    // The planner lives as long as the process: each run compiles only the rules it has not seen in earlier runs.
+    private readonly RuleIndexCache _ruleIndexes = new();
 
     /// <summary>Plans every due subscription.</summary>
     public async Task<DeliveryPlan> PlanAsync(CancellationToken cancellationToken)
@@ -70,8 +74,9 @@ public sealed partial class DeliveryPlanner(
             ? []
             : await subscriptions.ListRulesOfAsync(active.Select(subscription => subscription.Key), cancellationToken).ConfigureAwait(false);
         var lastPlannedAt = active.Count == 0 ? null : await state.GetLastPlannedAtAsync(cancellationToken).ConfigureAwait(false);
+        var statistics = await StatisticsForAsync(rulesByKey.Values.SelectMany(rules => rules), cancellationToken).ConfigureAwait(false);
         var due = active
-            .Select(subscription => new DueSubscription(subscription, rulesByKey.TryGetValue(subscription.Key, out var rules) ? Compile(subscription.Key, rules) : [], Since(subscription, lastPlannedAt, now)))
+            .Select(subscription => new DueSubscription(subscription, rulesByKey.TryGetValue(subscription.Key, out var rules) ? Compile(subscription.Key, rules, statistics) : [], Since(subscription, lastPlannedAt, now)))
             .Where(subscription => subscription.Rules.Count > 0)
             .ToList();
         // Read before planning: a subscription without a marker has no Pending rows (see PendingDeliveries.MarkPlannedAsync).
@@ -118,7 +123,8 @@ public sealed partial class DeliveryPlanner(
         ArgumentNullException.ThrowIfNull(subscription);
         var now = time.GetUtcNow();
         await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var rules = Compile(subscription.Key, await subscriptions.ListRulesAsync(subscription.Key, cancellationToken).ConfigureAwait(false));
+        var stored = await subscriptions.ListRulesAsync(subscription.Key, cancellationToken).ConfigureAwait(false);
+        var rules = Compile(subscription.Key, stored, await StatisticsForAsync(stored, cancellationToken).ConfigureAwait(false));
         if (rules.Count == 0)
         {
             return null;
@@ -160,7 +166,8 @@ public sealed partial class DeliveryPlanner(
         }
 
         var changed = await ChangedPapers.ReadAsync(papers, due.Min(subscription => subscription.Since), cancellationToken).ConfigureAwait(false);
-        var index = RuleIndex.Build(due.SelectMany(subscription => subscription.Rules));
+        corpus.Update(changed.Current);
+        var index = _ruleIndexes.Build(due.SelectMany(subscription => subscription.Rules));
         var candidates = Candidates(index, changed, due);
         metrics.RuleMatches(candidates.Sum(group => group.Count()));
         var pairs = due.SelectMany(subscription => candidates[subscription.Subscription.Key.PartitionKey].Select(candidate => new PlannedPaper(
@@ -182,10 +189,15 @@ public sealed partial class DeliveryPlanner(
             [.. before.Where(marker => marker.Value.Created).Select(marker => marker.Key)]);
     }
 
-    // A rule stored under an older grammar is skipped rather than failing the subscription.
-    private static List<IndexedRule> Compile(ConversationKey key, IReadOnlyList<StoredRule> rules) =>
-        [.. rules.Select(rule => RuleParser.TryParse(rule.Text, out var compiled, out _) ? new IndexedRule(rule.RowKey, key.PartitionKey, compiled) : null)
+    // A rule stored under an older grammar is skipped rather than failing the subscription (so is a like: rule whose
+    // paper is gone).
+    private static List<IndexedRule> Compile(ConversationKey key, IReadOnlyList<StoredRule> rules, CorpusStatistics? statistics) =>
+        [.. rules.Select(rule => RuleParser.TryParse(rule.Text, statistics, out var compiled, out _) ? new IndexedRule(rule.RowKey, key.PartitionKey, compiled) : null)
             .OfType<IndexedRule>()];
+
+    // The stored papers' statistics, read only when a like: rule needs them.
+    private async Task<CorpusStatistics?> StatisticsForAsync(IEnumerable<StoredRule> rules, CancellationToken cancellationToken) =>
+        PaperCorpus.NeedsStatistics(rules.Select(rule => rule.Text)) ? await corpus.GetAsync(cancellationToken).ConfigureAwait(false) : null;
 
     // Per subscription, one candidate per paper a rule matches that a change in the subscription's window re-opened
     // (ChangedPapers says which changes do), with the words of every rule that matched it, earliest re-opened first.

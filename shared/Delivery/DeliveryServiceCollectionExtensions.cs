@@ -1,6 +1,7 @@
 using Digest.Delivery.Queue;
 using Digest.Papers;
 using Digest.Platforms.Slack;
+using Digest.Rules;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Cards;
 using Digest.Platforms.Teams.Connector;
@@ -29,6 +30,7 @@ public static class DeliveryServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddSingleton<PaperStore>();
+        services.TryAddSingleton<PaperCorpus>();
         services.TryAddSingleton<DeliveryOutbox>();
         services.TryAddSingleton<PendingDeliveries>();
         services.TryAddSingleton<PlannerState>();

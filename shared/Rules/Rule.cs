@@ -9,12 +9,16 @@ namespace Digest.Rules;
 /// </summary>
 public sealed class Rule : IEquatable<Rule>
 {
-    internal Rule(string text, RuleNode root, int termCount)
+    internal Rule(string text, RuleNode root, int termCount, bool hasSimilarity = false)
     {
         Text = text;
         Root = root;
         TermCount = termCount;
+        HasSimilarity = hasSimilarity;
     }
+
+    /// <summary>Whether the rule has a <c>like:</c> term, whose meaning depends on the corpus it was parsed with.</summary>
+    public bool HasSimilarity { get; }
 
     /// <summary>The text the rule was parsed from, as typed.</summary>
     public string Text { get; }

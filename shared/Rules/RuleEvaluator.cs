@@ -74,6 +74,26 @@ public sealed class TokenizedPaper
 
     public int Upvotes { get; }
 
+    // One reference, so threads sharing the paper read a whole pair or none.
+    private StatisticsVector? _vector;
+
+    /// <summary>The paper's tf-idf vector under <paramref name="statistics"/>, made once.</summary>
+    internal PaperVector Vector(CorpusStatistics statistics)
+    {
+        var cached = _vector;
+        if (cached is null || !ReferenceEquals(cached.Statistics, statistics))
+        {
+            cached = new StatisticsVector(statistics, PaperVector.Create(statistics, Words(Segments[0]), Words(Segments[1])));
+            _vector = cached;
+        }
+
+        return cached.Vector;
+    }
+
+    private static IEnumerable<string> Words(IReadOnlyList<WordToken>[] segments) => segments.SelectMany(tokens => tokens.Select(token => token.Word));
+
+    private sealed record StatisticsVector(CorpusStatistics Statistics, PaperVector Vector);
+
     /// <summary>Per field (indexed by <see cref="PaperField"/>), the segments a phrase cannot cross: one for title and abstract, one per author.</summary>
     internal IReadOnlyList<WordToken>[][] Segments { get; }
 
@@ -102,7 +122,9 @@ public sealed class TokenizedPaper
 /// within one author's name for authors; a wildcard's last word matches any word that starts with it.
 /// Without a field scope a term searches title, abstract and authors.</para>
 /// <para>Matched words, for highlighting: an AND that holds gives those of all its operands; an OR that holds gives
-/// those of its operands that hold; a NOT gives none; a term gives each of its occurrences in its fields; a threshold gives none.</para>
+/// those of its operands that hold; a NOT gives none; a term gives each of its occurrences in its fields; a threshold gives none;
+/// a <c>like:</c> gives each occurrence, in title and abstract, of its query's words.</para>
+/// <para><c>like:</c> holds when the paper's <see cref="SimilarityQuery"/> score reaches the threshold.</para>
 /// </remarks>
 public static class RuleEvaluator
 {
@@ -160,6 +182,8 @@ public static class RuleEvaluator
                 return Occurs(term, paper, fields, null);
             case ThresholdNode threshold:
                 return threshold.IsSatisfiedBy(upvotes);
+            case LikeNode like:
+                return like.Holds(paper.Vector(like.Query.Statistics));
             case NotNode not:
                 return !Holds(not.Operand, paper, upvotes, fields);
             case FieldScopeNode scope:
@@ -199,6 +223,21 @@ public static class RuleEvaluator
                 break;
             case FieldScopeNode scope:
                 Collect(scope.Operand, paper, upvotes, 1 << (int)scope.Field, occurrences);
+                break;
+            case LikeNode like:
+                // The query's words the paper has, wherever it has them: the words that made it similar.
+                for (var field = 0; field < 2; field++)
+                {
+                    var tokens = paper.Segments[field][0];
+                    for (var i = 0; i < tokens.Count; i++)
+                    {
+                        if (like.Query.HasTerm(tokens[i].Word))
+                        {
+                            occurrences.Add(new Occurrence((PaperField)field, 0, i, 1));
+                        }
+                    }
+                }
+
                 break;
             case AndNode andNode:
                 foreach (var operand in andNode.Operands)

@@ -121,7 +121,7 @@ internal interface IMatchedWordSource
 /// <para>Each rule is filed under <em>anchors</em>: words (or wildcard prefixes) of which a paper must contain at least one
 /// for the rule to have any chance to match. A term's anchor is its word (for a phrase, its rarest exact word); an AND
 /// takes the anchors of its rarest operand that has any; an OR needs anchors from every operand and takes them all;
-/// NOT and thresholds give none. A rule whose top level is an AND is filed under the anchors of its two rarest anchored
+/// a <c>like:</c> term takes its query's words (a paper with none of them scores 0); NOT and thresholds give none. A rule whose top level is an AND is filed under the anchors of its two rarest anchored
 /// operands, and is a candidate only when the paper has an anchor from each. A rule without anchors
 /// (<c>upvotes&gt;=50 -survey</c>) is checked on every paper.</para>
 /// <para>For each paper, the index cuts the text into words once (a batch looks each distinct word up once), sets one
@@ -133,7 +133,7 @@ internal interface IMatchedWordSource
 /// its operands), words are integer ids, and the matches of a call are packed into integer arrays that hold no references,
 /// so a batch with a million matches costs the garbage collector almost nothing.</para>
 /// </remarks>
-public sealed class RuleIndex
+public sealed partial class RuleIndex
 {
     private const int AllFields = 0b111;
     private const int Lookahead = 8;
@@ -154,29 +154,80 @@ public sealed class RuleIndex
     private readonly ulong[] _alwaysChecked;
     private readonly int _alwaysCheckedCount;
     private readonly int[] _roots;
+    private readonly CompiledLike[] _likes;
     private readonly string[] _ruleIds;
     private readonly string[] _ownerIds;
 
-    private RuleIndex(Compiler compiler, IndexedRule[] rules)
+    private RuleIndex(IndexedRule[] rules, CompiledRule[] compiled, RuleVocabulary vocabulary)
     {
-        _ruleIds = [.. rules.Select(rule => rule.RuleId)];
-        _ownerIds = [.. rules.Select(rule => rule.OwnerId)];
-        _ops = [.. compiler.Ops];
-        _phraseWords = [.. compiler.PhraseWords];
-        _phrasePrefix = [.. compiler.PhrasePrefix];
-        _phraseText = [.. compiler.PhraseWords.Select((words, i) => compiler.PhrasePrefix[i] < 0 ? string.Join(' ', words.Select(word => compiler.Words[word])) : null)];
-        _textRank = RankTexts([.. compiler.Words, .. _phraseText]);
-        _vocabulary = compiler.Vocabulary;
-        _words = [.. compiler.Words];
-        _prefixIds = compiler.PrefixIds;
-        _prefixes = [.. compiler.Prefixes];
-        _prefixLengths = [.. compiler.Prefixes.Select(prefix => prefix.Length).Distinct().Order()];
-        _roots = [.. compiler.Roots];
-        _first = new Postings(compiler.FirstAnchors, _words.Length, _prefixes.Length);
-        _second = new Postings(compiler.SecondAnchors, _words.Length, _prefixes.Length);
-        _oneAnchorSet = ToBits(compiler.OneAnchorSet, _roots.Length);
-        _alwaysChecked = ToBits(compiler.AlwaysChecked, _roots.Length);
-        _alwaysCheckedCount = compiler.AlwaysChecked.Count;
+        _ruleIds = new string[rules.Length];
+        _ownerIds = new string[rules.Length];
+        _roots = new int[rules.Length];
+        _oneAnchorSet = new ulong[(rules.Length + 63) >> 6];
+        _alwaysChecked = new ulong[_oneAnchorSet.Length];
+        var opCount = 0;
+        foreach (var rule in compiled)
+        {
+            opCount += rule.Ops.Length;
+        }
+
+        // Each rule's block is copied next to the previous one, in rule order, so a batch reads them front to back.
+        _ops = new Op[opCount];
+        var likes = new List<CompiledLike>();
+        var first = new AnchorList();
+        var second = new AnchorList();
+        var at = 0;
+        for (var i = 0; i < rules.Length; i++)
+        {
+            (_ruleIds[i], _ownerIds[i]) = (rules[i].RuleId, rules[i].OwnerId);
+            var rule = compiled[i];
+            rule.Ops.CopyTo(_ops, at);
+            if (rule.Likes.Length > 0)
+            {
+                // A block numbers its like: terms from 0; the index numbers them all.
+                for (var k = at; k < at + rule.Ops.Length; k++)
+                {
+                    if (_ops[k].Kind == OpKind.Like)
+                    {
+                        _ops[k] = new Op(OpKind.Like, _ops[k].Fields, likes.Count + _ops[k].A);
+                    }
+                }
+
+                likes.AddRange(rule.Likes);
+            }
+
+            _roots[i] = at;
+            at += rule.Ops.Length;
+            if (rule.FirstAnchors.Length == 0)
+            {
+                _alwaysChecked[i >> 6] |= 1UL << i;
+                _alwaysCheckedCount++;
+                continue;
+            }
+
+            first.Add(rule.FirstAnchors, i);
+            if (rule.SecondAnchors is { } anchors)
+            {
+                second.Add(anchors, i);
+            }
+            else
+            {
+                _oneAnchorSet[i >> 6] |= 1UL << i;
+            }
+        }
+
+        _likes = [.. likes];
+        _phraseWords = vocabulary.PhraseWords;
+        _phrasePrefix = vocabulary.PhrasePrefix;
+        _words = vocabulary.Words;
+        _phraseText = vocabulary.PhraseText;
+        _textRank = vocabulary.TextRank;
+        _vocabulary = vocabulary.Ids;
+        _prefixIds = vocabulary.PrefixIds;
+        _prefixes = vocabulary.Prefixes;
+        _prefixLengths = vocabulary.PrefixLengths;
+        _first = new Postings(first, _words.Length, _prefixes.Length);
+        _second = new Postings(second, _words.Length, _prefixes.Length);
     }
 
     /// <summary>How many rules the index holds.</summary>
@@ -185,7 +236,8 @@ public sealed class RuleIndex
     /// <summary>How many rules have no anchor and are evaluated on every paper.</summary>
     public int AlwaysCheckedCount => _alwaysCheckedCount;
 
-    /// <summary>Compiles <paramref name="rules"/> into an index.</summary>
+    /// <summary>Compiles <paramref name="rules"/> into an index. To build indexes over much the same rules again and
+    /// again, a <see cref="RuleIndexCache"/> keeps each rule compiled between builds.</summary>
     /// <param name="rules">The rules; ids need not be unique, each entry is matched on its own.</param>
     /// <param name="frequencies">Word frequencies of recent papers, to file rules under their rarest words; optional.</param>
     public static RuleIndex Build(IEnumerable<IndexedRule> rules, WordFrequencies? frequencies = null)
@@ -193,14 +245,18 @@ public sealed class RuleIndex
         ArgumentNullException.ThrowIfNull(rules);
         IndexedRule[] all = [.. rules];
         var compiler = new Compiler(frequencies);
+        var compiled = new CompiledRule[all.Length];
         for (var i = 0; i < all.Length; i++)
         {
             ArgumentNullException.ThrowIfNull(all[i]);
-            compiler.Add(i, all[i].Rule);
+            compiled[i] = compiler.Compile(all[i].Rule);
         }
 
-        return new RuleIndex(compiler, all);
+        return new RuleIndex(all, compiled, compiler.Vocabulary());
     }
+
+    /// <summary>An index of rules compiled before (by <see cref="RuleIndexCache"/>) with <paramref name="vocabulary"/>.</summary>
+    internal static RuleIndex Create(IndexedRule[] rules, CompiledRule[] compiled, RuleVocabulary vocabulary) => new(rules, compiled, vocabulary);
 
     /// <summary>Every (rule, paper) pair that matches, ordered by paper then by the order the rules were given.</summary>
     public IReadOnlyList<RuleMatch> Match(IReadOnlyList<Paper> papers) => Match(papers, useAnchors: true);
@@ -343,6 +399,12 @@ public sealed class RuleIndex
                 return PhraseOccurs(op.A, op.Fields, scratch, collect: false);
             case OpKind.Threshold:
                 return ThresholdNode.IsSatisfied((ComparisonOperator)op.Comparison, op.A, scratch.Upvotes);
+            case OpKind.Like:
+                {
+                    var like = _likes[op.A].Node;
+                    return like.Holds(scratch.Vector(like.Query.Statistics));
+                }
+
             case OpKind.Not:
                 return !Holds(index + 1, scratch);
             case OpKind.And:
@@ -398,6 +460,13 @@ public sealed class RuleIndex
                 break;
             case OpKind.Phrase:
                 PhraseOccurs(op.A, op.Fields, scratch, collect: true);
+                break;
+            case OpKind.Like:
+                foreach (var word in _likes[op.A].WordIds)
+                {
+                    AddPerField(scratch.WordFields[word] & op.Fields, word, scratch.Collected);
+                }
+
                 break;
             case OpKind.And or OpKind.Or:
                 {
@@ -556,8 +625,14 @@ public sealed class RuleIndex
     /// </summary>
     private static int[] RankTexts(string?[] texts)
     {
-        var order = Enumerable.Range(0, texts.Length).ToArray();
-        Array.Sort(order, (left, right) => string.CompareOrdinal(texts[left] ?? "\uffff", texts[right] ?? "\uffff"));
+        var order = new int[texts.Length];
+        var keys = new string[texts.Length];
+        for (var i = 0; i < texts.Length; i++)
+        {
+            (order[i], keys[i]) = (i, texts[i] ?? "\uffff");
+        }
+
+        Array.Sort(keys, order, StringComparer.Ordinal);
         var ranks = new int[texts.Length];
         for (var i = 0; i < order.Length; i++)
         {
@@ -569,17 +644,6 @@ public sealed class RuleIndex
         return ranks;
     }
 
-    private static ulong[] ToBits(List<int> rules, int ruleCount)
-    {
-        var bits = new ulong[(ruleCount + 63) >> 6];
-        foreach (var rule in rules)
-        {
-            bits[rule >> 6] |= 1UL << rule;
-        }
-
-        return bits;
-    }
-
     /// <summary>Rules by anchor word and by anchor prefix, as compressed rows (start offsets, then rule ids).</summary>
     private sealed class Postings
     {
@@ -588,10 +652,10 @@ public sealed class RuleIndex
         private readonly int[] _prefixStart;
         private readonly int[] _prefixRules;
 
-        public Postings(List<(bool IsPrefix, int Key, int Rule)> anchors, int wordCount, int prefixCount)
+        public Postings(AnchorList anchors, int wordCount, int prefixCount)
         {
-            (_wordStart, _wordRules) = Build(anchors, isPrefix: false, wordCount);
-            (_prefixStart, _prefixRules) = Build(anchors, isPrefix: true, prefixCount);
+            (_wordStart, _wordRules) = Build(anchors, isPrefix: 0, wordCount);
+            (_prefixStart, _prefixRules) = Build(anchors, isPrefix: 1, prefixCount);
         }
 
         /// <summary>Sets the bits of the rules filed under a paper word (a vocabulary id, or -1) and under its prefixes.</summary>
@@ -617,14 +681,16 @@ public sealed class RuleIndex
             }
         }
 
-        private static (int[] Start, int[] Rules) Build(List<(bool IsPrefix, int Key, int Rule)> anchors, bool isPrefix, int keyCount)
+        // A counting sort by key; the anchors were added in rule order, so each row lists its rules in order.
+        private static (int[] Start, int[] Rules) Build(AnchorList anchors, int isPrefix, int keyCount)
         {
+            var (keys, owners, count) = (anchors.Keys, anchors.Rules, anchors.Count);
             var start = new int[keyCount + 1];
-            foreach (var anchor in anchors)
+            for (var i = 0; i < count; i++)
             {
-                if (anchor.IsPrefix == isPrefix)
+                if ((keys[i] & 1) == isPrefix)
                 {
-                    start[anchor.Key + 1]++;
+                    start[(keys[i] >> 1) + 1]++;
                 }
             }
 
@@ -635,11 +701,11 @@ public sealed class RuleIndex
 
             var rules = new int[start[keyCount]];
             var fill = (int[])start.Clone();
-            foreach (var anchor in anchors)
+            for (var i = 0; i < count; i++)
             {
-                if (anchor.IsPrefix == isPrefix)
+                if ((keys[i] & 1) == isPrefix)
                 {
-                    rules[fill[anchor.Key]++] = anchor.Rule;
+                    rules[fill[keys[i] >> 1]++] = owners[i];
                 }
             }
 
@@ -647,12 +713,13 @@ public sealed class RuleIndex
         }
     }
 
-    private enum OpKind : byte
+    internal enum OpKind : byte
     {
         Word,
         Prefix,
         Phrase,
         Threshold,
+        Like,
         Not,
         And,
         Or,
@@ -664,7 +731,7 @@ public sealed class RuleIndex
     /// Threshold: A = value. And/Or: A = operand count. Fields: the field bits a term searches.
     /// </summary>
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
-    private readonly struct Op(OpKind kind, int fields, int a, ComparisonOperator comparison = default)
+    internal readonly struct Op(OpKind kind, int fields, int a, ComparisonOperator comparison = default)
     {
         public readonly OpKind Kind = kind;
         public readonly byte Fields = (byte)fields;
@@ -715,12 +782,12 @@ public sealed class RuleIndex
         {
             if ((Count + 1) * Stride > _matches.Length)
             {
-                Array.Resize(ref _matches, _matches.Length * 2);
+                Array.Resize(ref _matches, GrownSize(_matches.Length, (Count + 1) * Stride, paper));
             }
 
             if (_codeCount + codes.Length > _codes.Length)
             {
-                Array.Resize(ref _codes, Math.Max(_codes.Length * 2, _codeCount + codes.Length));
+                Array.Resize(ref _codes, GrownSize(_codes.Length, _codeCount + codes.Length, paper));
             }
 
             var at = Count * Stride;
@@ -730,6 +797,17 @@ public sealed class RuleIndex
             codes.CopyTo(_codes.AsSpan(_codeCount));
             _codeCount += codes.Length;
             Count++;
+        }
+
+        /// <summary>
+        /// The next size of an array that must hold <paramref name="needed"/> items while paper <paramref name="paper"/> of the
+        /// batch is matched: what the papers so far project for the whole batch, so a large batch copies its matches
+        /// once or twice instead of a dozen times (each copy of a large array is garbage the collector must reclaim).
+        /// </summary>
+        private int GrownSize(int current, int needed, int paper)
+        {
+            var projected = (long)needed * _paperIds.Length / (paper + 1) * 9 / 8;
+            return (int)Math.Min(Array.MaxLength, Math.Max(needed, Math.Max(current * 3L / 2, projected)));
         }
 
         /// <summary>Adds a string that is not a word or phrase of the index; returns its text reference.</summary>
@@ -790,312 +868,6 @@ public sealed class RuleIndex
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
-    /// <summary>Where a rule is filed, and how many papers that lets through (lower is better).</summary>
-    private sealed record Anchors(List<(bool IsPrefix, int Id)> Keys, double Cost);
-
-    private sealed class Compiler(WordFrequencies? frequencies)
-    {
-        private readonly Dictionary<int, double> _wordCost = [];
-        private readonly Dictionary<int, double> _prefixCost = [];
-        private readonly Dictionary<string, int> _phraseIds = new(StringComparer.Ordinal);
-
-        public List<Op> Ops { get; } = [];
-
-        public List<int[]> PhraseWords { get; } = [];
-
-        public List<int> PhrasePrefix { get; } = [];
-
-        public Dictionary<string, int> Vocabulary { get; } = new(StringComparer.Ordinal);
-
-        public List<string> Words { get; } = [];
-
-        public Dictionary<string, int> PrefixIds { get; } = new(StringComparer.Ordinal);
-
-        public List<string> Prefixes { get; } = [];
-
-        public List<int> Roots { get; } = [];
-
-        /// <summary>Each rule under the anchors of its rarest operand.</summary>
-        public List<(bool IsPrefix, int Key, int Rule)> FirstAnchors { get; } = [];
-
-        /// <summary>Rules whose top-level AND has a second anchored operand, under that operand's anchors.</summary>
-        public List<(bool IsPrefix, int Key, int Rule)> SecondAnchors { get; } = [];
-
-        /// <summary>Rules with first anchors only.</summary>
-        public List<int> OneAnchorSet { get; } = [];
-
-        public List<int> AlwaysChecked { get; } = [];
-
-        public void Add(int rule, Rule parsed)
-        {
-            Roots.Add(Compile(parsed.Root, AllFields));
-            var root = parsed.Root;
-            while (root is FieldScopeNode scope)
-            {
-                root = scope.Operand;
-            }
-
-            // A rule needs the anchors of every operand of its top-level AND; the two rarest sets are enough to
-            // keep most rules that cannot match from being evaluated at all.
-            var sets = root is AndNode andNode
-                ? andNode.Operands.Select(Anchor).OfType<Anchors>().OrderBy(anchors => anchors.Cost).Take(2).ToArray()
-                : Anchor(root) is { } single ? [single] : [];
-            if (sets.Length == 0)
-            {
-                AlwaysChecked.Add(rule);
-                return;
-            }
-
-            File(sets[0], rule, FirstAnchors);
-            if (sets.Length == 2)
-            {
-                File(sets[1], rule, SecondAnchors);
-            }
-            else
-            {
-                OneAnchorSet.Add(rule);
-            }
-        }
-
-        private static void File(Anchors anchors, int rule, List<(bool IsPrefix, int Key, int Rule)> postings)
-        {
-            // An OR can name the same word twice; file the rule once per key.
-            foreach (var (isPrefix, id) in anchors.Keys.Distinct())
-            {
-                postings.Add((isPrefix, id, rule));
-            }
-        }
-
-        /// <summary>Emits <paramref name="node"/> in prefix order; returns the index of its operation.</summary>
-        private int Compile(RuleNode node, int fields)
-        {
-            switch (node)
-            {
-                case TermNode term when !term.IsPhrase && !term.IsPrefix:
-                    return Emit(new Op(OpKind.Word, fields, WordId(term.Words[0])));
-                case TermNode term when !term.IsPhrase:
-                    return Emit(new Op(OpKind.Prefix, fields, PrefixId(term.Words[0])));
-                case TermNode term:
-                    {
-                        var exact = term.IsPrefix ? term.Words.Length - 1 : term.Words.Length;
-                        var ids = new int[exact];
-                        for (var i = 0; i < exact; i++)
-                        {
-                            ids[i] = WordId(term.Words[i]);
-                        }
-
-                        // One phrase id per distinct phrase, shared by every rule that uses it.
-                        var key = (term.IsPrefix ? "*" : "=") + string.Join(' ', term.Words);
-                        if (!_phraseIds.TryGetValue(key, out var phrase))
-                        {
-                            phrase = PhraseWords.Count;
-                            _phraseIds.Add(key, phrase);
-                            PhraseWords.Add(ids);
-                            PhrasePrefix.Add(term.IsPrefix ? PrefixId(term.Words[^1]) : -1);
-                        }
-
-                        return Emit(new Op(OpKind.Phrase, fields, phrase));
-                    }
-
-                case ThresholdNode threshold:
-                    return Emit(new Op(OpKind.Threshold, 0, threshold.Value, threshold.Comparison));
-                case NotNode not:
-                    {
-                        var index = Emit(new Op(OpKind.Not, 0, 0));
-                        Compile(not.Operand, fields);
-                        return Close(index);
-                    }
-
-                case FieldScopeNode scope:
-                    return Compile(scope.Operand, 1 << (int)scope.Field);
-                case AndNode andNode:
-                    {
-                        // When the index brings a rule up, its anchoring operand most likely holds, so it goes last;
-                        // cheap lookups go before negations and phrase walks, and rarer words before common ones.
-                        var anchors = andNode.Operands.Select(Anchor).ToArray();
-                        var best = -1;
-                        for (var i = 0; i < anchors.Length; i++)
-                        {
-                            if (anchors[i] is { } candidate && (best < 0 || candidate.Cost < anchors[best]!.Cost))
-                            {
-                                best = i;
-                            }
-                        }
-
-                        var order = Enumerable.Range(0, anchors.Length)
-                            .OrderBy(i => Rank(andNode.Operands[i]))
-                            .ThenBy(i => i == best ? 1 : 0)
-                            .ThenBy(i => anchors[i]?.Cost ?? double.MaxValue);
-                        return CompileGroup(OpKind.And, order.Select(i => andNode.Operands[i]), andNode.Operands.Length, fields);
-                    }
-
-                case OrNode orNode:
-                    return CompileGroup(OpKind.Or, orNode.Operands.OrderBy(Rank), orNode.Operands.Length, fields);
-                default:
-                    throw new ArgumentException($"Unknown rule node {node.GetType().Name}.", nameof(node));
-            }
-        }
-
-        private int CompileGroup(OpKind kind, IEnumerable<RuleNode> operands, int count, int fields)
-        {
-            var index = Emit(new Op(kind, 0, count));
-            foreach (var operand in operands)
-            {
-                Compile(operand, fields);
-            }
-
-            return Close(index);
-        }
-
-        private static int Rank(RuleNode node) => node switch
-        {
-            TermNode { IsPhrase: false } => 0,
-            ThresholdNode => 1,
-            TermNode => 3,
-            FieldScopeNode scope => Rank(scope.Operand),
-            _ => 2,
-        };
-
-        private int Emit(Op op)
-        {
-            Ops.Add(op);
-            return Ops.Count - 1;
-        }
-
-        private int Close(int index)
-        {
-            Ops[index] = Ops[index].WithSize(Ops.Count - index);
-            return index;
-        }
-
-        private int WordId(string word)
-        {
-            if (!Vocabulary.TryGetValue(word, out var id))
-            {
-                id = Words.Count;
-                Vocabulary.Add(word, id);
-                Words.Add(word);
-            }
-
-            return id;
-        }
-
-        private int PrefixId(string prefix)
-        {
-            if (!PrefixIds.TryGetValue(prefix, out var id))
-            {
-                id = Prefixes.Count;
-                PrefixIds.Add(prefix, id);
-                Prefixes.Add(prefix);
-            }
-
-            return id;
-        }
-
-        /// <summary>The keys a paper must contain one of for the node to hold; null when there are none.</summary>
-        private Anchors? Anchor(RuleNode node)
-        {
-            switch (node)
-            {
-                case TermNode term:
-                    {
-                        // A phrase is filed under its rarest exact word (or its prefix, when that is rarer still).
-                        var exact = term.IsPrefix ? term.Words.Length - 1 : term.Words.Length;
-                        (bool IsPrefix, int Id) best = default;
-                        var bestCost = double.MaxValue;
-                        for (var i = 0; i < exact; i++)
-                        {
-                            var id = WordId(term.Words[i]);
-                            if (WordCost(id) < bestCost)
-                            {
-                                (best, bestCost) = ((false, id), WordCost(id));
-                            }
-                        }
-
-                        if (term.IsPrefix)
-                        {
-                            var id = PrefixId(term.Words[^1]);
-                            if (PrefixCost(id) < bestCost)
-                            {
-                                (best, bestCost) = ((true, id), PrefixCost(id));
-                            }
-                        }
-
-                        return new Anchors([best], bestCost);
-                    }
-
-                case FieldScopeNode scope:
-                    return Anchor(scope.Operand);
-                case AndNode andNode:
-                    {
-                        Anchors? best = null;
-                        foreach (var operand in andNode.Operands)
-                        {
-                            var anchors = Anchor(operand);
-                            if (anchors is not null && (best is null || anchors.Cost < best.Cost))
-                            {
-                                best = anchors;
-                            }
-                        }
-
-                        return best;
-                    }
-
-                case OrNode orNode:
-                    {
-                        var keys = new List<(bool, int)>();
-                        var cost = 0.0;
-                        foreach (var operand in orNode.Operands)
-                        {
-                            // One operand that can hold without any word makes the whole OR unanchored.
-                            var anchors = Anchor(operand);
-                            if (anchors is null)
-                            {
-                                return null;
-                            }
-
-                            keys.AddRange(anchors.Keys);
-                            cost += anchors.Cost;
-                        }
-
-                        return new Anchors(keys, cost);
-                    }
-
-                default:
-                    // NOT and thresholds hold on papers without any particular word.
-                    return null;
-            }
-        }
-
-        private double WordCost(int id)
-        {
-            if (!_wordCost.TryGetValue(id, out var cost))
-            {
-                var word = Words[id];
-                cost = frequencies is null
-                    ? 1.0 / (word.Length * word.Length)
-                    : frequencies.DocumentFrequency(word) + (0.5 / (frequencies.PaperCount + 1));
-                _wordCost.Add(id, cost);
-            }
-
-            return cost;
-        }
-
-        private double PrefixCost(int id)
-        {
-            if (!_prefixCost.TryGetValue(id, out var cost))
-            {
-                var prefix = Prefixes[id];
-                cost = frequencies is null
-                    ? 4.0 / (prefix.Length * prefix.Length)
-                    : frequencies.PrefixFrequency(prefix) + (0.5 / (frequencies.PaperCount + 1));
-                _prefixCost.Add(id, cost);
-            }
-
-            return cost;
-        }
-    }
-
     /// <summary>
     /// Per-call working memory. Words of the batch get local ids once (so each distinct word is looked up in the
     /// vocabulary and probed for prefixes once per batch); the per-paper arrays are cleared word by word after each paper.
@@ -1109,6 +881,8 @@ public sealed class RuleIndex
         private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _localLookup;
         private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _prefixLookup;
         private char[] _buffer = new char[64];
+        private Paper? _paper;
+        private (CorpusStatistics Statistics, PaperVector Vector)? _vector;
 
         public Scratch(RuleIndex index, Output output)
         {
@@ -1211,8 +985,22 @@ public sealed class RuleIndex
             return LocalTextReference[local] - 1;
         }
 
+        /// <summary>The current paper's tf-idf vector, for <c>like:</c> terms: made at most once per paper.</summary>
+        public PaperVector Vector(CorpusStatistics statistics)
+        {
+            if (_vector is not { } cached || !ReferenceEquals(cached.Statistics, statistics))
+            {
+                cached = (statistics, PaperVector.Create(statistics, _paper!));
+                _vector = cached;
+            }
+
+            return cached.Vector;
+        }
+
         public void Load(Paper paper)
         {
+            _paper = paper;
+            _vector = null;
             Upvotes = paper.Upvotes;
             PaperWordCount = 0;
             FieldTokenCount[0] = 0;

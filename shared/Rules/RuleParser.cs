@@ -21,6 +21,9 @@ namespace Digest.Rules;
 /// A term with punctuation inside, such as <c>low-rank</c>, is the phrase <c>"low rank"</c>.</description></item>
 /// <item><description><c>quantiz*</c>: a word that starts with <c>quantiz</c>; the <c>*</c> goes only at the end of an unquoted term.</description></item>
 /// <item><description><c>upvotes&gt;=20</c> (also <c>&gt;</c>, <c>&lt;=</c>, <c>&lt;</c>, <c>=</c>), written without spaces: a threshold on upvotes.</description></item>
+/// <item><description><c>like:2403.12345</c>, <c>like:2403.12345~0.25</c>: papers similar to a stored paper (a <see cref="LikeNode"/>), at the
+/// similarity given after <c>~</c> (default <see cref="LikeNode.DefaultThreshold"/>); needs the stored papers' <see cref="CorpusStatistics"/>.
+/// Not inside a field scope.</description></item>
 /// </list>
 /// <para>The keywords <c>AND</c>, <c>OR</c> and <c>NOT</c> are recognized in upper case only: a lower-case <c>and</c>, <c>or</c>,
 /// <c>not</c> is an ordinary word to search for. Words are matched after <see cref="TextNormalizer"/>, so letter case and accents never matter.</para>
@@ -39,16 +42,21 @@ public static class RuleParser
     /// <summary>The deepest nesting of parentheses.</summary>
     public const int MaxDepth = 8;
 
+    private static readonly System.Buffers.SearchValues<char> PaperIdChars =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
+
     private static readonly string[] TextFieldNames = ["title", "abstract", "author"];
-    private static readonly string[] AllFieldNames = ["title", "abstract", "author", "upvotes"];
+    private static readonly string[] AllFieldNames = ["title", "abstract", "author", "upvotes", "like"];
 
     /// <summary>Parses <paramref name="text"/> into a rule, or says where and why it cannot.</summary>
-    public static RuleParseResult Parse(string text)
+    /// <param name="text">The rule text.</param>
+    /// <param name="corpus">The stored papers, for <c>like:</c>; without them a <c>like:</c> rule is refused.</param>
+    public static RuleParseResult Parse(string text, CorpusStatistics? corpus = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         try
         {
-            return RuleParseResult.Success(new Parser(text).ParseRule());
+            return RuleParseResult.Success(new Parser(text, corpus).ParseRule());
         }
         catch (RuleSyntaxException exception)
         {
@@ -57,9 +65,13 @@ public static class RuleParser
     }
 
     /// <summary>Parses <paramref name="text"/>; returns false with the error when it cannot.</summary>
-    public static bool TryParse(string text, [NotNullWhen(true)] out Rule? rule, [NotNullWhen(false)] out RuleError? error)
+    public static bool TryParse(string text, [NotNullWhen(true)] out Rule? rule, [NotNullWhen(false)] out RuleError? error) =>
+        TryParse(text, null, out rule, out error);
+
+    /// <summary>Parses <paramref name="text"/>, with the stored papers for <c>like:</c>; returns false with the error when it cannot.</summary>
+    public static bool TryParse(string text, CorpusStatistics? corpus, [NotNullWhen(true)] out Rule? rule, [NotNullWhen(false)] out RuleError? error)
     {
-        var result = Parse(text);
+        var result = Parse(text, corpus);
         rule = result.Rule;
         error = result.Error;
         return result.IsSuccess;
@@ -164,8 +176,9 @@ public static class RuleParser
         public RuleError Error { get; }
     }
 
-    private sealed class Parser(string text)
+    private sealed class Parser(string text, CorpusStatistics? corpus)
     {
+        private bool _hasSimilarity;
         private readonly List<Token> _tokens = [];
         private int _next;
         private int _depth;
@@ -198,7 +211,7 @@ public static class RuleParser
                 throw Error(0, "the rule would match almost every paper: it needs a word or phrase that must be present");
             }
 
-            return new Rule(text, root, _terms);
+            return new Rule(text, root, _terms, _hasSimilarity);
         }
 
         private RuleNode ParseOr()
@@ -405,9 +418,14 @@ public static class RuleParser
             return new ThresholdNode(comparison, value);
         }
 
-        private FieldScopeNode ParseScope(Token token)
+        private RuleNode ParseScope(Token token)
         {
             var name = text.Substring(token.Position, token.Length - 1);
+            if (name.Equals("like", StringComparison.OrdinalIgnoreCase))
+            {
+                return ParseLike(token);
+            }
+
             var index = Array.FindIndex(TextFieldNames, field => field.Equals(name, StringComparison.OrdinalIgnoreCase));
             if (index < 0)
             {
@@ -434,6 +452,55 @@ public static class RuleParser
             _inScope = false;
             return new FieldScopeNode((PaperField)index, operand);
         }
+
+        private LikeNode ParseLike(Token token)
+        {
+            if (_inScope)
+            {
+                throw Error(token.Position, "like: cannot be inside a field scope");
+            }
+
+            if (Peek.Kind != TokenKind.Word)
+            {
+                throw Error(token.Position, "like: needs a paper id", "like like:2403.12345");
+            }
+
+            var idToken = Take();
+            CountTerm(idToken);
+            var raw = text.Substring(idToken.Position, idToken.Length);
+            var tilde = raw.IndexOf('~', StringComparison.Ordinal);
+            var id = tilde < 0 ? raw : raw[..tilde];
+            if (!IsPaperId(id))
+            {
+                throw Error(idToken.Position, $"\"{Shorten(id)}\" is not a paper id", "like like:2403.12345");
+            }
+
+            var threshold = LikeNode.DefaultThreshold;
+            if (tilde >= 0 && (!double.TryParse(raw.AsSpan(tilde + 1), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out threshold)
+                || threshold is <= 0 or > 1))
+            {
+                throw Error(idToken.Position + tilde + 1, "the similarity after ~ must be a number above 0 and at most 1", "like like:2403.12345~0.25");
+            }
+
+            if (corpus is null)
+            {
+                throw Error(token.Position, "like: needs the stored papers, which are not available here");
+            }
+
+            if (!corpus.TryGetPaper(id, out var paper))
+            {
+                throw Error(idToken.Position, $"unknown paper {id}", "like: takes the id of a stored paper");
+            }
+
+            var query = SimilarityQuery.Create(paper, corpus) ?? throw Error(idToken.Position, $"paper {id} has no words to compare with");
+            _hasSimilarity = true;
+            return new LikeNode(query, threshold);
+        }
+
+        /// <summary>A paper id as the store keeps them: an arXiv id such as <c>2403.12345</c>, or the id the parser gave a
+        /// paper without one; letters, digits, dots, hyphens and underscores.</summary>
+        private static bool IsPaperId(string id) =>
+            id.Length is > 0 and <= 64 && !id.AsSpan().ContainsAnyExcept(PaperIdChars);
 
         private void CountTerm(Token token)
         {

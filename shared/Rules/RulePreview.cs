@@ -39,12 +39,16 @@ public sealed record RulePreviewResult(Rule? Rule, RuleError? Error, IReadOnlyLi
 /// <summary>Tries a rule text on some papers, for <c>digest rules test</c> and the bot's "try this rule".</summary>
 public static class RulePreview
 {
-    /// <summary>Parses <paramref name="ruleText"/> and evaluates it on each of <paramref name="papers"/>.</summary>
-    public static RulePreviewResult Run(string ruleText, IReadOnlyList<Paper> papers)
+    /// <summary>Parses <paramref name="ruleText"/> and evaluates it on each of <paramref name="papers"/>. For a <c>like:</c>
+    /// term, the matched words are the reference paper's weighted words the paper has: the words that made it similar.</summary>
+    /// <param name="ruleText">The rule.</param>
+    /// <param name="papers">The papers to try it on.</param>
+    /// <param name="corpus">The stored papers' statistics, for <c>like:</c>; without them a <c>like:</c> rule is an error.</param>
+    public static RulePreviewResult Run(string ruleText, IReadOnlyList<Paper> papers, CorpusStatistics? corpus = null)
     {
         ArgumentNullException.ThrowIfNull(ruleText);
         ArgumentNullException.ThrowIfNull(papers);
-        var parsed = RuleParser.Parse(ruleText);
+        var parsed = RuleParser.Parse(ruleText, corpus);
         if (!parsed.IsSuccess)
         {
             return new RulePreviewResult(null, parsed.Error, []);

@@ -228,6 +228,14 @@ public static class RuleWorkload
         return rules;
     }
 
+    /// <summary>The rules, and the rules with the last one changed: a subscriber edited a rule between two runs.</summary>
+    public static IndexedRule[][] TwoVersions(IReadOnlyList<IndexedRule> rules)
+    {
+        IndexedRule[] edited = [.. rules];
+        edited[^1] = edited[^1] with { Rule = RuleParser.Parse("edited rule").Rule! };
+        return [[.. rules], edited];
+    }
+
     private static bool IsContentWord(string word) =>
         word.Length >= 3 && !StopWords.Contains(word) && !word.All(char.IsAsciiDigit);
 

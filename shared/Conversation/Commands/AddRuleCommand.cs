@@ -30,7 +30,7 @@ internal sealed class AddRuleCommand(SubscriptionStore store, IPaperSource paper
             return CommandResult.Text(Plain(FormattableString.Invariant($"That rule is {ruleText.Length} characters long; the limit is {MaxRuleLength}.")));
         }
 
-        var check = rules.Check(ruleText);
+        var check = await rules.CheckAsync(ruleText, cancellationToken).ConfigureAwait(false);
         if (!check.IsValid)
         {
             return CommandResult.Text(Plain($"That rule has a problem: {check.Error}"));
@@ -46,7 +46,7 @@ internal sealed class AddRuleCommand(SubscriptionStore store, IPaperSource paper
         // backfilled page lists old dates), so the preview and the next digest agree.
         var now = time.GetUtcNow();
         var recent = await papers.ListNewAsync(now.AddDays(-PreviewDays), now, cancellationToken).ConfigureAwait(false);
-        var hits = rules.Match(ruleText, recent);
+        var hits = await rules.MatchAsync(ruleText, recent, cancellationToken).ConfigureAwait(false);
         var heading = FormattableString.Invariant(
             $"Rule {added.Number} added: {ruleText}. Among the papers first seen in the last {PreviewDays} days it would have matched {SubscribeCommand.Plural(hits.Count, "paper")}{(hits.Count > 0 ? ", for example:" : ".")}");
         return CommandResult.Of(new PapersReply(heading, [.. hits.Take(PreviewExamples)], hits.Count), FormattableString.Invariant($"Rule {added.Number} added."));

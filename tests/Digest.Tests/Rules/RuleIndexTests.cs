@@ -155,6 +155,38 @@ public sealed class RuleIndexTests
         frequencies.PrefixFrequency("quantiz").ShouldBe(2.0 / 3);
     }
 
+    [Fact]
+    public void CacheBuild_RulesComeAndGo_AnswersAsAFreshBuildAndCompilesEachTextOnce()
+    {
+        var cache = new RuleIndexCache();
+        IndexedRule[] monday = [Indexed("r1", "alice", "diffusion \"low rank\""), Indexed("r2", "bob", "quantiz* -survey"), Indexed("r3", "carol", "upvotes>=25 -survey")];
+        IndexedRule[] tuesday = [Indexed("r3", "carol", "upvotes>=25 -survey"), Indexed("r4", "dave", "author:wei OR title:schrodinger"), Indexed("r1", "erin", "diffusion \"low rank\"")];
+
+        var first = cache.Build(monday).Match(Batch);
+        var second = cache.Build(tuesday).Match(Batch);
+
+        Flatten(first).ShouldBe(Flatten(RuleIndex.Build(monday).Match(Batch)));
+        Flatten(second).ShouldBe(Flatten(RuleIndex.Build(tuesday).Match(Batch)));
+        second.Select(match => (match.RuleId, match.OwnerId, match.PaperId)).ShouldBe(
+            [("r4", "dave", "p1"), ("r1", "erin", "p1"), ("r3", "carol", "p3"), ("r4", "dave", "p3"), ("r1", "erin", "p3")]);
+        cache.Count.ShouldBe(4);
+    }
+
+    [Fact]
+    public void CacheBuild_SameRulesAgain_ReusesTheIndexUntilARuleChanges()
+    {
+        var cache = new RuleIndexCache();
+        IndexedRule[] rules = [Indexed("r1", "alice", "diffusion"), Indexed("r2", "bob", "quantiz*")];
+
+        var first = cache.Build(rules);
+        var again = cache.Build([Indexed("r1", "alice", "diffusion"), Indexed("r2", "bob", "quantiz*")]);
+        var changed = cache.Build([Indexed("r1", "alice", "diffusion"), Indexed("r2", "bob", "quantized")]);
+
+        again.ShouldBeSameAs(first);
+        changed.ShouldNotBeSameAs(first);
+        changed.Match(Batch).Select(match => (match.RuleId, match.PaperId)).ShouldBe([("r1", "p1"), ("r2", "p2"), ("r1", "p3")]);
+    }
+
     internal static IEnumerable<string> Flatten(IEnumerable<RuleMatch> matches) =>
         matches.Select(match => $"{match.RuleId}|{match.OwnerId}|{match.PaperId}|{string.Join(", ", match.Words.ToArray())}");
 

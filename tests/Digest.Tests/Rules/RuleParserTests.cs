@@ -98,7 +98,7 @@ public sealed class RuleParserTests
     [InlineData("diffusion abstrct:x", 10, "unknown field \"abstrct\"", "did you mean \"abstract\"?")]
     [InlineData("authors:hinton", 0, "unknown field \"authors\"", "did you mean \"author\"?")]
     [InlineData("upvote>=5 x", 0, "unknown field \"upvote\"", "did you mean \"upvotes\"?")]
-    [InlineData("color:red", 0, "unknown field \"color\"", "the fields are title, abstract, author, upvotes")]
+    [InlineData("color:red", 0, "unknown field \"color\"", "the fields are title, abstract, author, upvotes, like")]
     [InlineData("x NOT", 2, "NOT needs something to negate", null)]
     [InlineData("x NOT )", 2, "NOT needs something to negate", null)]
     [InlineData("x - y", 2, "- needs something to negate", null)]

@@ -57,7 +57,10 @@ public sealed class RulePropertyTests
 
     /// <summary>Rule texts that parse: most generated ones do; a few match everything or break a limit.</summary>
     private static readonly Gen<Rule> ValidRule =
-        RuleText.Select(RuleParser.Parse).Where(result => result.IsSuccess).Select(result => result.Rule!);
+        RuleText.Select(text => RuleParser.Parse(text)).Where(result => result.IsSuccess).Select(result => result.Rule!);
+
+    /// <summary>One cache for every sample, so its builds reuse rules compiled for earlier samples, as the notifier's runs do.</summary>
+    private static readonly RuleIndexCache SharedCache = new();
 
     private static readonly Gen<string> Separator = Gen.OneOf(" ", " ", " ", "-", ", ", ". ", " (", ") ", "'");
 
@@ -93,7 +96,74 @@ public sealed class RulePropertyTests
 
             RuleIndexTests.Flatten(index.Match(batch)).ShouldBe(expected);
             RuleIndexTests.Flatten(index.MatchEveryRule(batch)).ShouldBe(expected);
+            RuleIndexTests.Flatten(SharedCache.Build(indexed).Match(batch)).ShouldBe(expected);
         }, iter: 2000), TestContext.Current.CancellationToken);
+
+    [Fact(Timeout = 180_000)]
+    [Trait("Category", "Slow")]
+    public async Task Index_GeneratedRulesWithLike_AgreesWithEvaluatingEachRuleAlone() => await Task.Run(() =>
+        Gen.Select(Gen.Select(RuleText, Gen.Int[0, 7], Gen.Double[0.01, 0.9], Gen.Int[0, 4]).Array[1, 12], PaperGen.Array[2, 8], Gen.Bool).Sample((shapes, papers, withFrequencies) =>
+        {
+            var batch = papers.Select((paper, i) => paper with { Id = $"p{i}" }).ToArray();
+            var statistics = CorpusStatistics.FromPapers(batch);
+            var rules = new List<IndexedRule>();
+            foreach (var (text, reference, threshold, shape) in shapes)
+            {
+                // like: alone and inside the language: with AND, under OR, negated.
+                var like = FormattableString.Invariant($"like:p{reference % batch.Length}~{threshold:0.###}");
+                var combined = shape switch
+                {
+                    0 => like,
+                    1 => $"{like} {text}",
+                    2 => $"({text}) OR {like}",
+                    3 => $"{text} -{like}",
+                    _ => $"NOT {like} ({text}) OR {like} upvotes>=10",
+                };
+                if (RuleParser.Parse(combined, statistics) is { IsSuccess: true } parsed)
+                {
+                    rules.Add(new IndexedRule($"r{rules.Count}", $"o{rules.Count % 3}", parsed.Rule));
+                }
+            }
+
+            var expected = new List<string>();
+            foreach (var paper in batch)
+            {
+                var tokenized = TokenizedPaper.Create(paper);
+                foreach (var entry in rules)
+                {
+                    var evaluation = RuleEvaluator.Evaluate(entry.Rule, tokenized);
+                    if (evaluation.IsMatch)
+                    {
+                        expected.Add($"{entry.RuleId}|{entry.OwnerId}|{paper.Id}|{string.Join(", ", evaluation.MatchedWords)}");
+                    }
+                }
+            }
+
+            var index = RuleIndex.Build(rules, withFrequencies ? WordFrequencies.FromPapers(batch) : null);
+            RuleIndexTests.Flatten(index.Match(batch)).ShouldBe(expected);
+            RuleIndexTests.Flatten(index.MatchEveryRule(batch)).ShouldBe(expected);
+            RuleIndexTests.Flatten(SharedCache.Build(rules).Match(batch)).ShouldBe(expected);
+        }, iter: 1000), TestContext.Current.CancellationToken);
+
+    [Fact]
+    public void Index_GeneratedRulesWithLike_SomeMatchAndSomeDoNot()
+    {
+        // Guards the generator above: a like: term must match some papers and not others.
+        var matched = 0;
+        var total = 0;
+        Gen.Select(PaperGen.Array[2, 8], Gen.Int[0, 7], Gen.Double[0.01, 0.9]).Sample((papers, reference, threshold) =>
+        {
+            var batch = papers.Select((paper, i) => paper with { Id = $"p{i}" }).ToArray();
+            var statistics = CorpusStatistics.FromPapers(batch);
+            if (RuleParser.Parse(FormattableString.Invariant($"like:p{reference % batch.Length}~{threshold:0.###}"), statistics) is { IsSuccess: true } parsed)
+            {
+                total += batch.Length;
+                matched += batch.Count(parsed.Rule.IsMatch);
+            }
+        }, iter: 500, threads: 1);
+
+        ((double)matched / total).ShouldBeInRange(0.1, 0.9);
+    }
 
     [Fact]
     public void Index_GeneratedRules_SomeMatchAndSomeDoNot()
