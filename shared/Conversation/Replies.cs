@@ -1,3 +1,4 @@
+using Digest.Delivery;
 using Digest.Rules;
 using Digest.Subscriptions;
 
@@ -17,7 +18,8 @@ public sealed record TextReply(RichText Text) : Reply;
 public sealed record HelpReply(string Heading, IReadOnlyList<CommandHelp> Commands) : Reply;
 
 /// <summary>The conversation's rules, numbered, each removable by its id.</summary>
-public sealed record RulesReply(IReadOnlyList<StoredRule> Rules) : Reply;
+/// <summary>The rules, and what the subscription's feedback taught when it has enough (<see cref="FeedbackRanking"/>).</summary>
+public sealed record RulesReply(IReadOnlyList<StoredRule> Rules, LearnedTerms? Learned = null) : Reply;
 
 /// <summary>Papers under a heading (a rule's preview); <see cref="Total"/> counts the ones not shown too.</summary>
 public sealed record PapersReply(string Heading, IReadOnlyList<MatchedPaper> Papers, int Total) : Reply;

@@ -385,7 +385,7 @@ public sealed class DeliveryOutbox
 
         var update = new TableEntity(partition, rowKey) { [nameof(DeliveryRow.Feedback)] = name, [nameof(DeliveryRow.FeedbackAt)] = now };
         await _table.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
-        return FeedbackRecorded.Recorded;
+        return row.Feedback is null ? FeedbackRecorded.Recorded : FeedbackRecorded.Changed;
     }
 
     /// <summary>The receipts of <paramref name="key"/> that carry feedback.</summary>

@@ -26,6 +26,7 @@ namespace Digest.Delivery;
 /// </remarks>
 public sealed partial class DeliverySender(
     SubscriptionStore subscriptions,
+    FeedbackRanking ranking,
     PaperStore papers,
     DeliveryOutbox outbox,
     PendingDeliveries pending,
@@ -78,7 +79,7 @@ public sealed partial class DeliverySender(
                 ? [.. planned.Select(row => row.Copy())]
                 : await outbox.ListPendingAsync(key, cancellationToken).ConfigureAwait(false);
             var rows = await outbox.ClaimAsync([.. listed.Where(row => IsClaimable(row, request, now))], now, cancellationToken).ConfigureAwait(false);
-            var items = await ToMatchedPapersAsync(rows, request.Papers, now, cancellationToken).ConfigureAwait(false);
+            var items = await ranking.OrderAsync(subscription, await ToMatchedPapersAsync(rows, request.Papers, now, cancellationToken).ConfigureAwait(false), item => item.Paper.Paper, cancellationToken).ConfigureAwait(false);
             var heading = Heading(items.Count);
             var messages = items.Count == 0 ? [] : messenger.Split(heading, [.. items.Select(item => item.Paper)], _options.MaxPapersPerMessage);
             var offset = 0;

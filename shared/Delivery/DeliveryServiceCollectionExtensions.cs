@@ -38,6 +38,7 @@ public static class DeliveryServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformMessenger, TeamsMessenger>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformMessenger, SlackMessenger>());
         services.TryAddSingleton<DeliveryPlanner>();
+        services.TryAddSingleton<FeedbackRanking>();
         services.TryAddSingleton<DeliverySender>();
         services.TryAddSingleton<NotifySubscribers>();
         services.TryAddSingleton<DeliveryDispatcher>();

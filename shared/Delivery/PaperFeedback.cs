@@ -13,8 +13,11 @@ public enum PaperFeedback
 /// <summary>What <see cref="DeliveryOutbox.RecordFeedbackAsync"/> did.</summary>
 public enum FeedbackRecorded
 {
-    /// <summary>Stored on the paper's receipt.</summary>
+    /// <summary>Stored on the paper's receipt, its first feedback.</summary>
     Recorded,
+
+    /// <summary>The receipt's feedback was the other one and is replaced.</summary>
+    Changed,
 
     /// <summary>The receipt already said so: a second click changes nothing.</summary>
     Unchanged,

@@ -103,6 +103,10 @@ public sealed record Subscription
     /// <summary>How many messages carried them (a delivery of many papers is split into several).</summary>
     public int MessagesDelivered { get; init; }
 
+    /// <summary>Delivered papers the subscriber gave feedback on (More like this / Not interested); from
+    /// the feedback ranking's minimum on, digests are ordered by what it learned.</summary>
+    public int FeedbackCount { get; init; }
+
     /// <summary>When the reference was last refreshed from a verified activity (A7560).</summary>
     public DateTimeOffset VerifiedAt { get; init; }
 

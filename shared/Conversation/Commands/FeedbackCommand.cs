@@ -1,11 +1,12 @@
 using Digest.Delivery;
+using Digest.Subscriptions;
 using static Digest.Conversation.RichText;
 
 namespace Digest.Conversation.Commands;
 
 /// <summary><c>feedback like ID</c> / <c>feedback dislike ID</c>: what the <see cref="FeedbackButtons"/> of a delivered
 /// paper send. Stored on the paper's receipt, once however often it is clicked.</summary>
-internal sealed class FeedbackCommand(DeliveryOutbox outbox, TimeProvider time) : IConversationCommand
+internal sealed class FeedbackCommand(DeliveryOutbox outbox, SubscriptionStore store, TimeProvider time) : IConversationCommand
 {
     public IReadOnlyList<string> Names { get; } = [FeedbackButtons.CommandName];
 
@@ -19,7 +20,13 @@ internal sealed class FeedbackCommand(DeliveryOutbox outbox, TimeProvider time) 
                 + " (the buttons under each delivered paper send it).");
         }
 
-        return CommandResult.Text(await outbox.RecordFeedbackAsync(request.Key, paperId, feedback, time.GetUtcNow(), cancellationToken).ConfigureAwait(false) switch
+        var recorded = await outbox.RecordFeedbackAsync(request.Key, paperId, feedback, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (recorded == FeedbackRecorded.Recorded)
+        {
+            await store.UpdateAsync(request.Key, null, current => current with { FeedbackCount = current.FeedbackCount + 1 }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return CommandResult.Text(recorded switch
         {
             FeedbackRecorded.NotDelivered => Plain($"Paper {paperId} was not delivered here, so there is nothing to note."),
             FeedbackRecorded.Unchanged => Plain("Already noted."),

@@ -1,9 +1,10 @@
+using Digest.Delivery;
 using Digest.Subscriptions;
 
 namespace Digest.Conversation.Commands;
 
 /// <summary><c>rules</c>: the conversation's rules, numbered.</summary>
-internal sealed class RulesCommand(SubscriptionStore store) : IConversationCommand
+internal sealed class RulesCommand(SubscriptionStore store, FeedbackRanking ranking) : IConversationCommand
 {
     public IReadOnlyList<string> Names { get; } = ["rules", "list"];
 
@@ -11,6 +12,7 @@ internal sealed class RulesCommand(SubscriptionStore store) : IConversationComma
     {
         ArgumentNullException.ThrowIfNull(request);
         var rules = await store.ListRulesAsync(request.Key, cancellationToken).ConfigureAwait(false);
-        return CommandResult.Of(new RulesReply(rules), "Rules sent.");
+        var learned = await ranking.LearnedAsync(request.Key, 5, cancellationToken).ConfigureAwait(false);
+        return CommandResult.Of(new RulesReply(rules, learned), "Rules sent.");
     }
 }

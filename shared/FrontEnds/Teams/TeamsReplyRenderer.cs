@@ -1,3 +1,4 @@
+using Digest.Delivery;
 using System.Text;
 using System.Text.Json.Nodes;
 using Digest.Conversation;
@@ -21,7 +22,7 @@ public sealed class TeamsReplyRenderer(AdaptiveCardRenderer cards)
         {
             TextReply text => Activity.CreateText(Markdown(text.Text)),
             HelpReply help => Activity.CreateCard(Help(help.Heading, help.Commands), "Help"),
-            RulesReply rules => Activity.CreateCard(Rules(rules.Rules), "Rules"),
+            RulesReply rules => Activity.CreateCard(Rules(rules.Rules, rules.Learned), "Rules"),
             PapersReply papers => Activity.CreateCard(cards.Papers(papers.Heading, papers.Papers, papers.Total), papers.Heading),
             FactsReply facts => Activity.CreateCard(Facts(facts.Heading, facts.Facts), facts.Heading),
             _ => throw new ArgumentException($"No Teams rendering for {reply.GetType().Name}.", nameof(reply)),
@@ -71,15 +72,24 @@ public sealed class TeamsReplyRenderer(AdaptiveCardRenderer cards)
     }
 
     /// <summary>The rules, numbered, each with a Remove button; rules beyond the size budget are counted.</summary>
-    public static JsonObject Rules(IReadOnlyList<StoredRule> rules)
+    public static JsonObject Rules(IReadOnlyList<StoredRule> rules, LearnedTerms? learned = null)
     {
         ArgumentNullException.ThrowIfNull(rules);
         var body = new JsonArray
         {
             TextBlock(rules.Count == 0 ? "No rules yet. Add one with **add** *rule*, e.g. `add diffusion AND video`." : $"Rules of this conversation ({rules.Count})", weight: "Bolder"),
         };
-        return Budgeted(Card(body, []), body, rules.Select(RuleRow), rules.Count, null);
+        var card = Budgeted(Card(body, []), body, rules.Select(RuleRow), rules.Count, null);
+        if (learned is not null)
+        {
+            // The feedback's summary goes last, outside the budgeted list, so a long list never pushes it out.
+            body.Add(TextBlock("Learned from your feedback: more like " + Terms(learned.Positive) + "; less like " + Terms(learned.Negative) + ".", isSubtle: true, size: "Small"));
+        }
+
+        return card;
     }
+
+    private static string Terms(IReadOnlyList<string> words) => words.Count == 0 ? "nothing yet" : string.Join(", ", words.Select(word => "**" + Escape(word) + "**"));
 
     /// <summary>A heading with label/value facts (status).</summary>
     public static JsonObject Facts(string heading, IReadOnlyList<KeyValuePair<string, string>> facts)
