@@ -1,3 +1,4 @@
+using Digest.Cli.Health;
 using Digest.Delivery;
 using Digest.Delivery.Queue;
 using Digest.Steps;
@@ -51,6 +52,9 @@ public static class DigestHost
             {
                 services.AddDigestTelemetry(context.Configuration, TelemetryServiceCollectionExtensions.ServiceNames.TimerHost);
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
+                services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+                services.AddHealthChecks().AddDigestStorageCheck(TimeSpan.FromSeconds(5));
+                services.AddHostedService<HealthEndpoint>();
                 services.AddSingleton<ITypeLocator>(new FunctionTypes(services.AddDigestSteps(context.Configuration)
                     ? [typeof(CrawlFunctions), typeof(NotifyFunctions)]
                     : [typeof(CrawlFunctions)]));
