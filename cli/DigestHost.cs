@@ -41,6 +41,7 @@ public static class DigestHost
                     queues.MaxDequeueCount = queue.MaxDequeueCount;
                     queues.VisibilityTimeout = queue.VisibilityTimeout;
                     queues.BatchSize = queue.BatchSize;
+                    queues.MaxPollingInterval = queue.MaxPollingInterval;
                 });
             })
 

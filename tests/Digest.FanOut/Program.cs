@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Digest.Crawling;
 using Digest.Delivery;
+using Digest.Delivery.Queue;
 using Digest.FanOut;
 using Digest.Papers;
 using Digest.Parsing;
@@ -20,9 +21,14 @@ using Microsoft.Extensions.Logging;
 // against a loopback Bot Connector, then a second run with nothing new. Starts its own Azurite.
 //   dotnet run -c Release --project tests/Digest.FanOut -- --subscriptions 10000            # unthrottled connector
 //   dotnet run -c Release --project tests/Digest.FanOut -- --subscriptions 10000 --limited  # Teams' limits, 429 past them
+//   dotnet run -c Release --project tests/Digest.FanOut -- --subscriptions 1000 --queue 4    # through the delivery queue, 4 consumers
 var subscriptionCount = Option("--subscriptions", 1000);
 var concurrency = Option("--concurrency", 64);
 var limited = args.Contains("--limited");
+
+// --queue N: NotifySubscribers as the Function App runs it (plan, one queue message per subscription), then N consumers
+// in this process standing in for N scaled-out instances, each taking one message at a time off the queue.
+var queueConsumers = Option("--queue", 0);
 using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(30));
 var ct = cancel.Token;
 
@@ -36,6 +42,7 @@ builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
     ["Delivery:MaxConcurrentSends"] = concurrency.ToString(CultureInfo.InvariantCulture),
     ["Bot:Connector:MessagesPerConversationPerSecond"] = limited ? "7" : "100",
     ["Bot:Connector:RequestsPerTenantPerSecond"] = limited ? "50" : "1000",
+    ["DeliveryQueue:BatchSize"] = "1",
 });
 builder.Logging.SetMinimumLevel(LogLevel.Error);
 builder.Services.AddDigestNotifier();
@@ -85,10 +92,14 @@ seeding.Stop();
 
 var planner = services.GetRequiredService<DeliveryPlanner>();
 var sender = services.GetRequiredService<DeliverySender>();
+var dispatcher = services.GetRequiredService<DeliveryDispatcher>();
+var consumer = services.GetRequiredService<DeliveryConsumer>();
+var queue = services.GetRequiredService<DeliveryQueue>();
 var first = await RunAsync();
 var second = await RunAsync();
 
-Console.WriteLine($"seeded {subscriptionCount:N0} subscriptions ({subscriptionCount * 5:N0} rules) in {seeding.Elapsed.TotalSeconds:F1} s; connector {(limited ? "with Teams' limits (7/s per conversation, 50/s per tenant)" : "unthrottled")}");
+Console.WriteLine($"seeded {subscriptionCount:N0} subscriptions ({subscriptionCount * 5:N0} rules) in {seeding.Elapsed.TotalSeconds:F1} s; connector {(limited ? "with Teams' limits (7/s per conversation, 50/s per tenant)" : "unthrottled")}; " +
+    (queueConsumers > 0 ? $"through the delivery queue, {queueConsumers} consumers" : $"sender called directly, {concurrency} at once"));
 Console.WriteLine("run            plan s   send s   messages   msg/s   429s   429 share   plan reads  plan writes   send reads  send writes");
 foreach (var (name, run) in new[] { ("50 new papers", first), ("nothing new", second) })
 {
@@ -96,7 +107,7 @@ foreach (var (name, run) in new[] { ("50 new papers", first), ("nothing new", se
         $"{name,-14} {run.PlanSeconds,6:F2} {run.SendSeconds,8:F2} {run.Messages,10:N0} {run.MessagesPerSecond,7:F0} {run.Throttled,6:N0} {run.ThrottledShare,10:P2} {run.Plan.Reads,12:N0} {run.Plan.Writes,12:N0} {run.Send.Reads,12:N0} {run.Send.Writes,12:N0}"));
 }
 
-Console.WriteLine(JsonSerializer.Serialize(new { subscriptions = subscriptionCount, limited, concurrency, first, second }));
+Console.WriteLine(JsonSerializer.Serialize(new { subscriptions = subscriptionCount, limited, concurrency, queueConsumers, first, second }));
 return 0;
 
 async Task<RunResult> RunAsync()
@@ -104,13 +115,23 @@ async Task<RunResult> RunAsync()
     var throttledBefore = connector.Throttled;
     var before = counter.Current;
     var planning = Stopwatch.StartNew();
-    var plan = await planner.PlanAsync(ct);
+    var plan = queueConsumers > 0 ? (await dispatcher.PlanAndEnqueueAsync(ct)).Plan : await planner.PlanAsync(ct);
     planning.Stop();
     var planned = counter.Current;
     var sending = Stopwatch.StartNew();
-    var results = new SubscriptionDelivery[plan.Requests.Count];
-    await Parallel.ForEachAsync(Enumerable.Range(0, plan.Requests.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct },
-        async (i, token) => results[i] = await sender.SendAsync(plan.Requests[i], token));
+    IReadOnlyList<SubscriptionDelivery> results;
+    if (queueConsumers > 0)
+    {
+        results = (await queue.DrainAsync(consumer.DeliverAsync, failure => (failure as DeliveryNotCompletedException)?.Result, ct, queueConsumers)).Results;
+    }
+    else
+    {
+        var sent = new SubscriptionDelivery[plan.Requests.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, plan.Requests.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct },
+            async (i, token) => sent[i] = await sender.SendAsync(plan.Requests[i], token));
+        results = sent;
+    }
+
     sending.Stop();
     var messages = results.Sum(result => result.MessagesSent);
     var throttled = connector.Throttled - throttledBefore;
