@@ -1,3 +1,4 @@
+using Digest.Cli.Health;
 using Digest.Delivery;
 using Digest.Delivery.Queue;
 using Digest.Steps;
@@ -40,6 +41,7 @@ public static class DigestHost
                     queues.MaxDequeueCount = queue.MaxDequeueCount;
                     queues.VisibilityTimeout = queue.VisibilityTimeout;
                     queues.BatchSize = queue.BatchSize;
+                    queues.MaxPollingInterval = queue.MaxPollingInterval;
                 });
             })
 
@@ -51,6 +53,9 @@ public static class DigestHost
             {
                 services.AddDigestTelemetry(context.Configuration, TelemetryServiceCollectionExtensions.ServiceNames.TimerHost);
                 services.AddSingleton<IJobActivator, ServiceProviderJobActivator>();
+                services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+                services.AddHealthChecks().AddDigestStorageCheck(TimeSpan.FromSeconds(5));
+                services.AddHostedService<HealthEndpoint>();
                 services.AddSingleton<ITypeLocator>(new FunctionTypes(services.AddDigestSteps(context.Configuration)
                     ? [typeof(CrawlFunctions), typeof(NotifyFunctions)]
                     : [typeof(CrawlFunctions)]));

@@ -150,6 +150,18 @@ var slackSettings = empty(slackClientId)
 
 var sharedSettings = concat(commonSettings, botPasswordSettings, slackSettings)
 
+// The Function App's own: its triggers' settings (the Functions host reads them from app settings only) and the queue
+// trigger's identity-based connection, the Storage section itself (README, "The Function App").
+var functionSettings = [
+  { name: 'Schedules__SnapshotDigests', value: '0 */15 * * * *' }
+  { name: 'Schedules__ParseAndDiff', value: '30 1-59/15 * * * *' }
+  { name: 'Schedules__NotifySubscribers', value: '0 5-59/15 * * * *' }
+  { name: 'Storage__DeliveryQueue', value: '${storageNamePrefix}deliveries' }
+  { name: 'Storage__credential', value: 'managedidentity' }
+  { name: 'Storage__clientId', value: identity.properties.clientId }
+  { name: 'Delivery__Enabled', value: 'true' }
+]
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionApp'
   params: {
@@ -160,7 +172,7 @@ module functionApp 'modules/functionapp.bicep' = {
     identityClientId: identity.properties.clientId
     storageAccountName: storage.outputs.name
     deploymentContainerUri: storage.outputs.deploymentContainerUri
-    sharedSettings: sharedSettings
+    sharedSettings: concat(sharedSettings, functionSettings)
   }
 }
 

@@ -40,6 +40,13 @@ public sealed partial class StorageOptions : IValidatableObject
     /// whatever <c>DefaultAzureCredential</c> finds: an <c>az login</c>, a developer tool's account).</summary>
     public string? ManagedIdentityClientId { get; set; }
 
+    /// <summary>The same as <see cref="ManagedIdentityClientId"/>, under the name the Functions host reads for the queue
+    /// trigger's identity-based connection (<c>Storage__clientId</c>), so that one setting serves both.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>The user-assigned managed identity's client id, from either setting.</summary>
+    public string? IdentityClientId => string.IsNullOrEmpty(ManagedIdentityClientId) ? ClientId : ManagedIdentityClientId;
+
     /// <summary>
     /// A prefix for every table and container name (<see cref="StorageNames"/>), so that several deployments or test
     /// runs can share one account. Lower-case letters and digits, starting with a letter.

@@ -95,6 +95,6 @@ public static class StorageServiceCollectionExtensions
     private static TokenCredential Credential(StorageOptions options) =>
         new DefaultAzureCredential(new DefaultAzureCredentialOptions
         {
-            ManagedIdentityClientId = string.IsNullOrEmpty(options.ManagedIdentityClientId) ? null : options.ManagedIdentityClientId,
+            ManagedIdentityClientId = string.IsNullOrEmpty(options.IdentityClientId) ? null : options.IdentityClientId,
         });
 }

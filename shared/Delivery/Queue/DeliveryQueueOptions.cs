@@ -20,6 +20,11 @@ public sealed class DeliveryQueueOptions
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The longest wait between two polls of an empty queue (<c>digest run</c>; <c>digest once</c> drains what is
+    /// there and stops).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan MaxPollingInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Messages taken from the queue at once, and sent at once, by one consumer.</summary>
     [Range(1, 32)]
     public int BatchSize { get; set; } = 16;

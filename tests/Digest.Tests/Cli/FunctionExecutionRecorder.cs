@@ -28,8 +28,14 @@ internal sealed partial class FunctionExecutionRecorder(string host) : ILoggerPr
     {
     }
 
-    private void Record(string message)
+    private void Record(string? message)
     {
+        // Some WebJobs components (the queue listener among them) log entries whose formatter gives no text.
+        if (message is null)
+        {
+            return;
+        }
+
         var now = TimeProvider.System.GetTimestamp();
         if (Executing().Match(message) is { Success: true } started)
         {

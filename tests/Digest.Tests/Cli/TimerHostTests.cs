@@ -155,6 +155,7 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         }
 
         settings["Schedules:NotifySubscribers"] = EverySecond;
+        settings["DeliveryQueue:MaxPollingInterval"] = "00:00:00.500";
         using var host = DigestHost.CreateTimerHost(settings);
         var recorder = Record(host, "a");
         var papers = await PaperSeeder.SeedAsync(host.Services.GetRequiredService<DigestStorage>(), TestData.HfPapers(DeliveryHarness.Fixture),
@@ -174,18 +175,123 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         await host.StartAsync(ct);
         try
         {
-            await WaitUntilAsync(() => Task.FromResult(recorder.Completed("NotifySubscribers") >= 2), console, ct);
+            // The notifier plans and queues; the queue trigger sends (every matched paper, in however many messages).
+            var matched = DeliveryHarness.Expected(papers, "agent*");
+            await WaitUntilAsync(
+                () => Task.FromResult(recorder.Completed("NotifySubscribers") >= 2 && matched.All(id => connector.Accepted.Any(request => request.Card!.ToJsonString().Contains("/papers/" + id, StringComparison.Ordinal)))),
+                console,
+                ct);
         }
         finally
         {
             await host.StopAsync(ct);
         }
 
-        recorder.Executions.Where(execution => execution.FinishedAt is not null).ShouldAllBe(execution => execution.Status == "Succeeded");
+        // A delivery still in flight when the host stops is cancelled (and its message taken again later): only the
+        // notifier's runs must all have succeeded.
+        recorder.Executions.Where(execution => execution.FinishedAt is not null && execution.Function.EndsWith("NotifySubscribers", StringComparison.Ordinal))
+            .ShouldAllBe(execution => execution.Status == "Succeeded", console.Output);
         var expected = DeliveryHarness.Expected(papers, "agent*");
         var sent = connector.All.SelectMany(request => papers.Where(paper => request.Card!.ToJsonString().Contains("/papers/" + paper.Id, StringComparison.Ordinal))).Select(paper => paper.Id).ToList();
         sent.ShouldBeUnique();
         sent.Order().ShouldBe(expected.Order(), $"{connector.All.Count} requests: {string.Join(" ", connector.All.Select(request => request.RawTarget))}");
+    }
+
+    [Fact(Timeout = 120_000)]
+    [Trait("Category", "Slow")]
+    public async Task CreateTimerHost_TwoHostsNotifyingEverySecond_PlanOnOneHostAtATimeAndSendEachPaperOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var prefix = NewPrefix();
+        using var console = new ConsoleCapture();
+        await using var identity = await TestIdentityProvider.StartAsync(Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), ct);
+        await using var connector = await LoopbackConnector.StartAsync(ct);
+        var settings = Settings(prefix, snapshots: OnceAYear, parse: OnceAYear);
+        foreach (var (key, value) in BotTestHost.Configuration(identity, connector, azurite.ConnectionString).Where(setting => !setting.Key.StartsWith("Storage:", StringComparison.Ordinal)))
+        {
+            settings[key] = value;
+        }
+
+        settings["Schedules:NotifySubscribers"] = EverySecond;
+        settings["DeliveryQueue:MaxPollingInterval"] = "00:00:00.500";
+        using var first = DigestHost.CreateTimerHost(settings);
+        using var second = DigestHost.CreateTimerHost(settings);
+        FunctionExecutionRecorder[] recorders = [Record(first, "first"), Record(second, "second")];
+        var papers = await PaperSeeder.SeedAsync(first.Services.GetRequiredService<DigestStorage>(), TestData.HfPapers(DeliveryHarness.Fixture),
+            DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime), TimeProvider.System.GetUtcNow().AddMinutes(-10), ct);
+        var conversations = Enumerable.Range(0, 4).Select(_ => "a:" + Guid.NewGuid().ToString("N")).ToList();
+        var store = first.Services.GetRequiredService<SubscriptionStore>();
+        foreach (var conversation in conversations)
+        {
+            var subscription = ConversationKey.Create("msteams", TestActivities.TenantId, conversation);
+            await store.RecordContactAsync(subscription, TeamsAddress.From(new ConversationReference
+            {
+                ChannelId = "msteams",
+                ServiceUrl = connector.ServiceUrl,
+                Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal" },
+            }), ct);
+            await store.UpdateAsync(subscription, null, current => current with { Subscribed = true }, ct);
+            await store.AddRuleAsync(subscription, "agent*", ct);
+        }
+
+        await Task.WhenAll(first.StartAsync(ct), second.StartAsync(ct));
+        try
+        {
+            var matched = DeliveryHarness.Expected(papers, "agent*");
+            await WaitUntilAsync(
+                () => Task.FromResult(recorders.Sum(recorder => recorder.Completed("NotifySubscribers")) >= 3 && conversations.All(conversation => matched.All(id => connector.Accepted.Any(request =>
+                    request.RawTarget.Contains(Uri.EscapeDataString(conversation), StringComparison.Ordinal) && request.Card!.ToJsonString().Contains("/papers/" + id, StringComparison.Ordinal))))),
+                console,
+                ct);
+        }
+        finally
+        {
+            await Task.WhenAll(first.StopAsync(ct), second.StopAsync(ct));
+        }
+
+        var plans = recorders.SelectMany(recorder => recorder.Executions).Where(execution => execution.Function.EndsWith("NotifySubscribers", StringComparison.Ordinal)).OrderBy(execution => execution.StartedAt).ToList();
+        plans.Select(execution => execution.Host).Distinct().ShouldHaveSingleItem("NotifySubscribers ran on both hosts");
+        for (var i = 1; i < plans.Count; i++)
+        {
+            plans[i].StartedAt.ShouldBeGreaterThanOrEqualTo(plans[i - 1].FinishedAt!.Value, "NotifySubscribers runs overlapped");
+        }
+
+        var expected = DeliveryHarness.Expected(papers, "agent*");
+        foreach (var conversation in conversations)
+        {
+            var sent = connector.Accepted.Where(request => request.RawTarget.Contains(Uri.EscapeDataString(conversation), StringComparison.Ordinal))
+                .SelectMany(request => papers.Where(paper => request.Card!.ToJsonString().Contains("/papers/" + paper.Id, StringComparison.Ordinal))).Select(paper => paper.Id).ToList();
+            sent.ShouldBeUnique();
+            sent.Order().ShouldBe(expected.Order());
+        }
+    }
+
+    [Fact]
+    public async Task CreateTimerHost_HealthPortSet_AnswersHealthzAndReadyzWhenStorageAnswers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var console = new ConsoleCapture();
+        var port = ClosedLoopbackPort.Next();
+        var settings = Settings(NewPrefix(), snapshots: OnceAYear, parse: OnceAYear);
+        settings["Health:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var host = DigestHost.CreateTimerHost(settings);
+
+        await host.StartAsync(ct);
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            using var live = await client.GetAsync(new Uri("/healthz", UriKind.Relative), ct);
+            using var ready = await client.GetAsync(new Uri("/readyz", UriKind.Relative), ct);
+            using var other = await client.GetAsync(new Uri("/other", UriKind.Relative), ct);
+
+            live.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
+            ready.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK, await ready.Content.ReadAsStringAsync(ct));
+            other.StatusCode.ShouldBe(System.Net.HttpStatusCode.NotFound);
+        }
+        finally
+        {
+            await host.StopAsync(ct);
+        }
     }
 
     [Theory]

@@ -111,6 +111,7 @@ public sealed class StepListTests
         ((int)queues["maxDequeueCount"]!).ShouldBe(defaults.MaxDequeueCount);
         TimeSpan.Parse((string)queues["visibilityTimeout"]!, System.Globalization.CultureInfo.InvariantCulture).ShouldBe(defaults.VisibilityTimeout);
         ((int)queues["batchSize"]!).ShouldBe(defaults.BatchSize);
+        TimeSpan.Parse((string)queues["maxPollingInterval"]!, System.Globalization.CultureInfo.InvariantCulture).ShouldBe(defaults.MaxPollingInterval);
         ((string)queues["messageEncoding"]!).ShouldBe("base64");
     }
 
