@@ -29,6 +29,7 @@ public sealed class DigestStorage
         Subscriptions = tables.GetTableClient(prefix + StorageNames.Subscriptions);
         Rules = tables.GetTableClient(prefix + StorageNames.Rules);
         Deliveries = tables.GetTableClient(prefix + StorageNames.Deliveries);
+        SlackEvents = tables.GetTableClient(prefix + StorageNames.SlackEvents);
         _tableService = tables;
     }
 
@@ -56,7 +57,10 @@ public sealed class DigestStorage
     /// <summary>The notifier's outbox and receipts: one row per (subscription, paper) ever planned.</summary>
     public TableClient Deliveries { get; }
 
-    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries];
+    /// <summary>The Slack events handled or being handled (partition = <c>event_id</c>).</summary>
+    public TableClient SlackEvents { get; }
+
+    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackEvents];
 
     /// <summary>
     /// Creates every table and the container that is missing; once per process. Concurrent callers share one attempt.

@@ -30,11 +30,14 @@ public static partial class StorageNames
     /// <summary>The notifier's outbox and delivery receipts.</summary>
     public const string Deliveries = "deliveries";
 
+    /// <summary>The Slack events already handled (by <c>event_id</c>), so a retry is never handled twice.</summary>
+    public const string SlackEvents = "slackevents";
+
     /// <summary>The blob container of raw page snapshots.</summary>
     public const string SnapshotContainer = "snapshots";
 
     /// <summary>Every table's base name.</summary>
-    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries];
+    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackEvents];
 
     /// <summary>Every blob container's base name.</summary>
     public static IReadOnlyList<string> Containers { get; } = [SnapshotContainer];

@@ -38,9 +38,9 @@ public sealed class StorageInitializationTests(AzuriteFixture azurite)
         await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => storage.EnsureCreatedAsync(Cancel)));
 
         // One attempt for the five callers: one query for the tables, one existence check for the container, then a
-        // create for each of the seven tables and the container.
-        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 2, Writes: 8));
-        string[] tables = ["changes", "deliveries", "pages", "papers", "rules", "snapshots", "subscriptions"];
+        // create for each of the eight tables and the container.
+        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 2, Writes: 9));
+        string[] tables = ["changes", "deliveries", "pages", "papers", "rules", "slackevents", "snapshots", "subscriptions"];
         (await TablesNamedAsync(prefix)).ShouldBe(tables.Select(table => prefix + table));
         (await azurite.BlobService.GetBlobContainerClient(prefix + "snapshots").ExistsAsync(Cancel)).Value.ShouldBeTrue();
 
