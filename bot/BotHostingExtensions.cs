@@ -1,3 +1,4 @@
+using Digest.FrontEnds.Slack;
 using Digest.FrontEnds.Teams;
 using Digest.Platforms.Teams;
 using Digest.Storage;
@@ -23,8 +24,9 @@ public static partial class BotHostingExtensions
     // Probes are polled: an unreachable account answers 503 within this, instead of after the storage client's retries.
     private static readonly TimeSpan ReadinessTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>Everything <c>/api/messages</c> needs: the shared bot services, the queue and its worker, telemetry and
-    /// the health checks.</summary>
+    /// <summary>Everything the enabled front ends need (<see cref="BotPlatforms"/>): for Teams, <c>/api/messages</c> with
+    /// its queue and worker and the signing-keys check; for Slack, the <c>/api/slack/*</c> endpoints; telemetry and the
+    /// storage check for both.</summary>
     public static WebApplicationBuilder AddDigestBot(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -32,32 +34,51 @@ public static partial class BotHostingExtensions
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddAspNetCoreInstrumentation(
             aspNetCore => aspNetCore.Filter = context => context.Request.Path != LivenessPath && context.Request.Path != ReadinessPath));
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddAspNetCoreInstrumentation());
-        builder.Services.AddDigestTeamsFrontEnd();
-        builder.Services.TryAddSingleton<ActivityQueue>();
-        builder.Services.TryAddSingleton<RecentActivities>();
-        builder.Services.TryAddSingleton<MessagesEndpoint>();
-        builder.Services.AddHostedService<ActivityQueueWorker>();
+        var health = builder.Services.AddHealthChecks().AddDigestStorageCheck(ReadinessTimeout, ReadyTag);
+        if (BotPlatforms.TeamsEnabled(builder.Configuration))
+        {
+            builder.Services.AddDigestTeamsFrontEnd();
+            builder.Services.TryAddSingleton<ActivityQueue>();
+            builder.Services.TryAddSingleton<RecentActivities>();
+            builder.Services.TryAddSingleton<MessagesEndpoint>();
+            builder.Services.AddHostedService<ActivityQueueWorker>();
+            health.AddCheck<SigningKeysHealthCheck>(SigningKeysHealthCheck.Name, tags: [ReadyTag], timeout: ReadinessTimeout);
+        }
+
+        if (BotPlatforms.SlackEnabled(builder.Configuration))
+        {
+            builder.Services.AddDigestSlackFrontEnd();
+            builder.Services.TryAddSingleton<SlackEndpoints>();
+        }
+
         builder.Services.AddHostedService<StorageInitializer>();
-        builder.Services.AddHealthChecks()
-            .AddDigestStorageCheck(ReadinessTimeout, ReadyTag)
-            .AddCheck<SigningKeysHealthCheck>(SigningKeysHealthCheck.Name, tags: [ReadyTag], timeout: ReadinessTimeout);
         return builder;
     }
 
-    /// <summary>Maps <c>/api/messages</c> (every method, so that others get 405), <c>/healthz</c> (liveness: no
+    /// <summary>Maps <c>/api/messages</c> and the Slack endpoints of the enabled front ends (every method, so that others
+    /// get 405), <c>/healthz</c> (liveness: no
     /// dependency is checked, so a storage outage never makes the platform restart a bot that would come back by
     /// itself) and <c>/readyz</c> (readiness: storage and signing keys; 503 while either is missing).</summary>
     public static WebApplication MapDigestBot(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var options = app.Services.GetRequiredService<IOptions<BotOptions>>().Value;
-        if (options.AuthenticationDisabled)
+        if (app.Services.GetService<MessagesEndpoint>() is { } messages)
         {
-            LogAuthenticationDisabled(app.Logger);
+            if (app.Services.GetRequiredService<IOptions<BotOptions>>().Value.AuthenticationDisabled)
+            {
+                LogAuthenticationDisabled(app.Logger);
+            }
+
+            app.Map(MessagesEndpoint.Path, messages.HandleAsync);
         }
 
-        var endpoint = app.Services.GetRequiredService<MessagesEndpoint>();
-        app.Map(MessagesEndpoint.Path, endpoint.HandleAsync);
+        if (app.Services.GetService<SlackEndpoints>() is { } slack)
+        {
+            app.Map(SlackEndpoints.CommandsPath, slack.CommandsAsync);
+            app.Map(SlackEndpoints.EventsPath, slack.EventsAsync);
+            app.Map(SlackEndpoints.InteractionsPath, slack.InteractionsAsync);
+        }
+
         app.MapDigestSlackInstall();
         app.MapHealthChecks(LivenessPath, new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks(ReadinessPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });

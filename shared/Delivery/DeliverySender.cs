@@ -68,6 +68,12 @@ public sealed partial class DeliverySender(
             platform = TelemetryPlatform(subscription.Address.Platform);
             if (!_messengers.TryGetValue(subscription.Address.Platform, out var messenger))
             {
+                // Nothing to send is not a failure, whichever platform the subscription is on.
+                if ((await outbox.ListPendingAsync(key, cancellationToken).ConfigureAwait(false)).Count == 0)
+                {
+                    return new SubscriptionDelivery(key, DeliveryOutcome.NothingToSend, 0, 0);
+                }
+
                 LogNoMessenger(logger, key.ToString(), subscription.Address.Platform);
                 return new SubscriptionDelivery(key, DeliveryOutcome.Failed, 0, 0, DeliveryFailureKind.Transient);
             }

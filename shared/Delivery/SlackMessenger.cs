@@ -98,7 +98,8 @@ public sealed partial class SlackMessenger(
         }
     }
 
-    private static SlackPaperItem Item(MatchedPaper paper) => new(paper.Paper, paper.Highlights);
+    // Every delivered paper carries the feedback buttons; their clicks come back as commands.
+    private static SlackPaperItem Item(MatchedPaper paper) => new(paper.Paper, paper.Highlights, FeedbackButtons.For(paper.Paper.Id));
 
     // Slack:BotToken and Slack:TokenEncryptionKey serve every Slack subscription: one refusal means all would fail. An
     // OAuth workspace's own token refused says nothing about the other workspaces.

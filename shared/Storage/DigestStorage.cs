@@ -36,6 +36,7 @@ public sealed class DigestStorage
         DeliveryQueue = queues.GetQueueClient(prefix + StorageNames.DeliveryQueue);
         DeliveryPoisonQueue = queues.GetQueueClient(prefix + StorageNames.DeliveryQueue + StorageNames.PoisonSuffix);
         SlackInstallations = tables.GetTableClient(prefix + StorageNames.SlackInstallations);
+        SlackEvents = tables.GetTableClient(prefix + StorageNames.SlackEvents);
         _tableService = tables;
         _queueService = queues;
         _queuePrefix = prefix + StorageNames.DeliveryQueue;
@@ -71,10 +72,13 @@ public sealed class DigestStorage
     /// <summary>The messages of <see cref="DeliveryQueue"/> that failed <c>maxDequeueCount</c> times: its dead letters.</summary>
     public QueueClient DeliveryPoisonQueue { get; }
 
-        /// <summary>The Slack app's installations (partition = workspace or Enterprise Grid org), tokens encrypted.</summary>
+    /// <summary>The Slack app's installations (partition = workspace or Enterprise Grid org), tokens encrypted.</summary>
     public TableClient SlackInstallations { get; }
 
-    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations];
+    /// <summary>The Slack events handled or being handled (partition = <c>event_id</c>).</summary>
+    public TableClient SlackEvents { get; }
+
+    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations, SlackEvents];
 
     /// <summary>
     /// Creates every table, the container and the queues that are missing; once per process. Concurrent callers share one attempt.
@@ -100,7 +104,7 @@ public sealed class DigestStorage
 
     /// <summary>
     /// Creates what is missing. A process that finds everything in place (every <c>digest once</c> after the first)
-    /// spends three reads here instead of eleven create requests that fail with 409 but are billed as writes.
+    /// spends three reads here instead of twelve create requests that fail with 409 but are billed as writes.
     /// </summary>
     private async Task CreateMissingAsync(CancellationToken cancellationToken)
     {

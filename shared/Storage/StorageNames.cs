@@ -33,6 +33,9 @@ public static partial class StorageNames
     /// <summary>One row per Slack workspace (or Enterprise Grid org) the app is installed in, its tokens encrypted.</summary>
     public const string SlackInstallations = "slackinstallations";
 
+    /// <summary>The Slack events already handled (by <c>event_id</c>), so a retry is never handled twice.</summary>
+    public const string SlackEvents = "slackevents";
+
     /// <summary>The blob container of raw page snapshots.</summary>
     public const string SnapshotContainer = "snapshots";
 
@@ -44,7 +47,7 @@ public static partial class StorageNames
     public const string PoisonSuffix = "-poison";
 
     /// <summary>Every table's base name.</summary>
-    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations];
+    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations, SlackEvents];
 
     /// <summary>Every blob container's base name.</summary>
     public static IReadOnlyList<string> Containers { get; } = [SnapshotContainer];

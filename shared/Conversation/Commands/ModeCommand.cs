@@ -12,38 +12,9 @@ internal sealed class ModeCommand(SubscriptionStore store) : IConversationComman
     public async Task<CommandResult> RunAsync(CommandRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var parts = request.Argument.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        DeliveryMode mode;
-        RichText? problem;
-        if (parts is ["instant"])
+        if (!TryParse(request.Argument, out var mode, out var error))
         {
-            mode = DeliveryMode.Instant;
-        }
-        else if (parts is ["daily", var at, var zone])
-        {
-            (mode, problem) = Scheduled(DeliveryCadence.Daily, null, at, zone);
-            if (problem is not null)
-            {
-                return CommandResult.Text(problem);
-            }
-        }
-        else if (parts is ["weekly", var dayName, var weeklyAt, var weeklyZone])
-        {
-            if (!QuietDays.TryParseDay(dayName, out var day))
-            {
-                return CommandResult.Text(Plain($"\"{dayName}\" is not a day of the week; use mon, tue, wed, thu, fri, sat or sun, e.g. ") + Strong("mode weekly mon 08:30 Europe/Berlin") + ".");
-            }
-
-            (mode, problem) = Scheduled(DeliveryCadence.Weekly, day, weeklyAt, weeklyZone);
-            if (problem is not null)
-            {
-                return CommandResult.Text(problem);
-            }
-        }
-        else
-        {
-            return CommandResult.Text("Usage: " + Strong("mode instant") + ", " + Strong("mode daily") + " " + Emphasis("HH:mm") + " " + Emphasis("TimeZone")
-                + " or " + Strong("mode weekly") + " " + Emphasis("Day HH:mm TimeZone") + ", e.g. mode daily 08:30 Europe/Berlin, mode weekly mon 08:30 Europe/Berlin.");
+            return CommandResult.Text(error);
         }
 
         await store.UpdateAsync(request.Key, null, current => current with { Mode = mode }, cancellationToken).ConfigureAwait(false);
@@ -56,16 +27,52 @@ internal sealed class ModeCommand(SubscriptionStore store) : IConversationComman
         });
     }
 
-    // The mode, or the reply that says what is wrong with the time or the zone.
-    private static (DeliveryMode Mode, RichText? Problem) Scheduled(DeliveryCadence cadence, DayOfWeek? day, string at, string zone)
+    /// <summary>Reads what follows <c>mode</c>: <c>instant</c>, <c>daily HH:mm Zone</c> or <c>weekly Day HH:mm Zone</c>;
+    /// otherwise the message to show (front ends with forms check a mode before they submit it).</summary>
+    public static bool TryParse(string argument, out DeliveryMode mode, out RichText error)
     {
+        ArgumentNullException.ThrowIfNull(argument);
+        mode = DeliveryMode.Instant;
+        error = Empty;
+        var parts = argument.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        switch (parts)
+        {
+            case ["instant"]:
+                return true;
+            case ["daily", var at, var zone]:
+                return TryScheduled(DeliveryCadence.Daily, null, at, zone, out mode, out error);
+            case ["weekly", var dayName, var at, var zone]:
+                if (!QuietDays.TryParseDay(dayName, out var day))
+                {
+                    error = Plain($"\"{dayName}\" is not a day of the week; use mon, tue, wed, thu, fri, sat or sun, e.g. ") + Strong("mode weekly mon 08:30 Europe/Berlin") + ".";
+                    return false;
+                }
+
+                return TryScheduled(DeliveryCadence.Weekly, day, at, zone, out mode, out error);
+            default:
+                error = "Usage: " + Strong("mode instant") + ", " + Strong("mode daily") + " " + Emphasis("HH:mm") + " " + Emphasis("TimeZone")
+                    + " or " + Strong("mode weekly") + " " + Emphasis("Day HH:mm TimeZone") + ", e.g. mode daily 08:30 Europe/Berlin, mode weekly mon 08:30 Europe/Berlin.";
+                return false;
+        }
+    }
+
+    private static bool TryScheduled(DeliveryCadence cadence, DayOfWeek? day, string at, string zone, out DeliveryMode mode, out RichText error)
+    {
+        mode = DeliveryMode.Instant;
+        error = Empty;
         if (!TimeOnly.TryParseExact(at, ["H:mm", "HH:mm"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
         {
-            return (DeliveryMode.Instant, $"\"{at}\" is not a time of day; use 24-hour HH:mm, e.g. " + Strong("mode daily 08:30 Europe/Berlin") + ".");
+            error = $"\"{at}\" is not a time of day; use 24-hour HH:mm, e.g. " + Strong("mode daily 08:30 Europe/Berlin") + ".";
+            return false;
         }
 
-        return TimeZones.TryFind(zone, out var id)
-            ? (new DeliveryMode(cadence, time, id, day), null)
-            : (DeliveryMode.Instant, TimeZones.Unknown(zone));
+        if (!TimeZones.TryFind(zone, out var id))
+        {
+            error = TimeZones.Unknown(zone);
+            return false;
+        }
+
+        mode = new DeliveryMode(cadence, time, id, day);
+        return true;
     }
 }

@@ -6,7 +6,9 @@ using Digest.Papers;
 namespace Digest.Platforms.Slack;
 
 /// <summary>One paper of an alert, with the words of the rule that matched it.</summary>
-public sealed record SlackPaperItem(Paper Paper, IReadOnlyList<string> MatchedWords);
+/// <summary>A paper of an alert; <paramref name="Buttons"/> are its buttons (title, and the command text they send back
+/// as the value of a <see cref="BlockKitRenderer.CommandActionId"/> action).</summary>
+public sealed record SlackPaperItem(Paper Paper, IReadOnlyList<string> MatchedWords, IReadOnlyList<(string Title, string Command)>? Buttons = null);
 
 /// <summary>Renders alerts as Block Kit (bot-protocol.md §5.2.5).
 /// <para>Page text is untrusted: a title may hold <c>&lt;!channel&gt;</c>, <c>&lt;https://evil|x&gt;</c>,
@@ -23,6 +25,9 @@ public sealed record SlackPaperItem(Paper Paper, IReadOnlyList<string> MatchedWo
 public sealed class BlockKitRenderer
 {
     public const int MaxBlocksPerMessage = 50;
+
+    /// <summary>The <c>action_id</c> of a button whose value is a command for the command core.</summary>
+    public const string CommandActionId = "digest.command";
 
     /// <summary>Block text per message: under the ~13,000 characters where Slack was seen to refuse a message.</summary>
     public const int MaxBlockTextChars = 12_000;
@@ -165,7 +170,18 @@ public sealed class BlockKitRenderer
         facts.Add(string.Create(CultureInfo.InvariantCulture, $"{paper.Upvotes} upvotes"));
         facts.Add(paper.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         context.Add(PlainText(string.Join(" · ", facts)));
-        return [section, new JsonObject { ["type"] = "context", ["elements"] = context }];
+        JsonObject[] blocks = [section, new JsonObject { ["type"] = "context", ["elements"] = context }];
+        return item.Buttons is not { Count: > 0 } buttons ? blocks : [.. blocks, new JsonObject
+        {
+            ["type"] = "actions",
+            ["elements"] = new JsonArray([.. buttons.Select(button => (JsonNode)new JsonObject
+            {
+                ["type"] = "button",
+                ["text"] = PlainText(button.Title),
+                ["action_id"] = CommandActionId,
+                ["value"] = button.Command,
+            })]),
+        }];
     }
 
     private static string Fallback(string heading, IEnumerable<SlackPaperItem> papers)

@@ -53,9 +53,13 @@ public static class SlackServiceCollectionExtensions
 
         services.AddDigestStorage();
         services.TryAddSingleton<SlackInstallationStore>();
-        // The store is the bot tokens, whatever simpler one (Slack:BotToken only) was registered before.
+        services.TryAddSingleton<SingleWorkspaceBotTokens>();
+        // One source of bot tokens, whatever was registered before: a single-workspace app's Slack:BotToken (handed out
+        // only to the workspace auth.test names, forgotten on uninstall), otherwise the OAuth installations.
         services.RemoveAll<ISlackBotTokens>();
-        services.AddSingleton<ISlackBotTokens>(provider => provider.GetRequiredService<SlackInstallationStore>());
+        services.AddSingleton<ISlackBotTokens>(provider => string.IsNullOrWhiteSpace(provider.GetRequiredService<IOptions<SlackOptions>>().Value.BotToken)
+            ? provider.GetRequiredService<SlackInstallationStore>()
+            : provider.GetRequiredService<SingleWorkspaceBotTokens>());
         services.TryAddSingleton<SlackInstallFlow>();
         return services;
     }

@@ -48,8 +48,13 @@ public sealed class SlackDeliveryTests(AzuriteFixture azurite) : IAsyncLifetime
         post.Authorization.ShouldBe("Bearer xoxb-alpha");
         var json = post.Json;
         var blocks = json["blocks"]!.AsArray();
-        blocks.Count.ShouldBe(1 + 2 * expected.Count);
+        blocks.Count.ShouldBe(1 + (3 * expected.Count));
         ((string?)blocks[0]!["type"]).ShouldBe("header");
+        // Each paper: its section, its context, and the feedback buttons that send the feedback command back.
+        var buttons = blocks.Where(block => (string?)block!["type"] == "actions").Select(block => block!["elements"]!.AsArray()).ToList();
+        buttons.Count.ShouldBe(expected.Count);
+        buttons.ShouldAllBe(pair => pair.Count == 2 && (string?)pair[0]!["action_id"] == BlockKitRenderer.CommandActionId
+            && ((string)pair[0]!["value"]!).StartsWith("feedback like ", StringComparison.Ordinal) && ((string)pair[1]!["value"]!).StartsWith("feedback dislike ", StringComparison.Ordinal));
         ((string?)blocks[0]!["text"]!["text"]).ShouldBe($"{expected.Count} papers matched your rules");
         ((string?)json["text"]).ShouldStartWith($"{expected.Count} papers matched your rules: ");
         PaperIdsIn(blocks, papers).ShouldBe(expected, ignoreOrder: true);
@@ -187,7 +192,8 @@ public sealed class SlackDeliveryTests(AzuriteFixture azurite) : IAsyncLifetime
         };
         await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel, settings);
         await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
-        var slackKey = await SubscribeAsync(harness, new SlackConversation("T0SINGLE", null, "C0AUTH"), Rules);
+        // The workspace auth.test names for the token: the only one a single-workspace app sends to.
+        var slackKey = await SubscribeAsync(harness, new SlackConversation("T0LOOPBACK", null, "C0AUTH"), Rules);
 
         // Sent after the Slack subscription (the run sends in key order), so a stop that spilled over would reach it.
         var teams = Enumerable.Range(0, 1000).Select(_ => "a:" + Guid.NewGuid().ToString("N"))
@@ -264,7 +270,8 @@ public sealed class SlackDeliveryTests(AzuriteFixture azurite) : IAsyncLifetime
         var messenger = harness.Services.GetServices<IPlatformMessenger>().OfType<SlackMessenger>().ShouldHaveSingleItem();
         var papers = Enumerable.Range(1, 60).Select(i => new MatchedPaper(new Paper($"2606.{i:D5}", $"Paper {i}", "An abstract.", ["Author"], 1, new DateOnly(2026, 6, 12)), ["agents"])).ToList();
 
-        messenger.Split("60 papers matched your rules", papers, 40).Select(part => part.Count).ShouldBe([24, 24, 12]);
+        // A header, then three blocks a paper (section, context, feedback buttons): 16 papers fill 49 of the 50 blocks.
+        messenger.Split("60 papers matched your rules", papers, 40).Select(part => part.Count).ShouldBe([16, 16, 16, 12]);
         messenger.Split("60 papers matched your rules", papers, 10).Select(part => part.Count).ShouldBe([10, 10, 10, 10, 10, 10]);
     }
 
@@ -305,5 +312,5 @@ public sealed class SlackDeliveryTests(AzuriteFixture azurite) : IAsyncLifetime
     private static IEnumerable<JsonObject> Texts(JsonNode blocks) =>
         blocks.AsArray().OfType<JsonObject>().SelectMany(block => block["text"] is JsonObject text
             ? [text]
-            : block["elements"]?.AsArray().OfType<JsonObject>() ?? []);
+            : block["elements"]?.AsArray().OfType<JsonObject>().Select(element => (string?)element["type"] == "button" ? element["text"]!.AsObject() : element) ?? []);
 }

@@ -195,23 +195,6 @@ public sealed class SlackInstallationStoreTests(AzuriteFixture azurite) : IAsync
         (await store.GetAsync("TALPHA", null, Cancel)).ShouldBe("xoxb-alpha");
     }
 
-    [Fact]
-    public async Task GetAsync_SingleWorkspaceBotToken_AnswersItWithoutStorage()
-    {
-        var services = SlackTestServices.Create(new Dictionary<string, string?>
-        {
-            ["Slack:SigningSecret"] = SlackTestServices.SigningSecret,
-            ["Slack:BotToken"] = "xoxb-single-workspace",
-            ["Storage:ConnectionString"] = AzuriteFixture.UnreachableConnectionString(),
-        }, _time);
-        _processes.Add(services);
-        var tokens = services.GetRequiredService<ISlackBotTokens>();
-
-        (await tokens.GetAsync("T0001", null, Cancel)).ShouldBe("xoxb-single-workspace");
-        await tokens.RevokeAsync("T0001", null, Cancel);
-        tokens.ShouldBeOfType<SlackInstallationStore>();
-    }
-
     private SlackInstallationStore Process()
     {
         var services = SlackTestServices.Create(SlackTestServices.OAuthSettings(

@@ -21,9 +21,8 @@ namespace Digest.Platforms.Slack.Installations;
 /// the row's ETag. The one whose write wins refreshes; the others keep using the current token, which has not expired
 /// yet because the margin is hours. Only when it has expired and another process holds the lease is the caller told to
 /// come back later (a retryable <see cref="SlackApiException"/>).</para>
-/// <para>With <see cref="SlackOptions.BotToken"/> (a single-workspace app, which the options validator never lets
-/// coexist with OAuth) that token is the answer for the workspace the app is installed in, and the table is not read:
-/// such an app is not distributed, so Slack sends it requests from that one workspace only.</para>
+/// <para>A single-workspace app (<see cref="SlackOptions.BotToken"/>, which the options validator never lets coexist
+/// with OAuth) gets its tokens from <see cref="SingleWorkspaceBotTokens"/> instead.</para>
 /// </remarks>
 public sealed partial class SlackInstallationStore : ISlackBotTokens
 {
@@ -113,11 +112,6 @@ public sealed partial class SlackInstallationStore : ISlackBotTokens
     /// failed (<see cref="SlackErrorKind.Retry"/> and the other kinds of the refresh's error).</exception>
     public async ValueTask<string?> GetAsync(string teamId, string? enterpriseId, CancellationToken cancellationToken)
     {
-        if (!string.IsNullOrWhiteSpace(_options.BotToken))
-        {
-            return _options.BotToken;
-        }
-
         if (!_options.UsesOAuth)
         {
             return null;
@@ -195,14 +189,6 @@ public sealed partial class SlackInstallationStore : ISlackBotTokens
     /// <inheritdoc/>
     public async ValueTask RevokeAsync(string teamId, string? enterpriseId, CancellationToken cancellationToken)
     {
-        if (!string.IsNullOrWhiteSpace(_options.BotToken))
-        {
-            // Configuration cannot be changed from here; Slack refuses the token from now on (token_revoked), which
-            // deactivates the subscriptions it is tried for, until someone sets a new Slack:BotToken.
-            LogBotTokenRevoked(_logger, teamId);
-            return;
-        }
-
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var row = await FindRowAsync(teamId, enterpriseId, includeRevoked: false, cancellationToken).ConfigureAwait(false);
@@ -345,6 +331,4 @@ public sealed partial class SlackInstallationStore : ISlackBotTokens
     [LoggerMessage(EventId = 1855, Level = LogLevel.Error, Message = "The stored Slack token of {Installation} does not decrypt: was Slack:TokenEncryptionKey changed? Reinstall the app there")]
     private static partial void LogUnreadable(ILogger logger, string installation);
 
-    [LoggerMessage(EventId = 1856, Level = LogLevel.Warning, Message = "Slack revoked the app in {Team}, which uses Slack:BotToken: set a new one after reinstalling")]
-    private static partial void LogBotTokenRevoked(ILogger logger, string team);
 }

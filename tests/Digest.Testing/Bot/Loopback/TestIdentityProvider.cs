@@ -16,6 +16,9 @@ public sealed class TestIdentityProvider : IAsyncDisposable
 {
     public const string BotFrameworkKeyId = "bf-teams";
     public const string WebChatOnlyKeyId = "bf-webchat";
+
+    /// <summary>A Bot Framework key endorsed for the Slack channel of Azure Bot Service only.</summary>
+    public const string SlackChannelKeyId = "bf-slack";
     public const string EntraKeyId = "entra-1";
     public const string ClientSecret = "loopback-test-secret";
 
@@ -33,6 +36,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         TenantId = tenantId;
         _botFrameworkKeys[BotFrameworkKeyId] = (RSA.Create(2048), ["msteams", "emulator"]);
         _botFrameworkKeys[WebChatOnlyKeyId] = (RSA.Create(2048), ["webchat"]);
+        _botFrameworkKeys[SlackChannelKeyId] = (RSA.Create(2048), ["slack"]);
     }
 
     public string AppId { get; }

@@ -64,6 +64,45 @@ public sealed class LoopbackSlack : IAsyncDisposable
 
     public int Count(string pathSuffix) => _all.Count(request => request.Path.EndsWith(pathSuffix, StringComparison.Ordinal));
 
+    /// <summary>The <c>chat.postMessage</c> calls, in order.</summary>
+    public IReadOnlyList<SlackRequest> PostedMessages => Calls("/api/chat.postMessage");
+
+    /// <summary>The <c>views.publish</c> calls (App Home tabs), in order.</summary>
+    public IReadOnlyList<SlackRequest> PublishedViews => Calls("/api/views.publish");
+
+    /// <summary>The <c>views.open</c> calls (modals), in order.</summary>
+    public IReadOnlyList<SlackRequest> OpenedViews => Calls("/api/views.open");
+
+    /// <summary>The posts to <c>response_url</c>s this server handed out (<see cref="NewResponseUrl"/>), in order.</summary>
+    public IReadOnlyList<SlackRequest> ResponseUrlPosts => [.. _all.Where(request => request.Path.StartsWith("/commands/", StringComparison.Ordinal))];
+
+    /// <summary>Waits until <paramref name="count"/> requests to <paramref name="path"/> (a path such as
+    /// <c>/api/views.publish</c>, or <c>/commands/</c> for response_urls) have arrived, at most 30 s; returns them.</summary>
+    public async Task<IReadOnlyList<SlackRequest>> WaitForAsync(string path, int count, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var calls = _all.Where(request => request.Path.StartsWith(path, StringComparison.Ordinal)).ToList();
+            if (calls.Count >= count)
+            {
+                return calls;
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"The loopback Slack got {calls.Count} of {count} calls to {path} within 30 s.");
+            }
+        }
+    }
+
+    private List<SlackRequest> Calls(string path) => [.. _all.Where(request => request.Path == path)];
+
     /// <summary>Waits for the next request, at most 30 s.</summary>
     public Task<SlackRequest> NextAsync(CancellationToken cancellationToken) => _requests.NextAsync(cancellationToken);
 
