@@ -459,11 +459,9 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
         .Replace("2407.", "2408.", StringComparison.Ordinal)
         .Replace("2404.01300", "2408.01300", StringComparison.Ordinal);
 
-    [Fact]
-    public async Task Once_DeliveryEnabledWithoutBotIdentity_SendsMatchedPapersToALoopbackConversationOnce()
+    /// <summary>A Development-mode Teams conversation on the loopback connector, subscribed with one rule.</summary>
+    private async Task<string> SubscribeLoopbackConversationAsync(LoopbackConnector connector, string rule, CancellationToken cancellationToken)
     {
-        var ct = TestContext.Current.CancellationToken;
-        await using var connector = await LoopbackConnector.StartAsync(ct);
         var conversation = "a:" + Guid.NewGuid().ToString("N");
         var store = new SubscriptionStore(Storage(), Options.Create(new SubscriptionStoreOptions()), TimeProvider.System);
         var key = ConversationKey.Create("msteams", "tenant-local", conversation);
@@ -472,9 +470,18 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
             ChannelId = "msteams",
             ServiceUrl = connector.ServiceUrl,
             Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal", TenantId = "tenant-local" },
-        }), ct);
-        await store.UpdateAsync(key, null, current => current with { Subscribed = true }, ct);
-        await store.AddRuleAsync(key, "diffusion", ct);
+        }), cancellationToken);
+        await store.UpdateAsync(key, null, current => current with { Subscribed = true }, cancellationToken);
+        await store.AddRuleAsync(key, rule, cancellationToken);
+        return conversation;
+    }
+
+    [Fact]
+    public async Task Once_DeliveryEnabledWithoutBotIdentity_SendsMatchedPapersToALoopbackConversationOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var connector = await LoopbackConnector.StartAsync(ct);
+        var conversation = await SubscribeLoopbackConversationAsync(connector, "diffusion", ct);
         var enabled = new Dictionary<string, string?>(StringComparer.Ordinal) { ["Delivery:Enabled"] = "true" };
 
         var first = await DigestAsync(enabled, "once", "--source", CorpusFolder, "--json");
@@ -502,17 +509,7 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
     {
         var ct = TestContext.Current.CancellationToken;
         await using var connector = await LoopbackConnector.StartAsync(ct);
-        var conversation = "a:" + Guid.NewGuid().ToString("N");
-        var store = new SubscriptionStore(Storage(), Options.Create(new SubscriptionStoreOptions()), TimeProvider.System);
-        var key = ConversationKey.Create("msteams", "tenant-local", conversation);
-        await store.RecordContactAsync(key, TeamsAddress.From(new ConversationReference
-        {
-            ChannelId = "msteams",
-            ServiceUrl = connector.ServiceUrl,
-            Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal", TenantId = "tenant-local" },
-        }), ct);
-        await store.UpdateAsync(key, null, current => current with { Subscribed = true }, ct);
-        await store.AddRuleAsync(key, "diffusion", ct);
+        var conversation = await SubscribeLoopbackConversationAsync(connector, "diffusion", ct);
         connector.Script(conversation, ConnectorAnswer.Fail(500), ConnectorAnswer.Fail(500), ConnectorAnswer.Fail(500));
         var settings = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
