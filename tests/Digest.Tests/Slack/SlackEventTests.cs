@@ -5,6 +5,7 @@ using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
 using Digest.Tests.Slack.Loopback;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Shouldly;
 
 namespace Digest.Tests.Slack;
@@ -96,11 +97,14 @@ public sealed class SlackEventTests(AzuriteFixture azurite) : IAsyncLifetime
 
         (await EventAsync(Team, message, eventId)).ShouldBe(HttpStatusCode.OK);
         await _slack.WaitForAsync("/api/chat.postMessage", 1, Cancel);
-        (await EventAsync(Team, message, eventId, retry: 1)).ShouldBe(HttpStatusCode.OK);
+        // Slack signs each delivery anew: a retry comes with a later timestamp, so its signature is not a replay.
+        var later = new FakeTimeProvider(TimeProvider.System.GetUtcNow().AddSeconds(2));
+        (await EventAsync(Team, message, eventId, retry: 1, client: new SlackTestClient(_bot.Client, SlackTestSettings.SigningSecret, later))).ShouldBe(HttpStatusCode.OK);
 
         // Another instance (or this one restarted) over the same storage.
         await using var restarted = await BotTestHost.StartAsync(_configuration, Cancel);
-        (await EventAsync(Team, message, eventId, retry: 2, client: new SlackTestClient(restarted.Client, SlackTestSettings.SigningSecret))).ShouldBe(HttpStatusCode.OK);
+        later.Advance(TimeSpan.FromSeconds(2));
+        (await EventAsync(Team, message, eventId, retry: 2, client: new SlackTestClient(restarted.Client, SlackTestSettings.SigningSecret, later))).ShouldBe(HttpStatusCode.OK);
 
         // An event is handled within its request (well inside Slack's 3 s here), so nothing more can still be on its way.
         _slack.PostedMessages.Count.ShouldBe(1);
