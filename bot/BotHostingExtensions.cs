@@ -24,8 +24,8 @@ public static partial class BotHostingExtensions
     // Probes are polled: an unreachable account answers 503 within this, instead of after the storage client's retries.
     private static readonly TimeSpan ReadinessTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>Everything the enabled front ends need (<see cref="BotPlatforms"/>): for Teams, <c>/api/messages</c> with
-    /// its queue and worker and the signing-keys check; for Slack, the <c>/api/slack/*</c> endpoints; telemetry and the
+    /// <summary>Everything the enabled front ends need (<see cref="BotPlatforms"/>): for Teams, <c>/api/messages</c> and
+    /// the signing-keys check; for Slack, the <c>/api/slack/*</c> endpoints; telemetry and the
     /// storage check for both.</summary>
     public static WebApplicationBuilder AddDigestBot(this WebApplicationBuilder builder)
     {
@@ -34,14 +34,13 @@ public static partial class BotHostingExtensions
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddAspNetCoreInstrumentation(
             aspNetCore => aspNetCore.Filter = context => context.Request.Path != LivenessPath && context.Request.Path != ReadinessPath));
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddAspNetCoreInstrumentation());
+        builder.Services.TryAddSingleton<RequestWorkLimiter>();
         var health = builder.Services.AddHealthChecks().AddDigestStorageCheck(ReadinessTimeout, ReadyTag);
         if (BotPlatforms.TeamsEnabled(builder.Configuration))
         {
             builder.Services.AddDigestTeamsFrontEnd();
-            builder.Services.TryAddSingleton<ActivityQueue>();
             builder.Services.TryAddSingleton<RecentActivities>();
             builder.Services.TryAddSingleton<MessagesEndpoint>();
-            builder.Services.AddHostedService<ActivityQueueWorker>();
             health.AddCheck<SigningKeysHealthCheck>(SigningKeysHealthCheck.Name, tags: [ReadyTag], timeout: ReadinessTimeout);
         }
 

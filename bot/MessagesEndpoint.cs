@@ -10,15 +10,18 @@ using Microsoft.Net.Http.Headers;
 
 namespace Digest.Bot;
 
-/// <summary><c>/api/messages</c>: the inbound checks of docs/protocols.md §2.4, in order, then a fast acknowledgement
-/// (the work is queued; answers go out through the connector), except <c>invoke</c>, answered in the response.</summary>
+/// <summary><c>/api/messages</c>: the inbound checks of docs/protocols.md §2.4, in order, then the activity is handled
+/// within the request (answers go out through the connector; <c>invoke</c> is answered in the response) and only then
+/// acknowledged: a 200 means the work is done, so nothing acknowledged lives only in memory, and a busy bot answers
+/// later rather than refusing (the channel allows seconds). A handler that fails is logged and answered 500.</summary>
 public sealed partial class MessagesEndpoint(
     IOptions<BotOptions> options,
     BotTokenValidator validator,
-    ActivityQueue queue,
     IActivityHandler handler,
     RecentActivities recent,
     DigestMetrics metrics,
+    RequestWorkLimiter limiter,
+    IHostApplicationLifetime lifetime,
     ILogger<MessagesEndpoint> logger)
 {
     public const string Path = "/api/messages";
@@ -159,15 +162,42 @@ public sealed partial class MessagesEndpoint(
 
         if (activity.Type is ActivityTypes.Message or ActivityTypes.ConversationUpdate or ActivityTypes.InstallationUpdate)
         {
-            if (activity.Id is { Length: > 0 } id && activity.Conversation?.Id is { } conversationId && !recent.TryAdd(conversationId, id))
+            var id = activity.Id;
+            var conversationId = activity.Conversation?.Id;
+            if (id is { Length: > 0 } && conversationId is not null && !recent.TryAdd(conversationId, id))
             {
                 LogDuplicate(logger, id);
             }
-            else if (!queue.TryEnqueue(activity))
+            else
             {
-                response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                response.Headers.RetryAfter = "1";
-                return;
+                using var turn = await limiter.EnterAsync(cancellationToken).ConfigureAwait(false);
+                if (turn is null)
+                {
+                    if (id is { Length: > 0 } && conversationId is not null)
+                    {
+                        recent.Forget(conversationId, id); // refused before any work: the retry must be handled
+                    }
+
+                    response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                    response.Headers.RetryAfter = "1";
+                    return;
+                }
+
+                try
+                {
+                    // Not the request's token: a channel that gives up waiting must not leave a command half done.
+                    await handler.HandleAsync(activity, lifetime.ApplicationStopping).ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // Any failure is logged and answered 500; the bot goes on with the next activity.
+                catch (Exception exception)
+#pragma warning restore CA1031
+                {
+                    // Not forgotten by the duplicate check: the command may have been half done (a rule stored, its
+                    // answer not sent), and handling a retry of it again could store it twice.
+                    LogHandlerFailed(logger, activity.Type, id, exception);
+                    response.StatusCode = StatusCodes.Status500InternalServerError;
+                    return;
+                }
             }
         }
 
@@ -205,6 +235,9 @@ public sealed partial class MessagesEndpoint(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected a request to /api/messages with {Status}: {Reason} (from {RemoteIp})")]
     private static partial void LogRejected(ILogger logger, int status, string reason, string? remoteIp);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Handling activity {Type} {Id} failed")]
+    private static partial void LogHandlerFailed(ILogger logger, string? type, string? id, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Activity {Id} was already accepted; acknowledged without handling it again")]
     private static partial void LogDuplicate(ILogger logger, string id);

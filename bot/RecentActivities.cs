@@ -39,4 +39,7 @@ public sealed class RecentActivities(TimeProvider time)
         });
         return added;
     }
+
+    /// <summary>Forgets a pair that was refused before any work (busy), so the channel's retry of it is handled.</summary>
+    public void Forget(string conversationId, string activityId) => _seen.TryRemove(conversationId + "\n" + activityId, out _);
 }

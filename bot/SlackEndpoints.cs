@@ -20,6 +20,7 @@ public sealed partial class SlackEndpoints(
     SlackEventHandler events,
     SlackInteractionHandler interactions,
     DigestMetrics metrics,
+    RequestWorkLimiter limiter,
     ILogger<SlackEndpoints> logger)
 {
     public const string CommandsPath = "/api/slack/commands";
@@ -107,6 +108,14 @@ public sealed partial class SlackEndpoints(
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var media) || !media.MediaType.Equals(contentType, StringComparison.OrdinalIgnoreCase))
         {
             response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            return;
+        }
+
+        using var turn = await limiter.EnterAsync(context.RequestAborted).ConfigureAwait(false);
+        if (turn is null)
+        {
+            response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            response.Headers.RetryAfter = "1";
             return;
         }
 

@@ -4,11 +4,16 @@ using System.Net;
 using System.Text;
 using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
+using Digest.Tests.Slack.Loopback;
 
-// Open-loop load on /api/messages with token validation on: a request every 1/rate s whatever the answers do,
-// each a Teams "help" message with a valid RS256 channel token (the bot queues it, replies through the loopback
-// connector and writes the conversation's reference to Azurite). Prints latency percentiles and errors.
-//   dotnet run -c Release --project tests/Digest.BotLoad -- --rate 200 --seconds 30
+// Open-loop load on the bot with its checks on: a request every 1/rate s whatever the answers do. --platform teams:
+// Teams "help" messages with a valid RS256 channel token on /api/messages (the bot handles each, replies through the
+// loopback connector and writes the conversation's reference to Azurite); --platform slack: signed "/digest help"
+// slash commands on /api/slack/commands (verified, handled, answered in the response, reference written to Azurite).
+// Prints latency percentiles and errors.
+//   dotnet run -c Release --project tests/Digest.BotLoad -- --platform teams --rate 1000 --seconds 10
+//   dotnet run -c Release --project tests/Digest.BotLoad -- --platform slack --rate 1000 --seconds 10
+var platform = Text("--platform", "teams");
 var rate = Argument("--rate", 200);
 var seconds = Argument("--seconds", 30);
 var total = rate * seconds;
@@ -20,22 +25,28 @@ await using var azurite = await AzuriteProcess.StartAsync(cancellationToken);
 var appId = Guid.NewGuid().ToString();
 await using var identity = await TestIdentityProvider.StartAsync(appId, Guid.NewGuid().ToString(), cancellationToken);
 await using var connector = await LoopbackConnector.StartAsync(cancellationToken);
-await using var bot = await BotTestHost.StartAsync(BotTestHost.Configuration(identity, connector, azurite.ConnectionString), cancellationToken);
+await using var slack = await LoopbackSlack.StartAsync(cancellationToken);
+var configuration = BotTestHost.Configuration(identity, connector, azurite.ConnectionString);
+foreach (var (key, value) in SlackTestSettings.Configuration(slack, azurite.ConnectionString).Where(setting => setting.Key.StartsWith("Slack:", StringComparison.Ordinal)))
+{
+    configuration[key] = value;
+}
+
+await using var bot = await BotTestHost.StartAsync(configuration, cancellationToken);
 
 // A channel reuses one token for its lifetime; the bot still verifies its signature on every request.
 var token = identity.ChannelToken(connector.ServiceUrl);
 var conversations = Enumerable.Range(0, 100).Select(_ => TestActivities.PersonalConversationId()).ToArray();
+var channels = Enumerable.Range(0, 100).Select(index => "C0LOAD" + index.ToString("D4", CultureInfo.InvariantCulture)).ToArray();
 using var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { BaseAddress = bot.BaseAddress };
+var slackClient = new SlackTestClient(client, SlackTestSettings.SigningSecret);
 
 async Task<(double Milliseconds, HttpStatusCode? Status)> SendAsync(int index)
 {
-    var json = TestActivities.Message(appId, connector.ServiceUrl, conversations[index % conversations.Length], "help").ToJsonString();
-    using var request = new HttpRequestMessage(HttpMethod.Post, "api/messages") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
-    request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
     var started = Stopwatch.GetTimestamp();
     try
     {
-        using var response = await client.SendAsync(request, cancellationToken);
+        using var response = platform == "slack" ? await SlackAsync(index) : await TeamsAsync(index);
         return (Stopwatch.GetElapsedTime(started).TotalMilliseconds, response.StatusCode);
     }
     catch (HttpRequestException)
@@ -44,19 +55,35 @@ async Task<(double Milliseconds, HttpStatusCode? Status)> SendAsync(int index)
     }
 }
 
+async Task<HttpResponseMessage> TeamsAsync(int index)
+{
+    var json = TestActivities.Message(appId, connector.ServiceUrl, conversations[index % conversations.Length], "help").ToJsonString();
+    using var request = new HttpRequestMessage(HttpMethod.Post, "api/messages") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+    request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+    return await client.SendAsync(request, cancellationToken);
+}
+
+// Each command has its own trigger_id, as Slack's do, so no two share a signature (the replay check refuses those).
+Task<HttpResponseMessage> SlackAsync(int index) => slackClient.SignedAsync(SlackTestClient.CommandsPath, SlackTestClient.Form(
+    ("team_id", SlackTestSettings.Team), ("channel_id", channels[index % channels.Length]), ("user_id", "U0LOAD"), ("command", "/digest"), ("text", "help"),
+    ("response_url", slack.NewResponseUrl()), ("trigger_id", index.ToString(CultureInfo.InvariantCulture) + "." + Guid.NewGuid().ToString("N"))),
+    SlackTestClient.FormContentType, cancellationToken);
+
+int Answered() => platform == "slack" ? 0 : connector.All.Count;
+
 // Warm-up: JIT, key fetch, connection pool, tables.
 for (var i = 0; i < 200; i++)
 {
     await SendAsync(i);
 }
 
-while (connector.All.Count < 200)
+while (platform != "slack" && connector.All.Count < 200)
 {
     await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System, cancellationToken);
 }
 
-var sentBefore = connector.All.Count;
-Console.WriteLine($"Open-loop load: {rate} requests/s for {seconds} s ({total} requests), token validation on, Azurite storage.");
+var sentBefore = Answered();
+Console.WriteLine($"Open-loop load on {platform}: {rate} requests/s for {seconds} s ({total} requests), request checks on, Azurite storage.");
 var tasks = new Task<(double Milliseconds, HttpStatusCode? Status)>[total];
 var clock = Stopwatch.StartNew();
 for (var i = 0; i < total; i++)
@@ -73,7 +100,7 @@ for (var i = 0; i < total; i++)
 
 var results = await Task.WhenAll(tasks);
 var sendingTook = clock.Elapsed;
-while (connector.All.Count - sentBefore < total && clock.Elapsed < sendingTook + TimeSpan.FromSeconds(60))
+while (platform != "slack" && connector.All.Count - sentBefore < total && clock.Elapsed < sendingTook + TimeSpan.FromSeconds(60))
 {
     await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System, cancellationToken);
 }
@@ -84,12 +111,27 @@ var errors = results.Count(result => result.Status != HttpStatusCode.OK);
 double Percentile(double p) => latencies[Math.Clamp((int)Math.Ceiling(p / 100 * latencies.Length) - 1, 0, latencies.Length - 1)];
 var invariant = CultureInfo.InvariantCulture;
 Console.WriteLine(string.Create(invariant, $"requests {total}, achieved {total / sendingTook.TotalSeconds:F1}/s, errors {errors}"));
+foreach (var group in results.Where(result => result.Status != HttpStatusCode.OK).GroupBy(result => result.Status))
+{
+    Console.WriteLine(string.Create(invariant, $"  {(group.Key is { } status ? ((int)status).ToString(invariant) : "no answer")}: {group.Count()}"));
+}
+
 Console.WriteLine(string.Create(invariant, $"latency ms: p50 {Percentile(50):F2}  p90 {Percentile(90):F2}  p99 {Percentile(99):F2}  max {latencies[^1]:F2}"));
-Console.WriteLine(string.Create(invariant, $"replies through the connector: {connector.All.Count - sentBefore}/{total}, all sent {(drained - sendingTook).TotalSeconds:F1} s after the last request"));
+if (platform != "slack")
+{
+    Console.WriteLine(string.Create(invariant, $"replies through the connector: {connector.All.Count - sentBefore}/{total}, all sent {(drained - sendingTook).TotalSeconds:F1} s after the last request"));
+}
+
 return errors == 0 ? 0 : 1;
 
 int Argument(string name, int fallback)
 {
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+string Text(string name, string fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
 }
