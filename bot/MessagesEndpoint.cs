@@ -98,7 +98,7 @@ public sealed partial class MessagesEndpoint(
             token = result.Token;
         }
 
-        var body = await ReadBodyAsync(request, cancellationToken).ConfigureAwait(false);
+        var body = await RequestBodies.ReadAsync(request, cancellationToken).ConfigureAwait(false);
         if (body is null)
         {
             response.StatusCode = StatusCodes.Status413PayloadTooLarge;
@@ -214,22 +214,6 @@ public sealed partial class MessagesEndpoint(
         MediaTypeHeaderValue.TryParse(contentType, out var parsed)
         && parsed.MediaType.Equals(MediaTypeNames.Application.Json, StringComparison.OrdinalIgnoreCase)
         && (!parsed.Charset.HasValue || parsed.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
-
-    // Null when the body is larger than the limit the server enforces.
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        using var body = new MemoryStream();
-        try
-        {
-            await request.Body.CopyToAsync(body, cancellationToken).ConfigureAwait(false);
-        }
-        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return null;
-        }
-
-        return body.ToArray();
-    }
 
     private static string Truncate(string? value) => value is null ? "" : value.Length <= 80 ? value : value[..80] + "…";
 

@@ -82,7 +82,7 @@ public sealed partial class SlackEndpoints(
 
         // The server counts the bytes as they are read, chunked bodies too.
         context.Features.GetRequiredFeature<IHttpMaxRequestBodySizeFeature>().MaxRequestBodySize = _maxBodyBytes;
-        var body = await ReadBodyAsync(request, context.RequestAborted).ConfigureAwait(false);
+        var body = await RequestBodies.ReadAsync(request, context.RequestAborted).ConfigureAwait(false);
         if (body is null)
         {
             response.StatusCode = StatusCodes.Status413PayloadTooLarge;
@@ -146,22 +146,6 @@ public sealed partial class SlackEndpoints(
 
     private static int? RetryNumber(string? header) =>
         int.TryParse(header, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : null;
-
-    // Null when the body is larger than the limit the server enforces.
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        using var body = new MemoryStream();
-        try
-        {
-            await request.Body.CopyToAsync(body, cancellationToken).ConfigureAwait(false);
-        }
-        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return null;
-        }
-
-        return body.ToArray();
-    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected a request to {Path} with 401: {Check} (from {RemoteIp})")]
     private static partial void LogRejected(ILogger logger, string path, SlackSignatureCheck check, string? remoteIp);
