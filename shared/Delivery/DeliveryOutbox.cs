@@ -387,8 +387,4 @@ public sealed class DeliveryOutbox
         await _table.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
         return row.Feedback is null ? FeedbackRecorded.Recorded : FeedbackRecorded.Changed;
     }
-
-    /// <summary>The receipts of <paramref name="key"/> that carry feedback.</summary>
-    public Task<List<DeliveryRow>> ListFeedbackAsync(ConversationKey key, CancellationToken cancellationToken) =>
-        QueryAsync(key, TableClient.CreateQueryFilter($"Feedback ne {""}"), cancellationToken);
 }
