@@ -41,10 +41,23 @@ public sealed class SubscriptionStore
         return entity.HasValue && entity.Value is { } row ? ToSubscription(key, row) : null;
     }
 
+    /// <summary>How long a contact's <see cref="Subscription.VerifiedAt"/> stands before a request with the same address
+    /// writes it again: a command in a busy conversation then costs one read, not a read and a write.</summary>
+    public static readonly TimeSpan ContactRefreshInterval = TimeSpan.FromHours(1);
+
     /// <summary>Creates the conversation's row or refreshes its address (a platform can move it) from a verified
-    /// request; marks it installed.</summary>
-    public Task<Subscription> RecordContactAsync(ConversationKey key, ConversationAddress address, CancellationToken cancellationToken) =>
-        UpdateAsync(key, address, current => current with { Address = address, Installed = true, VerifiedAt = _time.GetUtcNow() }, cancellationToken);
+    /// request; marks it installed. Writes only when something changed or <see cref="ContactRefreshInterval"/> passed.</summary>
+    public Task<Subscription> RecordContactAsync(ConversationKey key, ConversationAddress address, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        return UpdateAsync(
+            key,
+            address,
+            current => current is { Installed: true, Version: not null } && current.Address == address && now - current.VerifiedAt < ContactRefreshInterval
+                ? current
+                : current with { Address = address, Installed = true, VerifiedAt = now },
+            cancellationToken);
+    }
 
     /// <summary>Moves the notifier's watermark of an existing subscription with one write and no read: only that column
     /// changes, so a concurrent change of anything else (a mode, a pause) is kept.</summary>
@@ -85,7 +98,8 @@ public sealed class SubscriptionStore
         }
     }
 
-    /// <summary>Applies a change to an existing (or, with a reference, new) subscription with optimistic concurrency.</summary>
+    /// <summary>Applies a change to an existing (or, with a reference, new) subscription with optimistic concurrency; a
+    /// change that returns the subscription it was given (the same instance) writes nothing.</summary>
     public async Task<Subscription> UpdateAsync(ConversationKey key, ConversationAddress? addressForNew, Func<Subscription, Subscription> change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -110,6 +124,11 @@ public sealed class SubscriptionStore
             }
 
             var updated = change(current);
+            if (ReferenceEquals(updated, current) && current.Version is not null)
+            {
+                return current;
+            }
+
             var entity = ToEntity(updated);
             try
             {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Digest.Crawling;
 using Digest.Delivery;
+using Digest.Delivery.Queue;
 using Digest.FanOut;
 using Digest.Papers;
 using Digest.Parsing;
@@ -21,10 +22,16 @@ using Microsoft.Extensions.Logging;
 // second run finds nothing new. Starts its own Azurite (in memory; --on-disk keeps its data in a temporary folder).
 //   dotnet run -c Release --project tests/Digest.FanOut -- --subscriptions 10000            # unthrottled connector
 //   dotnet run -c Release --project tests/Digest.FanOut -- --subscriptions 10000 --limited  # Teams' limits, 429 past them
+//   dotnet run -c Release --project tests/Digest.FanOut -- --subscriptions 10000 --queue 4  # through the queue, 4 consumers
+// --queue N: NotifySubscribers as the Function App runs it (plan, one queue message per subscription), then N consumers
+// in this process standing in for N scaled-out instances, each handling InstanceBatchSize messages at once as one Functions
+// instance does (host.json's queues batchSize); messages carry keys and the plan id, not rows, so consumers read them.
 var subscriptionCount = Option("--subscriptions", 1000);
 var concurrency = Option("--concurrency", 64);
 var limited = args.Contains("--limited");
 var onDisk = args.Contains("--on-disk");
+var queueConsumers = Option("--queue", 0);
+const int InstanceBatchSize = 16;
 using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(60));
 var ct = cancel.Token;
 var loadAtStart = Load();
@@ -80,6 +87,9 @@ seeding.Stop();
 
 var planner = services.GetRequiredService<DeliveryPlanner>();
 var sender = services.GetRequiredService<DeliverySender>();
+var dispatcher = services.GetRequiredService<DeliveryDispatcher>();
+var consumer = services.GetRequiredService<DeliveryConsumer>();
+var queue = services.GetRequiredService<DeliveryQueue>();
 var known = await RunAsync();
 
 var seenAt = time.GetUtcNow().AddMinutes(-5);
@@ -90,7 +100,8 @@ await paperStore.WriteChangesAsync(diff.ChangeRowsToWrite, ct);
 var first = await RunAsync();
 var second = await RunAsync();
 
-Console.WriteLine($"seeded {subscriptionCount:N0} subscriptions ({subscriptionCount * 5:N0} rules) in {seeding.Elapsed.TotalSeconds:F1} s; connector {(limited ? "with Teams' limits (7/s per conversation, 50/s per tenant)" : "unthrottled")}; Azurite {(onDisk ? "on disk" : "in memory")}; concurrency {concurrency}");
+Console.WriteLine($"seeded {subscriptionCount:N0} subscriptions ({subscriptionCount * 5:N0} rules) in {seeding.Elapsed.TotalSeconds:F1} s; connector {(limited ? "with Teams' limits (7/s per conversation, 50/s per tenant)" : "unthrottled")}; Azurite {(onDisk ? "on disk" : "in memory")}; " +
+    (queueConsumers > 0 ? $"through the delivery queue, {queueConsumers} consumers" : $"sender called directly, {concurrency} at once"));
 Console.WriteLine($"load average (1, 5, 15 min) at start: {loadAtStart}; at end: {Load()}");
 Console.WriteLine("run               plan s   send s   messages   msg/s   429s   429 share   plan reads  plan writes   send reads  send writes  send tx/sub");
 foreach (var (name, run) in new[] { ("new subscriptions", known), ("50 new papers", first), ("nothing new", second) })
@@ -99,7 +110,7 @@ foreach (var (name, run) in new[] { ("new subscriptions", known), ("50 new paper
         $"{name,-17} {run.PlanSeconds,6:F2} {run.SendSeconds,8:F2} {run.Messages,10:N0} {run.MessagesPerSecond,7:F0} {run.Throttled,6:N0} {run.ThrottledShare,10:P2} {run.Plan.Reads,12:N0} {run.Plan.Writes,12:N0} {run.Send.Reads,12:N0} {run.Send.Writes,12:N0} {run.SendTransactionsPerSubscription,12:F2}"));
 }
 
-Console.WriteLine(JsonSerializer.Serialize(new { subscriptions = subscriptionCount, limited, onDisk, concurrency, loadAtStart, loadAtEnd = Load(), known, first, second }));
+Console.WriteLine(JsonSerializer.Serialize(new { subscriptions = subscriptionCount, limited, onDisk, concurrency, queueConsumers, loadAtStart, loadAtEnd = Load(), known, first, second }));
 return 0;
 
 async Task<RunResult> RunAsync()
@@ -107,13 +118,23 @@ async Task<RunResult> RunAsync()
     var throttledBefore = connector.Throttled;
     var before = counter.Current;
     var planning = Stopwatch.StartNew();
-    var plan = await planner.PlanAsync(ct);
+    var plan = queueConsumers > 0 ? (await dispatcher.PlanAndEnqueueAsync(ct)).Plan : await planner.PlanAsync(ct);
     planning.Stop();
     var planned = counter.Current;
     var sending = Stopwatch.StartNew();
-    var results = new SubscriptionDelivery[plan.Requests.Count];
-    await Parallel.ForEachAsync(Enumerable.Range(0, plan.Requests.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct },
-        async (i, token) => results[i] = await sender.SendAsync(plan.Requests[i], token));
+    IReadOnlyList<SubscriptionDelivery> results;
+    if (queueConsumers > 0)
+    {
+        results = (await queue.DrainAsync(consumer.DeliverAsync, failure => (failure as DeliveryNotCompletedException)?.Result, ct, queueConsumers * InstanceBatchSize)).Results;
+    }
+    else
+    {
+        var sent = new SubscriptionDelivery[plan.Requests.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, plan.Requests.Count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct },
+            async (i, token) => sent[i] = await sender.SendAsync(plan.Requests[i], token));
+        results = sent;
+    }
+
     sending.Stop();
     var messages = results.Sum(result => result.MessagesSent);
     var throttled = connector.Throttled - throttledBefore;

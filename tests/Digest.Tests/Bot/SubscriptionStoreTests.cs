@@ -8,6 +8,7 @@ using Digest.Subscriptions;
 using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Shouldly;
 
 namespace Digest.Tests.Bot;
@@ -26,15 +27,63 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
         Conversation = new ConversationAccount { Id = key.ConversationId, TenantId = key.TenantId, ConversationType = "channel" },
     };
 
-    [Fact]
-    public async Task ListRulesOfAsync_ManyConversations_ReadsEachItsOwnRulesInOneQuery()
+    // A store on a fresh prefix whose table requests are counted.
+    private (SubscriptionStore Store, StorageRequestCounter Counter) CountedStore(TimeProvider time)
     {
         var counter = new StorageRequestCounter();
         var clientOptions = new TableClientOptions();
         clientOptions.AddPolicy(counter, HttpPipelinePosition.PerRetry);
         var shared = azurite.NewStorage();
         var storage = new DigestStorage(azurite.BlobService, new TableServiceClient(azurite.ConnectionString, clientOptions), new QueueServiceClient(azurite.ConnectionString), Options.Create(new StorageOptions { ConnectionString = azurite.ConnectionString, NamePrefix = shared.Rules.Name[..^"rules".Length] }));
-        var store = new SubscriptionStore(storage, Options.Create(new SubscriptionStoreOptions()), TimeProvider.System);
+        return (new SubscriptionStore(storage, Options.Create(new SubscriptionStoreOptions()), time), counter);
+    }
+
+    [Fact]
+    public async Task RecordContactAsync_SameAddressWithinTheRefreshInterval_WritesNothing()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+        var (store, counter) = CountedStore(time);
+        var key = ConversationKey.Create("msteams", "tenant-a", "19:busy-conversation");
+        var address = TeamsAddress.From(Reference(key));
+        var recorded = await store.RecordContactAsync(key, address, Cancel);
+
+        time.Advance(SubscriptionStore.ContactRefreshInterval - TimeSpan.FromMinutes(1));
+        var before = counter.Current;
+        var again = await store.RecordContactAsync(key, address, Cancel);
+
+        (counter.Current - before).Writes.ShouldBe(0);
+        again.VerifiedAt.ShouldBe(recorded.VerifiedAt);
+        again.Version.ShouldBe(recorded.Version);
+    }
+
+    [Fact]
+    public async Task RecordContactAsync_AddressMovedOrIntervalPassedOrUninstalled_WritesTheContact()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+        var (store, counter) = CountedStore(time);
+        var key = ConversationKey.Create("msteams", "tenant-a", "19:moving-conversation");
+        var address = TeamsAddress.From(Reference(key));
+        await store.RecordContactAsync(key, address, Cancel);
+
+        var moved = TeamsAddress.From(Reference(key) with { ServiceUrl = "https://smba.trafficmanager.net/emea/" });
+        var before = counter.Current;
+        (await store.RecordContactAsync(key, moved, Cancel)).Address.ShouldBe(moved);
+        (counter.Current - before).Writes.ShouldBe(1);
+
+        time.Advance(SubscriptionStore.ContactRefreshInterval);
+        before = counter.Current;
+        (await store.RecordContactAsync(key, moved, Cancel)).VerifiedAt.ShouldBe(time.GetUtcNow());
+        (counter.Current - before).Writes.ShouldBe(1);
+
+        await store.UpdateAsync(key, null, current => current with { Installed = false }, Cancel);
+        (await store.RecordContactAsync(key, moved, Cancel)).Installed.ShouldBeTrue();
+        (await store.GetAsync(key, Cancel))!.Installed.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task ListRulesOfAsync_ManyConversations_ReadsEachItsOwnRulesInOneQuery()
+    {
+        var (store, counter) = CountedStore(TimeProvider.System);
         var keys = Enumerable.Range(0, 40).Select(i => ConversationKey.Create("msteams", "tenant-a", $"19:conversation-{i}")).ToList();
         foreach (var (key, i) in keys.Select((key, i) => (key, i)))
         {

@@ -193,15 +193,17 @@ public sealed class SlackAppHomeTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task DigestButton_RunsTheDigestForThePerson()
+    public async Task DigestButton_SendsThePersonTheirMatches()
     {
         await ClickAsync(SlackHomeView.CommandAction, "subscribe");
-        await SubmitAsync(SlackHomeView.AddRuleCallback, SlackHomeView.RuleInput, "zzzqqqxxyy");
-        var before = (await Store.GetAsync(Personal, Cancel))!.VerifiedAt;
+        await SubmitAsync(SlackHomeView.AddRuleCallback, SlackHomeView.RuleInput, "webchallenger");
 
         await ClickAsync(SlackHomeView.CommandAction, "digest");
 
-        (await Store.GetAsync(Personal, Cancel))!.VerifiedAt.ShouldBeGreaterThan(before); // the command ran for this person
+        var sent = (await _slack.WaitForAsync("/api/chat.postMessage", 1, Cancel)).ShouldHaveSingleItem().Json;
+        ((string)sent["channel"]!).ShouldBe(_user);
+        sent["blocks"]!.ToJsonString().ShouldContain("WebChallenger");
+        (await Store.GetAsync(Personal, Cancel))!.PapersDelivered.ShouldBe(1);
     }
 
     [Fact]
