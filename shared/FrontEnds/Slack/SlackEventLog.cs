@@ -11,7 +11,8 @@ namespace Digest.FrontEnds.Slack;
 /// five minutes, and possibly overlapping a slow first delivery) are never handled twice, by this instance or another,
 /// before or after a restart. An event is claimed before it is handled and marked done after; a claim whose handler
 /// crashed is taken over by a retry once <see cref="SlackFrontEndOptions.EventLease"/> has passed, and a handler that
-/// failed releases its claim at once, so Slack's retry handles it.
+/// failed releases its claim at once, so Slack's retry handles it. Rows older than
+/// <see cref="SlackFrontEndOptions.EventRetention"/> are deleted by <see cref="PruneAsync"/>.
 /// </summary>
 public sealed class SlackEventLog(DigestStorage storage, IOptions<SlackFrontEndOptions> options, TimeProvider time)
 {
@@ -77,5 +78,31 @@ public sealed class SlackEventLog(DigestStorage storage, IOptions<SlackFrontEndO
         {
             // already gone
         }
+    }
+
+    /// <summary>Deletes the events claimed longer than <see cref="SlackFrontEndOptions.EventRetention"/> ago; returns
+    /// how many. Every instance may prune at once: a row another deleted first is skipped.</summary>
+    public async Task<int> PruneAsync(CancellationToken cancellationToken)
+    {
+        await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var cutoff = time.GetUtcNow() - options.Value.EventRetention;
+        var deleted = 0;
+        var old = storage.SlackEvents.QueryAsync<TableEntity>(
+            TableClient.CreateQueryFilter($"ClaimedAt lt {cutoff}"), maxPerPage: 1000, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken);
+        await foreach (var row in old.ConfigureAwait(false))
+        {
+            // One event a partition: rows cannot share a batch, so each is its own delete.
+            try
+            {
+                await storage.SlackEvents.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+                deleted++;
+            }
+            catch (RequestFailedException exception) when (exception.Status == 404)
+            {
+                // another instance pruned it
+            }
+        }
+
+        return deleted;
     }
 }

@@ -13,4 +13,9 @@ public sealed class SlackFrontEndOptions
     /// <summary>How long an event may stay "being handled" before a retry of it takes over (the first attempt crashed).</summary>
     [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
     public TimeSpan EventLease { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long a handled event's row is kept to recognise Slack's retries (which come within minutes) before
+    /// <see cref="SlackEventLogPruner"/> deletes it, so the table does not grow for ever.</summary>
+    [Range(typeof(TimeSpan), "01:00:00", "30.00:00:00")]
+    public TimeSpan EventRetention { get; set; } = TimeSpan.FromDays(1);
 }

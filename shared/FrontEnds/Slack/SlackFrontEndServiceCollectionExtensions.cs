@@ -9,7 +9,7 @@ public static class SlackFrontEndServiceCollectionExtensions
 {
     /// <summary>Registers the Slack front end on the command core: the Slack platform with its options validated at
     /// start-up (the endpoints cannot verify a request without them), the bot token of a single-workspace app
-    /// (<c>Slack:BotToken</c>) unless an installation store was registered before, the renderer, the event log and the
+    /// (<c>Slack:BotToken</c>) unless an installation store was registered before, the renderer, the event log (pruned hourly) and the
     /// handlers of commands, events and interactions.</summary>
     public static IServiceCollection AddDigestSlackFrontEnd(this IServiceCollection services)
     {
@@ -24,6 +24,7 @@ public static class SlackFrontEndServiceCollectionExtensions
         services.TryAddSingleton<ISlackBotTokens, SingleWorkspaceBotTokens>();
         services.TryAddSingleton<SlackReplyRenderer>();
         services.TryAddSingleton<SlackEventLog>();
+        services.AddHostedService<SlackEventLogPruner>();
         services.TryAddSingleton<SlackResponder>();
         services.TryAddSingleton<SlackHome>();
         services.TryAddSingleton<SlackWorkspaces>();

@@ -14,7 +14,7 @@ public sealed class SlackEventLogTests(AzuriteFixture azurite)
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 6, 12, 8, 0, 0, TimeSpan.Zero));
 
-    private SlackEventLog Log() => new(azurite.NewStorage(), Options.Create(new SlackFrontEndOptions { EventLease = TimeSpan.FromMinutes(1) }), _time);
+    private SlackEventLog Log() => new(azurite.NewStorage(), Options.Create(new SlackFrontEndOptions { EventLease = TimeSpan.FromMinutes(1), EventRetention = TimeSpan.FromDays(1) }), _time);
 
     [Fact]
     public async Task TryClaim_Completed_IsNeverClaimedAgain()
@@ -50,5 +50,23 @@ public sealed class SlackEventLogTests(AzuriteFixture azurite)
         await log.ReleaseAsync("EvFAIL1", Cancel);
 
         (await log.TryClaimAsync("EvFAIL1", Cancel)).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task PruneAsync_EventsPastTheRetention_DeletesThemAndKeepsTheRecentOnes()
+    {
+        var log = Log();
+        (await log.TryClaimAsync("EvOLD1", Cancel)).ShouldBeTrue();
+        await log.CompleteAsync("EvOLD1", Cancel);
+        (await log.TryClaimAsync("EvOLD2", Cancel)).ShouldBeTrue(); // claimed, its handler never came back
+        _time.Advance(TimeSpan.FromHours(23));
+        (await log.TryClaimAsync("EvNEW1", Cancel)).ShouldBeTrue();
+        await log.CompleteAsync("EvNEW1", Cancel);
+        _time.Advance(TimeSpan.FromHours(2));
+
+        (await log.PruneAsync(Cancel)).ShouldBe(2);
+
+        (await log.TryClaimAsync("EvNEW1", Cancel)).ShouldBeFalse(); // still recognised as handled
+        (await log.PruneAsync(Cancel)).ShouldBe(0);
     }
 }
