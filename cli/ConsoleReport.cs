@@ -110,6 +110,7 @@ internal static class ConsoleReport
             {
                 DeliveryState.Failed => "[red]failed[/]",
                 DeliveryState.Pending => "[yellow]pending[/]",
+                DeliveryState.Held => "held (show more)",
                 _ => "sent",
             };
             table.AddRow(
@@ -124,7 +125,7 @@ internal static class ConsoleReport
         }
 
         AnsiConsole.MarkupLineInterpolated(
-            $"{entries.Count} deliveries: {entries.Count(entry => entry.Row.State == DeliveryState.Pending)} pending, {entries.Count(entry => entry.Row.State == DeliveryState.Sent)} sent, {entries.Count(entry => entry.Row.State == DeliveryState.Failed)} failed.");
+            $"{entries.Count} deliveries: {entries.Count(entry => entry.Row.State == DeliveryState.Pending)} pending, {entries.Count(entry => entry.Row.State == DeliveryState.Sent)} sent, {entries.Count(entry => entry.Row.State == DeliveryState.Failed)} failed, {entries.Count(entry => entry.Row.State == DeliveryState.Held)} held behind show more.");
     }
 
     public static void WriteStatus(DigestStatusReport status)
@@ -143,7 +144,7 @@ internal static class ConsoleReport
             AnsiConsole.Write(table);
         }
 
-        AnsiConsole.MarkupLineInterpolated($"{status.Pages.Count} pages watched; NotifySubscribers last planned due subscriptions: {Time(status.LastNotifiedAt)}; deliveries: {status.Pending} pending, {status.Failed} failed (digest deliveries --failed), {status.Sent} sent.");
+        AnsiConsole.MarkupLineInterpolated($"{status.Pages.Count} pages watched; NotifySubscribers last planned due subscriptions: {Time(status.LastNotifiedAt)}; deliveries: {status.Pending} pending, {status.Failed} failed (digest deliveries --failed), {status.Sent} sent, {status.Held} held behind show more.");
     }
 
     private static string Time(DateTimeOffset? at) => at?.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) ?? "never";

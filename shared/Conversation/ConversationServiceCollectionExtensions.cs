@@ -19,6 +19,7 @@ public static class ConversationServiceCollectionExtensions
         [
             typeof(HelpCommand), typeof(SubscribeCommand), typeof(PauseCommand), typeof(ModeCommand), typeof(QuietCommand), typeof(AddRuleCommand),
             typeof(RulesCommand), typeof(RemoveRuleCommand), typeof(DigestCommand), typeof(StatusCommand), typeof(FeedbackCommand),
+            typeof(LimitCommand), typeof(MoreCommand), typeof(NothingNoteCommand),
         ];
         foreach (var command in commands)
         {

@@ -20,6 +20,10 @@ public static class DeliveryState
     /// <summary>A dead letter: sending failed <see cref="DeliveryOptions.MaxAttempts"/> times; never sent again, kept
     /// with its <see cref="DeliveryRow.LastError"/> for an operator.</summary>
     public const string Failed = "Failed";
+
+    /// <summary>Matched and held back by the subscription's cap (<c>limit N</c>): not sent by any notifier run, only by a
+    /// click on the "show more" button of its <see cref="DeliveryRow.HeldBatch"/> (or the <c>more</c> command), then Sent.</summary>
+    public const string Held = "Held";
 }
 
 /// <summary>One (subscription, paper) pair: the outbox entry while Pending, the delivery receipt once Sent. Partition =
@@ -68,6 +72,12 @@ public sealed class DeliveryRow : ITableEntity
 
     public DateTimeOffset? FeedbackAt { get; set; }
 
+    /// <summary>While <see cref="DeliveryState.Held"/>: the batch one "show more" click sends, <c>{chain}-{n}</c> (the
+    /// chain is the ticks of the delivery that held it, so batches sort in the order they are offered).</summary>
+    public string? HeldBatch { get; set; }
+
+    /// <summary>While <see cref="DeliveryState.Held"/>: the paper's place in its chain, in the digest's order.</summary>
+    public int? HeldRank { get; set; }
 
     /// <summary>The subscription's <see cref="ConversationKey.PartitionKey"/>.</summary>
     public string Conversation { get; set; } = "";
@@ -121,6 +131,14 @@ public sealed class DeliveryOutbox
         ArgumentNullException.ThrowIfNull(key);
         var rows = await QueryAsync(key, TableClient.CreateQueryFilter($"State eq {DeliveryState.Pending}"), cancellationToken).ConfigureAwait(false);
         return [.. rows.OrderBy(row => row.PlannedAt).ThenBy(row => row.RowKey, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Rows held back by the subscription's cap, in the order "show more" offers them (batch, then place).</summary>
+    public async Task<IReadOnlyList<DeliveryRow>> ListHeldAsync(ConversationKey key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var rows = await QueryAsync(key, TableClient.CreateQueryFilter($"State eq {DeliveryState.Held}"), cancellationToken).ConfigureAwait(false);
+        return [.. rows.OrderBy(row => row.HeldBatch, StringComparer.Ordinal).ThenBy(row => row.HeldRank).ThenBy(row => row.RowKey, StringComparer.Ordinal)];
     }
 
     /// <summary>Every row of <paramref name="key"/>: its receipts and pending entries.</summary>
@@ -346,6 +364,61 @@ public sealed class DeliveryOutbox
 
         return deadLettered;
     }
+
+    /// <summary>
+    /// Holds <paramref name="rows"/> (in the order they are to be offered) behind "show more": Held, unclaimed, in batches
+    /// of <paramref name="batchSize"/> named <c>{chain}-{n}</c>. Each write is conditional on the row's ETag, one
+    /// transaction per 100; a row changed meanwhile (a click claimed it to send it) is left as it is. Returns the rows held.
+    /// </summary>
+    public async Task<IReadOnlyList<DeliveryRow>> HoldAsync(IReadOnlyList<DeliveryRow> rows, string chain, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentException.ThrowIfNullOrWhiteSpace(chain);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            rows[i].State = DeliveryState.Held;
+            rows[i].ClaimedAt = null;
+            rows[i].HeldBatch = BatchOf(chain, i / batchSize);
+            rows[i].HeldRank = i;
+        }
+
+        var held = new List<DeliveryRow>(rows.Count);
+        foreach (var batch in rows.GroupBy(row => row.PartitionKey, StringComparer.Ordinal).SelectMany(partition => partition.Chunk(MaxBatch)))
+        {
+            try
+            {
+                var response = await _table.SubmitTransactionAsync(batch.Select(row => new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, row.ETag)), cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    batch[i].ETag = response.Value[i].Headers.ETag ?? default;
+                }
+
+                held.AddRange(batch);
+            }
+            catch (TableTransactionFailedException exception) when (exception.Status is 412 or 404)
+            {
+                foreach (var row in batch)
+                {
+                    try
+                    {
+                        var response = await _table.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                        row.ETag = response.Headers.ETag ?? default;
+                        held.Add(row);
+                    }
+                    catch (RequestFailedException single) when (single.Status is 412 or 404)
+                    {
+                        // Claimed by a click meanwhile: that click sends it.
+                    }
+                }
+            }
+        }
+
+        return held;
+    }
+
+    /// <summary>The name of batch <paramref name="index"/> of a chain of held rows.</summary>
+    public static string BatchOf(string chain, int index) => string.Create(CultureInfo.InvariantCulture, $"{chain}-{index:D4}");
 
     /// <summary>Marks rows Sent with the activity that carried them, in batches of one partition.</summary>
     public async Task MarkSentAsync(IReadOnlyList<DeliveryRow> rows, string? activityId, DateTimeOffset sentAt, CancellationToken cancellationToken)

@@ -99,16 +99,23 @@ public sealed partial class DeliveryPlanner(
         // again. The
         // requests carry what this run read and wrote, so that a sender in this process does not read it again: where
         // this run created the marker, the rows it planned are all there is to send.
+        // A daily or weekly digest due now that asks for a "nothing matched" note gets a request even with nothing to
+        // send: the sender sends the note then. A subscription without a marker has no Pending rows.
         var markerETags = marked.ToDictionary(request => request.Key, request => request.MarkerETag);
-        var requests = markerETags.Keys.Union(rows.Markers.Keys)
+        var noting = due.Select(subscription => subscription.Subscription)
+            .Where(subscription => subscription.NothingMatchedNote && subscription.Mode.Cadence != DeliveryCadence.Instant)
+            .Select(subscription => subscription.Key).ToHashSet();
+        var requests = markerETags.Keys.Union(rows.Markers.Keys).Union(noting)
             .Where(key => activeByKey.ContainsKey(key) && !quietNow.Contains(key))
             .OrderBy(key => key.PartitionKey, StringComparer.Ordinal)
             .Select(key => new DeliveryRequest(key, now)
             {
                 Subscription = activeByKey[key],
                 Papers = rows.Papers,
-                MarkerETag = rows.Markers.TryGetValue(key, out var etag) ? etag : markerETags[key],
-                Rows = rows.Created.Contains(key) && rows.Planned.TryGetValue(key, out var planned) ? planned : null,
+                MarkerETag = rows.Markers.TryGetValue(key, out var etag) ? etag : markerETags.GetValueOrDefault(key),
+                Rows = rows.Created.Contains(key) && rows.Planned.TryGetValue(key, out var planned) ? planned
+                    : markerETags.ContainsKey(key) || rows.Markers.ContainsKey(key) ? null : [],
+                NothingNote = noting.Contains(key),
             })
             .ToList();
         var plan = new DeliveryPlan(now, [.. due.Select(subscription => subscription.Subscription.Key)], rows.Rules, rows.Papers.Count, rows.Planned.Values.Sum(planned => planned.Count), requests);

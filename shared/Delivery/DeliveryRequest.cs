@@ -13,6 +13,10 @@ namespace Digest.Delivery;
 /// are never serialized; a request without them (a queue message) makes the sender read them.</remarks>
 public sealed record DeliveryRequest(ConversationKey Key, DateTimeOffset PlannedAt)
 {
+    /// <summary>The subscription's daily or weekly digest is due in this plan and asks for a "nothing matched" note: the
+    /// sender sends it when there is nothing to send. Carried by the queue message.</summary>
+    public bool NothingNote { get; init; }
+
     /// <summary>The subscription as the planner read it at the start of the run.</summary>
     [JsonIgnore]
     public Subscription? Subscription { get; init; }

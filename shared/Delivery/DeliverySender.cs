@@ -52,11 +52,8 @@ public sealed partial class DeliverySender(
         ArgumentNullException.ThrowIfNull(request);
         var key = request.Key;
         var now = time.GetUtcNow();
-        var papersSent = 0;
-        var messagesSent = 0;
-        var platform = TelemetryPlatforms.Teams;
-        List<DeliveryRow> sending = [];
-        try
+        var progress = new Progress();
+        return await GuardAsync(key, now, progress, async () =>
         {
             // The planner asks only for active subscriptions, and the digest command for any installed one.
             var subscription = request.Subscription ?? await subscriptions.GetAsync(key, cancellationToken).ConfigureAwait(false);
@@ -65,7 +62,7 @@ public sealed partial class DeliverySender(
                 return new SubscriptionDelivery(key, DeliveryOutcome.NothingToSend, 0, 0);
             }
 
-            platform = TelemetryPlatform(subscription.Address.Platform);
+            progress.Platform = TelemetryPlatform(subscription.Address.Platform);
             if (!_messengers.TryGetValue(subscription.Address.Platform, out var messenger))
             {
                 // Nothing to send is not a failure, whichever platform the subscription is on.
@@ -87,80 +84,212 @@ public sealed partial class DeliverySender(
             var rows = await outbox.ClaimAsync([.. listed.Where(row => IsClaimable(row, request, now))], now, cancellationToken).ConfigureAwait(false);
             var items = await ranking.OrderAsync(subscription, await ToMatchedPapersAsync(rows, request.Papers, now, cancellationToken).ConfigureAwait(false), item => item.Paper.Paper, cancellationToken).ConfigureAwait(false);
             var heading = Heading(items.Count);
-            var messages = items.Count == 0 ? [] : messenger.Split(heading, [.. items.Select(item => item.Paper)], _options.MaxPapersPerMessage);
-            var offset = 0;
-            for (var part = 0; part < messages.Count; part++)
+            var held = new HeldBack(null, 0);
+            if (subscription.MessageLimit is { } limit && items.Count > 0)
             {
-                var papersOfPart = messages[part];
-                sending = [.. items.Skip(offset).Take(papersOfPart.Count).Select(item => item.Row)];
-                offset += papersOfPart.Count;
-                var partHeading = messages.Count == 1 ? heading : string.Create(CultureInfo.InvariantCulture, $"{heading} ({part + 1} of {messages.Count})");
-                // A trace follows a paper from the fetch that found it to the message that carried it.
-                using var activity = DigestTelemetry.StartLinkedActivity(SendActivityName, sending.Select(row => row.TraceParent), ActivityKind.Producer);
-                activity?.SetTag(DigestMetrics.PlatformTag, platform);
-                string? messageId;
-                try
+                // Held before the first N are sent: a crash in between leaves those N Pending for a later run, and the
+                // rest safe behind the button.
+                held = await HoldAsync(subscription.Key, [.. items.Skip(limit).Select(item => item.Row)], limit, now, cancellationToken).ConfigureAwait(false);
+                if (items.Count > limit)
                 {
-                    messageId = await messenger.SendAsync(subscription.Address, partHeading, papersOfPart, cancellationToken).ConfigureAwait(false);
+                    heading = string.Create(CultureInfo.InvariantCulture, $"{heading}, {limit} shown");
+                    items = [.. items.Take(limit)];
                 }
-                catch (DeliveryFailedException exception)
-                {
-                    DigestTelemetry.RecordFailure(activity, exception);
-                    throw;
-                }
-
-                messagesSent++;
-                metrics.MessagesSent(platform);
-                await outbox.MarkSentAsync(sending, messageId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-                sending = [];
-                papersSent += papersOfPart.Count;
             }
 
-            await RecordDeliveredAsync(subscription, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
-            // Every row that was Pending is now Sent or Failed: the marker can go. Rows planned since make a planner
+            await SendMessagesAsync(subscription, messenger, heading, items, held.More, progress, cancellationToken).ConfigureAwait(false);
+            var noted = items.Count == 0 && listed.Count == 0 && request.NothingNote
+                && await SendNothingNoteAsync(subscription, messenger, request.PlannedAt, cancellationToken).ConfigureAwait(false);
+            await RecordDeliveredAsync(subscription, progress.PapersSent, progress.MessagesSent, now, cancellationToken).ConfigureAwait(false);
+            // Every row that was Pending is now Sent, Held or Failed: the marker can go. Rows planned since make a planner
             // mark the subscription again after inserting them, which changes the marker's ETag and keeps it.
             if (marker is { } etag && rows.Count == listed.Count)
             {
                 await pending.TryClearAsync(key, etag, cancellationToken).ConfigureAwait(false);
             }
 
-            return new SubscriptionDelivery(key, messagesSent > 0 ? DeliveryOutcome.Sent : DeliveryOutcome.NothingToSend, papersSent, messagesSent);
+            return new SubscriptionDelivery(key, progress.MessagesSent > 0 ? DeliveryOutcome.Sent : DeliveryOutcome.NothingToSend, progress.PapersSent, progress.MessagesSent)
+            {
+                PapersHeld = held.Count,
+                NothingNoted = noted,
+            };
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends the next batch of papers held back by the subscription's cap: the batch a "show more" button names, or, with
+    /// none named (the <c>more</c> command typed), the first one waiting. Its rows are claimed first, so a second click on
+    /// the same button, at once or later, sends nothing: they are claimed or Sent. The message carries a "show more"
+    /// button of its own when papers are still held.
+    /// </summary>
+    public async Task<SubscriptionDelivery> SendHeldAsync(Subscription subscription, string? batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        var key = subscription.Key;
+        var now = time.GetUtcNow();
+        var progress = new Progress { Platform = TelemetryPlatform(subscription.Address.Platform) };
+        return await GuardAsync(key, now, progress, async () =>
+        {
+            var held = await outbox.ListHeldAsync(key, cancellationToken).ConfigureAwait(false);
+            if (!_messengers.TryGetValue(subscription.Address.Platform, out var messenger))
+            {
+                LogNoMessenger(logger, key.ToString(), subscription.Address.Platform);
+                return new SubscriptionDelivery(key, DeliveryOutcome.Failed, 0, 0, DeliveryFailureKind.Transient) { PapersHeld = held.Count };
+            }
+
+            var free = held.Where(row => IsFree(row, now)).ToList();
+            batch ??= free.FirstOrDefault()?.HeldBatch;
+            var claimed = await outbox.ClaimAsync([.. free.Where(row => row.HeldBatch == batch)], now, cancellationToken).ConfigureAwait(false);
+            var claimedKeys = claimed.Select(row => row.RowKey).ToHashSet(StringComparer.Ordinal);
+            var rest = held.Where(row => !claimedKeys.Contains(row.RowKey)).ToList();
+            if (claimed.Count == 0)
+            {
+                return new SubscriptionDelivery(key, DeliveryOutcome.NothingToSend, 0, 0) { PapersHeld = rest.Count };
+            }
+
+            var items = await ToMatchedPapersAsync(claimed, null, now, cancellationToken).ConfigureAwait(false);
+            var next = rest.FirstOrDefault(row => IsFree(row, now))?.HeldBatch;
+            var more = next is null ? (ValueTuple<string, string>?)null : ShowMoreButton.For(rest.Count(row => row.HeldBatch == next), rest.Count, next);
+            var heading = string.Create(CultureInfo.InvariantCulture, $"{items.Count} more paper{(items.Count == 1 ? "" : "s")} that matched your rules");
+            await SendMessagesAsync(subscription, messenger, heading, items, more, progress, cancellationToken).ConfigureAwait(false);
+            await RecordDeliveredAsync(subscription, progress.PapersSent, progress.MessagesSent, now, cancellationToken).ConfigureAwait(false);
+            return new SubscriptionDelivery(key, progress.MessagesSent > 0 ? DeliveryOutcome.Sent : DeliveryOutcome.NothingToSend, progress.PapersSent, progress.MessagesSent)
+            {
+                PapersHeld = rest.Count,
+            };
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Holds the papers beyond the cap, and the ones held before that are not being sent by a click, in that order, in
+    // one chain of batches of the cap's size: the new digest's button offers them all, older buttons find nothing left.
+    private async Task<HeldBack> HoldAsync(ConversationKey key, List<DeliveryRow> overflow, int limit, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var earlier = (await outbox.ListHeldAsync(key, cancellationToken).ConfigureAwait(false)).Where(row => IsFree(row, now));
+        List<DeliveryRow> queue = [.. overflow, .. earlier];
+        if (queue.Count == 0)
+        {
+            return new HeldBack(null, 0);
+        }
+
+        // Ticks first, so that chains sort in the order they were made; a random tail, so that two never share a name.
+        var chain = string.Create(CultureInfo.InvariantCulture, $"{now.UtcTicks:D19}{Guid.NewGuid():N}")[..25];
+        var held = await outbox.HoldAsync(queue, chain, limit, cancellationToken).ConfigureAwait(false);
+        return held.Count == 0
+            ? new HeldBack(null, 0)
+            : new HeldBack(ShowMoreButton.For(held.Count(row => row.HeldBatch == held[0].HeldBatch), held.Count, held[0].HeldBatch!), held.Count);
+    }
+
+    // Sends the papers in as many messages as the platform needs; the last one carries the "show more" button.
+    private async Task SendMessagesAsync(Subscription subscription, IPlatformMessenger messenger, string heading, List<(DeliveryRow Row, MatchedPaper Paper)> items,
+        (string Title, string Command)? more, Progress progress, CancellationToken cancellationToken)
+    {
+        var messages = items.Count == 0 ? [] : messenger.Split(heading, [.. items.Select(item => item.Paper)], _options.MaxPapersPerMessage);
+        var offset = 0;
+        for (var part = 0; part < messages.Count; part++)
+        {
+            var papersOfPart = messages[part];
+            progress.Sending = [.. items.Skip(offset).Take(papersOfPart.Count).Select(item => item.Row)];
+            offset += papersOfPart.Count;
+            var partHeading = messages.Count == 1 ? heading : string.Create(CultureInfo.InvariantCulture, $"{heading} ({part + 1} of {messages.Count})");
+            // A trace follows a paper from the fetch that found it to the message that carried it.
+            using var activity = DigestTelemetry.StartLinkedActivity(SendActivityName, progress.Sending.Select(row => row.TraceParent), ActivityKind.Producer);
+            activity?.SetTag(DigestMetrics.PlatformTag, progress.Platform);
+            string? messageId;
+            try
+            {
+                messageId = await messenger.SendAsync(subscription.Address, partHeading, papersOfPart, part == messages.Count - 1 ? more : null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DeliveryFailedException exception)
+            {
+                DigestTelemetry.RecordFailure(activity, exception);
+                throw;
+            }
+
+            progress.MessagesSent++;
+            metrics.MessagesSent(progress.Platform);
+            await outbox.MarkSentAsync(progress.Sending, messageId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            progress.Sending = [];
+            progress.PapersSent += papersOfPart.Count;
+        }
+    }
+
+    // The note of a daily or weekly digest that found nothing: claimed for its period on the subscription first, so that
+    // a request handled twice sends one note (at most once: a send that fails after the claim is not made up).
+    private async Task<bool> SendNothingNoteAsync(Subscription subscription, IPlatformMessenger messenger, DateTimeOffset plannedAt, CancellationToken cancellationToken)
+    {
+        if (subscription.Mode.Cadence == DeliveryCadence.Instant || DeliverySchedule.CurrentDeliveryTime(subscription.Mode, plannedAt) is not { } period
+            || !await subscriptions.TryClaimNothingNoteAsync(subscription.Key, period, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        await messenger.SendNoteAsync(subscription.Address, NothingMatchedNote(subscription.Mode.Cadence), cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>The text of the "nothing matched" note of a daily or weekly digest.</summary>
+    public static string NothingMatchedNote(DeliveryCadence cadence) =>
+        cadence == DeliveryCadence.Weekly ? "Nothing matched your rules this week." : "Nothing matched your rules today.";
+
+    // Everything that can fail stays with the subscription: the result says what happened.
+    private async Task<SubscriptionDelivery> GuardAsync(ConversationKey key, DateTimeOffset now, Progress progress, Func<Task<SubscriptionDelivery>> send, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await send().ConfigureAwait(false);
         }
         catch (DeliveryFailedException exception) when (exception.Kind == DeliveryFailureKind.ConversationGone)
         {
             LogDeactivated(logger, key.ToString(), exception);
-            metrics.SubscriptionDeactivated(platform, exception.Kind.ToString());
-            await RecordDeliveredAsync(key, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
-            return await DeactivateAsync(key, papersSent, messagesSent, cancellationToken).ConfigureAwait(false);
+            metrics.SubscriptionDeactivated(progress.Platform, exception.Kind.ToString());
+            await RecordDeliveredAsync(key, progress.PapersSent, progress.MessagesSent, now, cancellationToken).ConfigureAwait(false);
+            return await DeactivateAsync(key, progress.PapersSent, progress.MessagesSent, cancellationToken).ConfigureAwait(false);
         }
         catch (DeliveryFailedException exception) when (exception.Kind == DeliveryFailureKind.Unauthorized)
         {
             // The app's own credentials, not this message: no attempt is counted against its papers.
             LogSendFailed(logger, key.ToString(), exception.Kind, exception);
-            metrics.MessageFailed(platform, exception.Kind.ToString());
-            await RecordDeliveredAsync(key, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
-            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent, exception.Kind);
+            metrics.MessageFailed(progress.Platform, exception.Kind.ToString());
+            await RecordDeliveredAsync(key, progress.PapersSent, progress.MessagesSent, now, cancellationToken).ConfigureAwait(false);
+            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, progress.PapersSent, progress.MessagesSent, exception.Kind);
         }
         catch (DeliveryFailedException exception)
         {
             // A timeout, a token endpoint, 5xx, a 429 beyond the retries, a refused payload: this message's papers stay
-            // Pending for a later run, one attempt nearer to becoming dead letters.
+            // Pending (or Held) for a later run (or click), one attempt nearer to becoming dead letters.
             LogSendFailed(logger, key.ToString(), exception.Kind, exception);
-            metrics.MessageFailed(platform, exception.Kind.ToString());
-            await RecordDeliveredAsync(key, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
-            var deadLettered = await RecordFailedAttemptAsync(key, sending, exception.Message, _options.MaxAttempts, cancellationToken).ConfigureAwait(false);
+            metrics.MessageFailed(progress.Platform, exception.Kind.ToString());
+            await RecordDeliveredAsync(key, progress.PapersSent, progress.MessagesSent, now, cancellationToken).ConfigureAwait(false);
+            var deadLettered = await RecordFailedAttemptAsync(key, progress.Sending, exception.Message, _options.MaxAttempts, cancellationToken).ConfigureAwait(false);
             if (deadLettered > 0)
             {
-                metrics.MessageDeadLettered(platform);
+                metrics.MessageDeadLettered(progress.Platform);
             }
 
-            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent, exception.Kind, deadLettered);
+            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, progress.PapersSent, progress.MessagesSent, exception.Kind, deadLettered);
         }
         catch (RequestFailedException exception)
         {
             LogStorageFailed(logger, key.ToString(), exception);
-            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent);
+            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, progress.PapersSent, progress.MessagesSent);
         }
+    }
+
+    // A held row no click is sending: never claimed, or its claim is older than the lease (that click failed or died).
+    private bool IsFree(DeliveryRow row, DateTimeOffset now) => row.ClaimedAt is not { } claimed || claimed <= now - _options.PendingLease;
+
+    private sealed record HeldBack((string Title, string Command)? More, int Count);
+
+    // What a send did so far, for the failure handlers: the counts, and the rows of the message being sent.
+    private sealed class Progress
+    {
+        public string Platform { get; set; } = TelemetryPlatforms.Teams;
+
+        public int PapersSent { get; set; }
+
+        public int MessagesSent { get; set; }
+
+        public List<DeliveryRow> Sending { get; set; } = [];
     }
 
     private static string TelemetryPlatform(string platform) =>

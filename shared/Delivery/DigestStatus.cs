@@ -13,8 +13,9 @@ namespace Digest.Delivery;
 public sealed record PageStatus(string Page, DateTimeOffset? LastFetchedAt, string? LastError, DateTimeOffset? LastErrorAt, bool ParsePending);
 
 /// <summary>What <c>digest status</c> shows: the pages, when the notifier last finished planning due subscriptions,
-/// and the delivery backlog.</summary>
-public sealed record DigestStatusReport(IReadOnlyList<PageStatus> Pages, DateTimeOffset? LastNotifiedAt, int Pending, int Failed, int Sent);
+/// and the delivery backlog; <paramref name="Held"/> counts the papers held back by subscriptions' caps behind "show
+/// more" (sent only when clicked).</summary>
+public sealed record DigestStatusReport(IReadOnlyList<PageStatus> Pages, DateTimeOffset? LastNotifiedAt, int Pending, int Failed, int Sent, int Held);
 
 /// <summary>Reads the state of a deployment from what its steps already store, whichever hosts run them; reading it
 /// writes nothing, so a step's run stays as cheap as it is.</summary>
@@ -32,6 +33,7 @@ public sealed class DigestStatus(DigestStorage storage, PlannerState planner, De
             await planner.GetLastPlannedAtAsync(cancellationToken).ConfigureAwait(false),
             deliveries.Count(entry => entry.Row.State == DeliveryState.Pending),
             deliveries.Count(entry => entry.Row.State == DeliveryState.Failed),
-            deliveries.Count(entry => entry.Row.State == DeliveryState.Sent));
+            deliveries.Count(entry => entry.Row.State == DeliveryState.Sent),
+            deliveries.Count(entry => entry.Row.State == DeliveryState.Held));
     }
 }

@@ -53,7 +53,12 @@ public interface IPlatformMessenger
     /// order, none left out; <paramref name="heading"/> is the longest heading a message of them will carry.</summary>
     IReadOnlyList<IReadOnlyList<MatchedPaper>> Split(string heading, IReadOnlyList<MatchedPaper> papers, int maxPerMessage);
 
-    /// <summary>Sends one message of papers under a heading; returns the platform's id of the message.</summary>
+    /// <summary>Sends one message of papers under a heading, with <paramref name="more"/> as a button of the whole
+    /// message when given (its title, and the command its click sends back); returns the platform's id of the message.</summary>
     /// <exception cref="DeliveryFailedException">The platform refused or could not be reached.</exception>
-    Task<string?> SendAsync(ConversationAddress address, string heading, IReadOnlyList<MatchedPaper> papers, CancellationToken cancellationToken);
+    Task<string?> SendAsync(ConversationAddress address, string heading, IReadOnlyList<MatchedPaper> papers, (string Title, string Command)? more, CancellationToken cancellationToken);
+
+    /// <summary>Sends a short text of ours (the "nothing matched" note); returns the platform's id of the message.</summary>
+    /// <exception cref="DeliveryFailedException">The platform refused or could not be reached.</exception>
+    Task<string?> SendNoteAsync(ConversationAddress address, string text, CancellationToken cancellationToken);
 }

@@ -24,7 +24,14 @@ public enum DeliveryOutcome
 
 /// <summary>One subscription's result; <paramref name="Failure"/> says how a send failed, when one did;
 /// <paramref name="DeadLettered"/> counts the papers whose rows this run made <see cref="DeliveryState.Failed"/>.</summary>
-public sealed record SubscriptionDelivery(ConversationKey Key, DeliveryOutcome Outcome, int PapersSent, int MessagesSent, DeliveryFailureKind? Failure = null, int DeadLettered = 0);
+public sealed record SubscriptionDelivery(ConversationKey Key, DeliveryOutcome Outcome, int PapersSent, int MessagesSent, DeliveryFailureKind? Failure = null, int DeadLettered = 0)
+{
+    /// <summary>Papers held back behind "show more" (the subscription's cap) after this send.</summary>
+    public int PapersHeld { get; init; }
+
+    /// <summary>The "nothing matched" note of a daily or weekly digest was sent.</summary>
+    public bool NothingNoted { get; init; }
+}
 
 /// <summary>What a <see cref="NotifySubscribers.RunAsync"/> did.</summary>
 /// <param name="RulesIndexed">Rules of all due subscriptions, compiled into the one index of the run.</param>

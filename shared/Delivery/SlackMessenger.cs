@@ -58,7 +58,14 @@ public sealed partial class SlackMessenger(
     }
 
     /// <summary>Posts one Block Kit message; returns its <c>ts</c>.</summary>
-    public async Task<string?> SendAsync(ConversationAddress address, string heading, IReadOnlyList<MatchedPaper> papers, CancellationToken cancellationToken)
+    public Task<string?> SendAsync(ConversationAddress address, string heading, IReadOnlyList<MatchedPaper> papers, (string Title, string Command)? more, CancellationToken cancellationToken) =>
+        PostAsync(address, renderer.Message(heading, [.. papers.Select(Item)], more), cancellationToken);
+
+    /// <summary>Posts a note as plain text; returns its <c>ts</c>.</summary>
+    public Task<string?> SendNoteAsync(ConversationAddress address, string text, CancellationToken cancellationToken) =>
+        PostAsync(address, BlockKitRenderer.Note(text), cancellationToken);
+
+    private async Task<string?> PostAsync(ConversationAddress address, SlackMessage message, CancellationToken cancellationToken)
     {
         var conversation = SlackAddress.Read(address);
         if (!options.Value.Enabled)
@@ -77,7 +84,6 @@ public sealed partial class SlackMessenger(
                     new InvalidOperationException("No bot token for the workspace."));
             }
 
-            var message = renderer.Message(heading, [.. papers.Select(Item)]);
             var posted = await slack.PostMessageAsync(token, conversation.TeamId, conversation.Channel, message, cancellationToken).ConfigureAwait(false);
             return posted.Ts;
         }

@@ -19,11 +19,17 @@ public sealed class TeamsMessenger(BotConnectorClient connector, AdaptiveCardRen
 
     /// <summary>To a Teams channel every message is a new post in the channel, never a reply in the thread where someone
     /// subscribed (a reference stored before channels were keyed by channel may still name one).</summary>
-    public async Task<string?> SendAsync(ConversationAddress address, string heading, IReadOnlyList<MatchedPaper> papers, CancellationToken cancellationToken)
+    public Task<string?> SendAsync(ConversationAddress address, string heading, IReadOnlyList<MatchedPaper> papers, (string Title, string Command)? more, CancellationToken cancellationToken) =>
+        PostAsync(address, Activity.CreateCard(cards.Papers(heading, papers, buttons: Buttons, more: more), heading), cancellationToken);
+
+    public Task<string?> SendNoteAsync(ConversationAddress address, string text, CancellationToken cancellationToken) =>
+        PostAsync(address, Activity.CreateText(AdaptiveCardRenderer.Escape(text)), cancellationToken);
+
+    private async Task<string?> PostAsync(ConversationAddress address, Activity message, CancellationToken cancellationToken)
     {
         var reference = TeamsAddress.Read(address);
         var conversationId = reference.Conversation.Id!;
-        var activity = Activity.CreateCard(cards.Papers(heading, papers, buttons: Buttons), heading) with { From = reference.Bot };
+        var activity = message with { From = reference.Bot };
         try
         {
             if (TeamsChannels.IsChannel(reference))

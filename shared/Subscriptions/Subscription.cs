@@ -69,6 +69,9 @@ public sealed record QuietDays(IReadOnlyList<DayOfWeek> Days, string TimeZoneId)
 /// only after <c>subscribe</c>.</summary>
 public sealed record Subscription
 {
+    /// <summary>The largest <see cref="MessageLimit"/>.</summary>
+    public const int MaxMessageLimit = 50;
+
     public required ConversationKey Key { get; init; }
 
     public required ConversationAddress Address { get; init; }
@@ -86,6 +89,17 @@ public sealed record Subscription
 
     /// <summary>Days nothing is sent (<c>quiet</c>); null when every day may have deliveries.</summary>
     public QuietDays? QuietDays { get; init; }
+
+    /// <summary>The most papers a delivery sends (<c>limit N</c>, 1 to <see cref="MaxMessageLimit"/>); the rest are held
+    /// behind a "show more" button. Null: no cap.</summary>
+    public int? MessageLimit { get; init; }
+
+    /// <summary>A daily or weekly digest that found nothing sends a short "nothing matched" note (<c>nothing-note on</c>).</summary>
+    public bool NothingMatchedNote { get; init; }
+
+    /// <summary>The delivery time of the last period whose "nothing matched" note was claimed, so that a period gets one
+    /// note however often its request is handled.</summary>
+    public DateTimeOffset? NothingNotedFor { get; init; }
 
     /// <summary>When papers were last delivered to this conversation.</summary>
     public DateTimeOffset? LastDeliveryAt { get; init; }

@@ -98,6 +98,20 @@ public sealed class SubscriptionStore
         }
     }
 
+    /// <summary>Claims the "nothing matched" note of the period delivered at <paramref name="period"/>: true when this
+    /// call recorded it (no note was claimed for it or a later period), false when one was, so that a request handled twice
+    /// (a redelivered queue message, two processes) sends one note.</summary>
+    public async Task<bool> TryClaimNothingNoteAsync(ConversationKey key, DateTimeOffset period, CancellationToken cancellationToken)
+    {
+        var claimed = false;
+        await UpdateAsync(key, null, current =>
+        {
+            claimed = current.NothingNotedFor is not { } noted || noted < period;
+            return claimed ? current with { NothingNotedFor = period } : current;
+        }, cancellationToken).ConfigureAwait(false);
+        return claimed;
+    }
+
     /// <summary>Applies a change to an existing (or, with a reference, new) subscription with optimistic concurrency; a
     /// change that returns the subscription it was given (the same instance) writes nothing.</summary>
     public async Task<Subscription> UpdateAsync(ConversationKey key, ConversationAddress? addressForNew, Func<Subscription, Subscription> change, CancellationToken cancellationToken)
@@ -311,6 +325,9 @@ public sealed class SubscriptionStore
             ["WeeklyOn"] = subscription.Mode.WeeklyOn?.ToString(),
             ["QuietDays"] = subscription.QuietDays is { } quiet ? string.Join(',', quiet.Days) : null,
             ["QuietTimeZone"] = subscription.QuietDays?.TimeZoneId,
+            ["MessageLimit"] = subscription.MessageLimit,
+            ["NothingMatchedNote"] = subscription.NothingMatchedNote,
+            ["NothingNotedFor"] = subscription.NothingNotedFor,
             ["LastDeliveryAt"] = subscription.LastDeliveryAt,
             ["DeliveryCount"] = subscription.DeliveryCount,
             ["PapersDelivered"] = subscription.PapersDelivered,
@@ -353,6 +370,9 @@ public sealed class SubscriptionStore
             Installed = row.GetBoolean("Installed") ?? true,
             Mode = mode,
             QuietDays = quietDays,
+            MessageLimit = row.GetInt32("MessageLimit") is { } limit and >= 1 and <= Subscription.MaxMessageLimit ? limit : null,
+            NothingMatchedNote = row.GetBoolean("NothingMatchedNote") ?? false,
+            NothingNotedFor = row.GetDateTimeOffset("NothingNotedFor"),
             LastDeliveryAt = row.GetDateTimeOffset("LastDeliveryAt"),
             DeliveryCount = row.GetInt32("DeliveryCount") ?? 0,
             PapersDelivered = row.GetInt32("PapersDelivered") ?? 0,

@@ -17,6 +17,9 @@ internal sealed class HelpCommand : IConversationCommand
         new("mode daily 08:30 Europe/Berlin", "Send one digest a day at that local time"),
         new("mode weekly mon 08:30 Europe/Berlin", "Send one digest a week, on that day at that local time"),
         new("quiet weekends / quiet off", "Send nothing on Saturdays and Sundays (or other days: quiet sat sun UTC); papers found then go out next"),
+        new("limit 10 / limit off", "Send at most 10 papers a delivery (1 to 50); the rest wait behind a Show more button"),
+        new("more", "Send the next papers held back by the limit (what Show more does)"),
+        new("nothing-note on / off", "A daily or weekly digest that finds nothing sends a short note saying so"),
         new("digest", "Send now what matched since the last delivery", "digest"),
         new("status", "Last crawl, papers today, deliveries", "status"),
     ];

@@ -1,10 +1,11 @@
 using System.Globalization;
+using Digest.Delivery;
 using Digest.Subscriptions;
 
 namespace Digest.Conversation.Commands;
 
 /// <summary><c>status</c>: the crawl's last run, this conversation's subscription and what it was sent.</summary>
-internal sealed class StatusCommand(SubscriptionStore store, IPaperSource papers) : IConversationCommand
+internal sealed class StatusCommand(SubscriptionStore store, IPaperSource papers, DeliveryOutbox outbox) : IConversationCommand
 {
     public IReadOnlyList<string> Names { get; } = ["status"];
 
@@ -14,6 +15,7 @@ internal sealed class StatusCommand(SubscriptionStore store, IPaperSource papers
         var subscription = request.Subscription;
         var crawl = await papers.GetCrawlStatusAsync(cancellationToken).ConfigureAwait(false);
         var ruleCount = (await store.ListRulesAsync(request.Key, cancellationToken).ConfigureAwait(false)).Count;
+        var held = (await outbox.ListHeldAsync(request.Key, cancellationToken).ConfigureAwait(false)).Count;
         var state = !subscription.Subscribed ? "not subscribed" : subscription.Paused ? "subscribed, paused" : "subscribed";
         KeyValuePair<string, string>[] facts =
         [
@@ -22,6 +24,9 @@ internal sealed class StatusCommand(SubscriptionStore store, IPaperSource papers
             new("This conversation", state),
             new("Mode", subscription.Mode.ToString()),
             new("Quiet days", subscription.QuietDays?.ToString() ?? "none"),
+            new("Limit", subscription.MessageLimit is { } limit ? $"{SubscribeCommand.Plural(limit, "paper")} a delivery" : "none"),
+            new("Held back", held == 0 ? "none" : $"{SubscribeCommand.Plural(held, "paper")} (Show more, or type more)"),
+            new("Nothing-matched note", subscription.NothingMatchedNote ? "on" : "off"),
             new("Rules", ruleCount.ToString(CultureInfo.InvariantCulture)),
             new("Delivered", subscription.MessagesDelivered == 0
                 ? "nothing yet"

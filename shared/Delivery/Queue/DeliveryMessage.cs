@@ -15,7 +15,7 @@ public static class DeliveryMessage
     {
         ArgumentNullException.ThrowIfNull(request);
         return JsonSerializer.Serialize(
-            new DeliveryMessageBody(request.Key.ChannelId, request.Key.TenantId, request.Key.ConversationId, request.PlannedAt),
+            new DeliveryMessageBody(request.Key.ChannelId, request.Key.TenantId, request.Key.ConversationId, request.PlannedAt, request.NothingNote ? true : null),
             DeliveryMessageJsonContext.Default.DeliveryMessageBody);
     }
 
@@ -39,14 +39,16 @@ public static class DeliveryMessage
             throw new InvalidDeliveryMessageException("Not a delivery message: it names no channel or conversation.");
         }
 
-        return new DeliveryRequest(ConversationKey.Create(message.ChannelId, message.TenantId, message.ConversationId), message.PlannedAt);
+        return new DeliveryRequest(ConversationKey.Create(message.ChannelId, message.TenantId, message.ConversationId), message.PlannedAt) { NothingNote = message.NothingNote == true };
     }
 }
 
 /// <summary>A queue message that is not a delivery message; it fails every time and ends in the poison queue.</summary>
 public sealed class InvalidDeliveryMessageException(string message, Exception? innerException = null) : Exception(message, innerException);
 
-internal sealed record DeliveryMessageBody(string ChannelId, string? TenantId, string ConversationId, DateTimeOffset PlannedAt);
+// NothingNote is left out unless set, so the messages of subscriptions without the note stay as they were.
+internal sealed record DeliveryMessageBody(string ChannelId, string? TenantId, string ConversationId, DateTimeOffset PlannedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? NothingNote = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(DeliveryMessageBody))]

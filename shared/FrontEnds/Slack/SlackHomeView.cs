@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Digest.Conversation.Commands;
 using Digest.Subscriptions;
@@ -29,6 +30,11 @@ public static class SlackHomeView
     // Home tabs hold at most 100 blocks.
     private const int MaxRuleRows = 80;
 
+    // The cap, when set: /digest limit changes it.
+    private static string Limit(int? limit) => limit is { } most
+        ? string.Create(CultureInfo.InvariantCulture, $" Limit: {most} paper{(most == 1 ? "" : "s")} a delivery, the rest behind Show more (/digest limit off to remove).")
+        : "";
+
     public static JsonObject Home(Subscription? subscription, IReadOnlyList<StoredRule> rules)
     {
         ArgumentNullException.ThrowIfNull(rules);
@@ -40,7 +46,7 @@ public static class SlackHomeView
         var blocks = new JsonArray
         {
             Header("Digest: your Hugging Face Daily Papers alerts"),
-            Section(state + " Mode: " + (subscription?.Mode ?? DeliveryMode.Instant) + "."),
+            Section(state + " Mode: " + (subscription?.Mode ?? DeliveryMode.Instant) + "." + Limit(subscription?.MessageLimit)),
             new JsonObject
             {
                 ["type"] = "actions",

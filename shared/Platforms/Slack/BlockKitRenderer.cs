@@ -41,6 +41,10 @@ public sealed class BlockKitRenderer
     private const int MaxMatchedChars = 200;
     private const int MaxFallbackChars = 2_000;
 
+    // Slack allows 75 characters in a button's text; the room kept for a message's own button block.
+    private const int MaxButtonTitleChars = 75;
+    private const int MaxMessageButtonChars = 400;
+
     /// <summary>The alert for <paramref name="papers"/> under <paramref name="heading"/>, as as many messages as it
     /// takes (none for no papers). Papers keep their order; each message repeats the heading.</summary>
     public IReadOnlyList<SlackMessage> Digest(string heading, IReadOnlyList<SlackPaperItem> papers)
@@ -74,7 +78,8 @@ public sealed class BlockKitRenderer
             var paperBlocks = PaperBlocks(item);
             var size = paperBlocks.Sum(block => block.ToJsonString().Length);
 
-            // One header block per message, with room for a "(2 of 3)" suffix.
+            // One header block per message, with room for a "(2 of 3)" suffix, and room for a last block with the
+            // message's own button (the "show more" of a capped delivery).
             if (count == 0 || count >= maxPapersPerMessage || blocks + paperBlocks.Length > MaxBlocksPerMessage || chars + size > MaxBlockTextChars)
             {
                 if (count > 0)
@@ -83,8 +88,8 @@ public sealed class BlockKitRenderer
                 }
 
                 count = 0;
-                blocks = 1;
-                chars = MaxHeaderChars * 2;
+                blocks = 2;
+                chars = (MaxHeaderChars * 2) + MaxMessageButtonChars;
             }
 
             count++;
@@ -101,8 +106,9 @@ public sealed class BlockKitRenderer
     }
 
     /// <summary>One message of <paramref name="papers"/> under <paramref name="heading"/>; the papers must fit one
-    /// message (a size <see cref="MessageSizes"/> answered).</summary>
-    public SlackMessage Message(string heading, IReadOnlyList<SlackPaperItem> papers)
+    /// message (a size <see cref="MessageSizes"/> answered).
+    /// <paramref name="more"/> is a button of the whole message, in a last block (the "show more" of a capped delivery).</summary>
+    public SlackMessage Message(string heading, IReadOnlyList<SlackPaperItem> papers, (string Title, string Command)? more = null)
     {
         ArgumentNullException.ThrowIfNull(heading);
         ArgumentNullException.ThrowIfNull(papers);
@@ -112,7 +118,19 @@ public sealed class BlockKitRenderer
             blocks.Add(block);
         }
 
+        if (more is { } button)
+        {
+            blocks.Add(new JsonObject { ["type"] = "actions", ["elements"] = new JsonArray { CommandButton(Truncate(button.Title, MaxButtonTitleChars), button.Command) } });
+        }
+
         return new SlackMessage(Fallback(heading, papers), blocks);
+    }
+
+    /// <summary>A short message of our own text alone (the "nothing matched" note), as plain text.</summary>
+    public static SlackMessage Note(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return new SlackMessage(Escape(text), [new JsonObject { ["type"] = "section", ["text"] = PlainText(text) }]);
     }
 
     /// <summary>Escapes the three characters Slack reads as control sequences: <c>&amp;</c>, <c>&lt;</c>, <c>&gt;</c>.</summary>
@@ -174,15 +192,17 @@ public sealed class BlockKitRenderer
         return item.Buttons is not { Count: > 0 } buttons ? blocks : [.. blocks, new JsonObject
         {
             ["type"] = "actions",
-            ["elements"] = new JsonArray([.. buttons.Select(button => (JsonNode)new JsonObject
-            {
-                ["type"] = "button",
-                ["text"] = PlainText(button.Title),
-                ["action_id"] = CommandActionId,
-                ["value"] = button.Command,
-            })]),
+            ["elements"] = new JsonArray([.. buttons.Select(button => (JsonNode)CommandButton(button.Title, button.Command))]),
         }];
     }
+
+    private static JsonObject CommandButton(string title, string command) => new()
+    {
+        ["type"] = "button",
+        ["text"] = PlainText(title),
+        ["action_id"] = CommandActionId,
+        ["value"] = command,
+    };
 
     private static string Fallback(string heading, IEnumerable<SlackPaperItem> papers)
     {

@@ -360,6 +360,42 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         (await SayAsync(TestActivities.PersonalConversationId(), "digest")).Text.ShouldBe("No rules yet: add one with **add** *rule* first.");
     }
 
+    [Theory]
+    [InlineData("limit 0")]
+    [InlineData("limit 51")]
+    [InlineData("limit ten")]
+    [InlineData("limit")]
+    public async Task Limit_OutOfRangeOrNotANumber_ShowsUsageAndStoresNothing(string text)
+    {
+        var conversation = TestActivities.PersonalConversationId();
+
+        (await SayAsync(conversation, text)).Text.ShouldBe("Usage: **limit** *N* (1 to 50) or **limit off**.");
+
+        (await Store.GetAsync(Key(conversation), Cancel))!.MessageLimit.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task LimitAndNothingNote_SetThenOff_StoredAndShownByStatus()
+    {
+        var conversation = TestActivities.PersonalConversationId();
+        (await SayAsync(conversation, "limit 12")).Text.ShouldStartWith("Limit set: at most 12 papers a delivery");
+        (await SayAsync(conversation, "nothing-note on")).Text!.ShouldStartWith("Nothing-matched note on. It is for daily and weekly digests");
+        await SayAsync(conversation, "mode daily 08:30 UTC");
+        (await SayAsync(conversation, "nothing-note on")).Text!.ShouldStartWith("Nothing-matched note on: a digest that finds nothing sends a short note");
+
+        var facts = Facts(await SayAsync(conversation, "status"));
+        (facts["Limit"], facts["Held back"], facts["Nothing-matched note"]).ShouldBe(("12 papers a delivery", "none", "on"));
+        var subscription = (await Store.GetAsync(Key(conversation), Cancel))!;
+        (subscription.MessageLimit, subscription.NothingMatchedNote).ShouldBe((12, true));
+
+        (await SayAsync(conversation, "limit off")).Text.ShouldBe("Limit off: every matched paper is sent.");
+        (await SayAsync(conversation, "nothing-note off")).Text!.ShouldStartWith("Nothing-matched note off");
+        (await SayAsync(conversation, "nothing-note maybe")).Text.ShouldBe("Usage: **nothing-note on** or **nothing-note off**.");
+        subscription = (await Store.GetAsync(Key(conversation), Cancel))!;
+        (subscription.MessageLimit, subscription.NothingMatchedNote).ShouldBe((null, false));
+        (await SayAsync(conversation, "more")).Text.ShouldBe("Nothing is held back: every matched paper was sent.");
+    }
+
     [Fact]
     public async Task Status_ShowsLastCrawlPapersTodayAndDeliveries()
     {

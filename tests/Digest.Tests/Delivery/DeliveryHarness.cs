@@ -149,9 +149,11 @@ public sealed class DeliveryHarness : IAsyncDisposable
     public List<ConnectorRequest> SentTo(string conversationId) =>
         [.. Connector.All.Where(request => request.RawTarget.Contains(Uri.EscapeDataString(conversationId), StringComparison.Ordinal))];
 
-    /// <summary>The paper ids the cards sent to a conversation carry (each card links every paper it shows).</summary>
+    /// <summary>The paper ids the cards sent to a conversation carry (each card links every paper it shows; a text
+    /// message, such as the "nothing matched" note, carries none).</summary>
     public List<string> PapersSentTo(string conversationId, IReadOnlyList<Paper> papers) =>
-        [.. SentTo(conversationId).SelectMany(request => papers.Where(paper => request.Card!.ToJsonString().Contains("/papers/" + paper.Id, StringComparison.Ordinal)).Select(paper => paper.Id))];
+        [.. SentTo(conversationId).Where(request => request.Card is not null)
+            .SelectMany(request => papers.Where(paper => request.Card!.ToJsonString().Contains("/papers/" + paper.Id, StringComparison.Ordinal)).Select(paper => paper.Id))];
 
     /// <summary>The paper ids of the cards the connector accepted (answered with success) for a conversation: what
     /// arrived, as opposed to what was attempted.</summary>

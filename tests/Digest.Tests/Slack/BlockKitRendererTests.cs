@@ -88,6 +88,32 @@ public sealed class BlockKitRendererTests
         SectionTitles(messages).ShouldAllBe(title => title.Length <= 300 && title.EndsWith('…'));
     }
 
+    [Theory]
+    [InlineData(20)]
+    [InlineData(400)]
+    public void Message_EachSizeWithButtonsAndAShowMoreButton_StaysWithinSlacksLimits(int titleLength)
+    {
+        IReadOnlyList<(string Title, string Command)> feedback = [("More like this", "feedback like 2408.00001"), ("Not interested", "feedback dislike 2408.00001")];
+        var papers = Enumerable.Range(1, 60).Select(i => new SlackPaperItem(NewPaper($"2408.{i:D5}", $"{i} " + new string('t', titleLength), "Author"), ["agents"], feedback)).ToList();
+        var more = (new string('S', 100), "more " + new string('0', 30));
+
+        var offset = 0;
+        foreach (var size in _renderer.MessageSizes(papers, int.MaxValue))
+        {
+            var message = _renderer.Message("New papers (1 of 9)", [.. papers.Skip(offset).Take(size)], more);
+            offset += size;
+
+            message.Blocks.Count.ShouldBeLessThanOrEqualTo(BlockKitRenderer.MaxBlocksPerMessage);
+            message.Blocks.ToJsonString().Length.ShouldBeLessThanOrEqualTo(BlockKitRenderer.MaxBlockTextChars);
+            var button = message.Blocks[^1]!["elements"]!.AsArray().ShouldHaveSingleItem()!;
+            ((string)button["value"]!).ShouldBe(more.Item2);
+            ((string)button["action_id"]!).ShouldBe(BlockKitRenderer.CommandActionId);
+            ((string)button["text"]!["text"]!).Length.ShouldBeLessThanOrEqualTo(75);
+        }
+
+        offset.ShouldBe(papers.Count);
+    }
+
     [Fact]
     public void Digest_NoPapers_NoMessage()
     {

@@ -79,6 +79,16 @@ public sealed class SlackAppHomeTests(AzuriteFixture azurite) : IAsyncLifetime
         Buttons(home).Single(button => (string)button["text"]!["text"]! == label);
 
     [Fact]
+    public async Task Home_WithALimit_ShowsItAndWithoutOneDoesNot()
+    {
+        var home = await ClickAsync(SlackHomeView.CommandAction, "limit 5");
+        home.ToJsonString().ShouldContain("Limit: 5 papers a delivery, the rest behind Show more");
+
+        home = await ClickAsync(SlackHomeView.CommandAction, "limit off");
+        home.ToJsonString().ShouldNotContain("Limit:");
+    }
+
+    [Fact]
     public async Task SubscribePauseResumeUnsubscribe_FromHomeButtons()
     {
         var home = await ClickAsync(SlackHomeView.CommandAction, "subscribe");

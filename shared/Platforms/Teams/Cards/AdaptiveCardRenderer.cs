@@ -28,12 +28,15 @@ public sealed class AdaptiveCardRenderer
 
     /// <summary>A list of papers under a heading. Papers that do not fit the size budget are left out and counted
     /// in an "and N more" line; <paramref name="totalCount"/> (when larger than the list) adds to that count.
-    /// <paramref name="buttons"/> gives each paper its buttons (title, and the command text an <c>Action.Submit</c> sends).</summary>
-    public JsonObject Papers(string heading, IReadOnlyList<MatchedPaper> papers, int? totalCount = null, Func<Paper, IReadOnlyList<(string Title, string Command)>>? buttons = null)
+    /// <paramref name="buttons"/> gives each paper its buttons (title, and the command text an <c>Action.Submit</c> sends);
+    /// <paramref name="more"/> is a button of the whole card (the "show more" of a capped delivery).</summary>
+    public JsonObject Papers(string heading, IReadOnlyList<MatchedPaper> papers, int? totalCount = null, Func<Paper, IReadOnlyList<(string Title, string Command)>>? buttons = null,
+        (string Title, string Command)? more = null)
     {
         ArgumentNullException.ThrowIfNull(papers);
         var body = new JsonArray { TextBlock(Escape(heading), weight: "Bolder", size: "Medium") };
-        return Budgeted(Card(body, []), body, papers.Select(paper => PaperContainer(paper, buttons?.Invoke(paper.Paper) ?? [])), papers.Count, totalCount);
+        var actions = more is { } action ? new JsonArray { SubmitAction(action.Title, action.Command) } : [];
+        return Budgeted(Card(body, actions), body, papers.Select(paper => PaperContainer(paper, buttons?.Invoke(paper.Paper) ?? [])), papers.Count, totalCount);
     }
 
     // Adds items while the card stays under the budget, then an "and N more" line for the rest.
