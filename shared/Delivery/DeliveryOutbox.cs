@@ -444,20 +444,32 @@ public sealed class DeliveryOutbox
         ArgumentNullException.ThrowIfNull(key);
         ArgumentException.ThrowIfNullOrWhiteSpace(paperId);
         var (partition, rowKey) = (PartitionOf(key), RowKeyOf(key, paperId));
-        var existing = await _table.GetEntityIfExistsAsync<DeliveryRow>(partition, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (existing is not { HasValue: true, Value: { State: DeliveryState.Sent } row })
-        {
-            return FeedbackRecorded.NotDelivered;
-        }
-
         var name = feedback.ToString();
-        if (row.Feedback == name)
+        while (true)
         {
-            return FeedbackRecorded.Unchanged;
-        }
+            var existing = await _table.GetEntityIfExistsAsync<DeliveryRow>(partition, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (existing is not { HasValue: true, Value: { State: DeliveryState.Sent } row })
+            {
+                return FeedbackRecorded.NotDelivered;
+            }
 
-        var update = new TableEntity(partition, rowKey) { [nameof(DeliveryRow.Feedback)] = name, [nameof(DeliveryRow.FeedbackAt)] = now };
-        await _table.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
-        return row.Feedback is null ? FeedbackRecorded.Recorded : FeedbackRecorded.Changed;
+            if (row.Feedback == name)
+            {
+                return FeedbackRecorded.Unchanged;
+            }
+
+            // Conditional on the row as read: of two clicks at once, one records and the other reads it again and finds
+            // it noted, so the subscription's feedback count goes up once.
+            var update = new TableEntity(partition, rowKey) { [nameof(DeliveryRow.Feedback)] = name, [nameof(DeliveryRow.FeedbackAt)] = now };
+            try
+            {
+                await _table.UpdateEntityAsync(update, row.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+                return row.Feedback is null ? FeedbackRecorded.Recorded : FeedbackRecorded.Changed;
+            }
+            catch (RequestFailedException exception) when (exception.Status == 412)
+            {
+                // changed since it was read: read it again
+            }
+        }
     }
 }
