@@ -137,7 +137,7 @@ public sealed partial class DeliverySender(
         {
             // The app's own credentials, not this message: no attempt is counted against its papers.
             LogSendFailed(logger, key.ToString(), exception.Kind, exception);
-            metrics.MessageFailed(platform, exception.Kind.ToString());
+            RecordFailedSend(platform, exception, retried: true);
             await RecordDeliveredAsync(key, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
             return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent, exception.Kind);
         }
@@ -146,9 +146,9 @@ public sealed partial class DeliverySender(
             // A timeout, a token endpoint, 5xx, a 429 beyond the retries, a refused payload: this message's papers stay
             // Pending for a later run, one attempt nearer to becoming dead letters.
             LogSendFailed(logger, key.ToString(), exception.Kind, exception);
-            metrics.MessageFailed(platform, exception.Kind.ToString());
             await RecordDeliveredAsync(key, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
             var deadLettered = await RecordFailedAttemptAsync(key, sending, exception.Message, _options.MaxAttempts, cancellationToken).ConfigureAwait(false);
+            RecordFailedSend(platform, exception, retried: deadLettered == 0);
             if (deadLettered > 0)
             {
                 metrics.MessageDeadLettered(platform);
@@ -160,6 +160,22 @@ public sealed partial class DeliverySender(
         {
             LogStorageFailed(logger, key.ToString(), exception);
             return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent);
+        }
+    }
+
+    // A failed message: by reason, throttled when the platform said so, and retried when its papers stay Pending for a
+    // later attempt (not when they became dead letters).
+    private void RecordFailedSend(string platform, DeliveryFailedException exception, bool retried)
+    {
+        metrics.MessageFailed(platform, exception.Kind.ToString());
+        if (exception.Throttled)
+        {
+            metrics.MessageThrottled(platform);
+        }
+
+        if (retried)
+        {
+            metrics.MessageRetried(platform);
         }
     }
 
