@@ -1,6 +1,8 @@
 using Azure.Storage.Queues.Models;
 using Digest.Functions;
 using Digest.Papers;
+using Digest.Steps;
+using Digest.Steps.Runs;
 using Digest.Storage;
 using Digest.Subscriptions;
 using Digest.Tests.Bot.Loopback;
@@ -55,6 +57,11 @@ public sealed class FunctionAppTests(AzuriteFixture azurite)
         var sent = connector.Accepted.ShouldHaveSingleItem();
         sent.Card!.ToJsonString().ShouldContain("/papers/" + paper.Id);
         (await queue.ReceiveMessageAsync(cancellationToken: Cancel)).Value.ShouldBeNull();
+
+        // Each function recorded its run for digest status, as this host (the first message of a process is written at once).
+        var runs = await services.GetRequiredService<StepRunStore>().ListAsync(Cancel);
+        runs.Select(run => run.Step).ShouldBe(DigestSteps.All.Select(step => step.Name));
+        runs.ShouldAllBe(run => run.Outcome == StepOutcome.Succeeded && run.Host == "digest-functions");
     }
 
     [Fact]
