@@ -18,7 +18,9 @@ public sealed class TelemetryCapture : IDisposable
 {
     private static readonly ActivitySource TestSource = new("Digest.Tests.Telemetry");
 
-    private readonly List<Activity> _activities = [];
+    // The exporter adds from the threads that end activities (those of tests running alongside too): a list read while
+    // it grows throws, so every access holds its lock.
+    private readonly ExportedActivities _activities = new();
     private readonly MeterListener _listener = new();
     private readonly List<(string Name, double Value, IReadOnlyDictionary<string, object?> Tags)> _measurements = [];
     private Func<IReadOnlyList<Activity>, Func<Activity, bool>> _ofTheTest = _ => _ => false;
@@ -60,11 +62,9 @@ public sealed class TelemetryCapture : IDisposable
     {
         get
         {
-            lock (_activities)
-            {
-                var ofTheTest = _ofTheTest(_activities);
-                return [.. _activities.Where(activity => ofTheTest(activity) && activity.Source.Name == DigestTelemetry.Name)];
-            }
+            var exported = _activities.Snapshot();
+            var ofTheTest = _ofTheTest(exported);
+            return [.. exported.Where(activity => ofTheTest(activity) && activity.Source.Name == DigestTelemetry.Name)];
         }
     }
 
@@ -129,6 +129,77 @@ public sealed class TelemetryCapture : IDisposable
     }
 
     public void Dispose() => _listener.Dispose();
+
+    /// <summary>The exporter's collection, safe to read while it is added to.</summary>
+    private sealed class ExportedActivities : ICollection<Activity>
+    {
+        private readonly List<Activity> _items = [];
+
+        public int Count
+        {
+            get
+            {
+                lock (_items)
+                {
+                    return _items.Count;
+                }
+            }
+        }
+
+        public bool IsReadOnly => false;
+
+        public Activity[] Snapshot()
+        {
+            lock (_items)
+            {
+                return [.. _items];
+            }
+        }
+
+        public void Add(Activity item)
+        {
+            lock (_items)
+            {
+                _items.Add(item);
+            }
+        }
+
+        public void Clear()
+        {
+            lock (_items)
+            {
+                _items.Clear();
+            }
+        }
+
+        public bool Contains(Activity item)
+        {
+            lock (_items)
+            {
+                return _items.Contains(item);
+            }
+        }
+
+        public void CopyTo(Activity[] array, int arrayIndex)
+        {
+            lock (_items)
+            {
+                _items.CopyTo(array, arrayIndex);
+            }
+        }
+
+        public bool Remove(Activity item)
+        {
+            lock (_items)
+            {
+                return _items.Remove(item);
+            }
+        }
+
+        public IEnumerator<Activity> GetEnumerator() => ((IEnumerable<Activity>)Snapshot()).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
