@@ -26,9 +26,15 @@ public static class StepsServiceCollectionExtensions
         services.TryAddSingleton<StepRunner>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StepRunFlusher>());
         services.TryAddSingleton<CrawlSteps>();
-        services.TryAddSingleton<DeliverySteps>();
         services.TryAddSingleton<DigestCycle>();
         services.TryAddSingleton<DigestStatus>();
-        return services.AddDigestDeliveryIfEnabled(configuration);
+        if (!services.AddDigestDeliveryIfEnabled(configuration))
+        {
+            return false;
+        }
+
+        // Only with the notifier it calls: a container validated on build must not hold a service it cannot make.
+        services.TryAddSingleton<DeliverySteps>();
+        return true;
     }
 }

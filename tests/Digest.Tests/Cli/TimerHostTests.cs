@@ -5,6 +5,7 @@ using Digest.Platforms.Teams.Schema;
 using Digest.Cli;
 using Digest.Delivery;
 using Digest.Snapshots;
+using Digest.Steps.Runs;
 using Digest.Telemetry;
 using Digest.Tests.Telemetry;
 using Digest.Storage;
@@ -337,6 +338,12 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         sends.Count.ShouldBe(connector.Accepted.Count);
         capture.LinkedTo(storedFetch).Where(activity => activity.OperationName == DeliverySender.SendActivityName).ShouldBe(sends, ignoreOrder: true);
         (await storage.Changes.QueryAsync<Digest.Papers.ChangeRow>(cancellationToken: ct).ToListAsync(ct)).ShouldAllBe(change => change.TraceParent == storedFetch.Id);
+
+        // Each step recorded its last run for digest status, as this host.
+        var runs = await host.Services.GetRequiredService<StepRunStore>().ListAsync(ct);
+        runs.ShouldAllBe(run => run.Host == "digest-run" && run.LastStartedAt != null);
+        runs.Where(run => run.Step is "SnapshotDigests" or "ParseAndDiff" or "DeliverToSubscription").ShouldAllBe(run => run.Outcome == StepOutcome.Succeeded);
+        runs.Single(run => run.Step == "SnapshotDigests").Summary.ShouldBe("2 pages: 0 stored, 1 unchanged, 1 failed");
     }
 
     [Fact]

@@ -6,6 +6,8 @@ using Digest.Steps.Runs;
 using Digest.Storage;
 using Digest.Telemetry;
 using Digest.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -123,6 +125,35 @@ public sealed class StepRunnerTests(AzuriteFixture azurite)
         flushed.Summary.ShouldBe("2 runs since 2026-06-12 08:00:10Z: 1 succeeded, 1 failed; last error: the connector did not answer");
         afterInterval.Outcome.ShouldBe(StepOutcome.Succeeded);
         afterInterval.Summary.ShouldBe("1 run since 2026-06-12 08:01:20Z: 1 succeeded, 0 failed; last: Sent");
+    }
+
+    [Fact]
+    public async Task StopAsync_HostWithRunsPerMessageNotRecordedYet_WritesThemWhenItHasStopped()
+    {
+        var prefix = AzuriteFixture.UniqueName("r")[..13];
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new Microsoft.Extensions.Hosting.HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:ConnectionString"] = azurite.ConnectionString,
+            ["Storage:NamePrefix"] = prefix,
+        });
+        builder.Services.AddSingleton<TimeProvider>(_time);
+        builder.Services.AddDigestSteps(builder.Configuration);
+        using var host = builder.Build();
+        await host.StartAsync(Cancel);
+        var runner = host.Services.GetRequiredService<StepRunner>();
+        var store = host.Services.GetRequiredService<StepRunStore>();
+        await runner.RunEachAsync(DigestSteps.DeliverToSubscription, _ => Task.FromResult("first"), value => value, Cancel);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await runner.RunEachAsync(DigestSteps.DeliverToSubscription, _ => Task.FromResult("second"), value => value, Cancel);
+        var running = (await store.ListAsync(Cancel)).Single(run => run.Step == DigestSteps.DeliverToSubscription);
+
+        await host.StopAsync(Cancel);
+
+        var stopped = (await store.ListAsync(Cancel)).Single(run => run.Step == DigestSteps.DeliverToSubscription);
+        running.Summary.ShouldBe("1 run since 2026-06-12 08:00:00Z: 1 succeeded, 0 failed; last: first");
+        stopped.Summary.ShouldBe("1 run since 2026-06-12 08:00:05Z: 1 succeeded, 0 failed; last: second");
+        stopped.Host.ShouldBe("digest");
     }
 
     private StepRunner Runner(StepRunStore store) => new(store, _time, NullLogger<StepRunner>.Instance, Host);
