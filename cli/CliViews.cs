@@ -5,6 +5,7 @@ using Digest.Crawling;
 using Digest.Delivery;
 using Digest.Delivery.Queue;
 using Digest.Papers;
+using Digest.Steps;
 
 namespace Digest.Cli;
 

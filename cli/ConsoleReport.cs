@@ -3,6 +3,8 @@ using Digest.Delivery;
 using Digest.Delivery.Queue;
 using Digest.Papers;
 using Digest.Snapshots;
+using Digest.Steps;
+using Digest.Steps.Runs;
 using Spectre.Console;
 
 namespace Digest.Cli;
@@ -131,6 +133,24 @@ internal static class ConsoleReport
     public static void WriteStatus(DigestStatusReport status)
     {
         ArgumentNullException.ThrowIfNull(status);
+        var steps = new Table().Border(TableBorder.Rounded).AddColumns("step", "last run (UTC)", "outcome", "duration", "host", "summary");
+        foreach (var step in status.Steps)
+        {
+            var outcome = step.Running ? "[yellow]running[/]"
+                : step.Outcome switch
+                {
+                    StepOutcome.Succeeded => "[green]succeeded[/]",
+                    StepOutcome.Failed => "[red]failed[/]",
+                    _ => "never ran",
+                };
+            steps.AddRow(
+                step.Step, Time(step.Running ? step.LastStartedAt : step.LastFinishedAt), outcome,
+                step.Duration is { } duration ? Markup.Escape($"{duration.TotalSeconds:0.0} s") : "",
+                Markup.Escape(step.Host is null ? "" : $"{step.Host} ({step.Instance})"),
+                Markup.Escape(step.Error ?? step.Summary ?? ""));
+        }
+
+        AnsiConsole.Write(steps);
         var table = new Table().Border(TableBorder.Rounded).AddColumns("page", "last stored (UTC)", "parse", "last error");
         foreach (var page in status.Pages)
         {

@@ -1,4 +1,3 @@
-using Digest.Crawling;
 using Digest.Steps;
 using Microsoft.Azure.WebJobs;
 
@@ -8,13 +7,13 @@ namespace Digest.Cli;
 /// The crawl steps of <see cref="DigestSteps"/> on their schedules (app settings <c>Schedules:*</c>); timer functions hold
 /// a blob-lease singleton lock, so two running hosts never run the same function at once.
 /// </summary>
-public sealed class CrawlFunctions(CrawlCycle cycle)
+public sealed class CrawlFunctions(CrawlSteps steps)
 {
     [FunctionName(DigestSteps.SnapshotDigests)]
     public Task SnapshotDigests([TimerTrigger(DigestSteps.SnapshotDigestsSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
-        cycle.SnapshotAsync(cancellationToken);
+        steps.SnapshotDigestsAsync(cancellationToken);
 
     [FunctionName(DigestSteps.ParseAndDiff)]
     public Task ParseAndDiff([TimerTrigger(DigestSteps.ParseAndDiffSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
-        cycle.ParseAsync(cancellationToken);
+        steps.ParseAndDiffAsync(cancellationToken);
 }

@@ -21,7 +21,9 @@ public static class DigestHost
 {
     /// <summary>The WebJobs host with the functions of <see cref="CrawlFunctions"/> and <see cref="NotifyFunctions"/>: the
     /// steps of <see cref="DigestSteps"/>.</summary>
-    public static IHost CreateTimerHost(IReadOnlyDictionary<string, string?> overrides)
+    /// <param name="overrides">Settings that win over appsettings.json and the environment.</param>
+    /// <param name="configureServices">Last changes to the services (tests add an in-memory exporter).</param>
+    public static IHost CreateTimerHost(IReadOnlyDictionary<string, string?> overrides, Action<IServiceCollection>? configureServices = null)
     {
         ArgumentNullException.ThrowIfNull(overrides);
         return new HostBuilder()
@@ -59,6 +61,7 @@ public static class DigestHost
                 services.AddSingleton<ITypeLocator>(new FunctionTypes(services.AddDigestSteps(context.Configuration)
                     ? [typeof(CrawlFunctions), typeof(NotifyFunctions)]
                     : [typeof(CrawlFunctions)]));
+                configureServices?.Invoke(services);
             })
             .Build();
     }

@@ -1,4 +1,3 @@
-using Digest.Delivery.Queue;
 using Digest.Steps;
 using Microsoft.Azure.WebJobs;
 
@@ -10,13 +9,13 @@ namespace Digest.Cli;
 /// listener as by the Functions host). A class of its own, beside <see cref="CrawlFunctions"/>, because WebJobs builds a
 /// function's class for every run: the crawl functions must not need the Bot settings the connector client reads.
 /// </summary>
-public sealed class NotifyFunctions(DeliveryDispatcher dispatcher, DeliveryConsumer consumer)
+public sealed class NotifyFunctions(DeliverySteps steps)
 {
     [FunctionName(DigestSteps.NotifySubscribers)]
     public Task NotifySubscribers([TimerTrigger(DigestSteps.NotifySubscribersSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
-        dispatcher.PlanAndEnqueueAsync(cancellationToken);
+        steps.NotifySubscribersAsync(cancellationToken);
 
     [FunctionName(DigestSteps.DeliverToSubscription)]
     public Task DeliverToSubscription([QueueTrigger(DigestSteps.DeliveryQueue, Connection = DigestSteps.StorageConnection)] string message, CancellationToken cancellationToken) =>
-        consumer.DeliverAsync(message, cancellationToken);
+        steps.DeliverToSubscriptionAsync(message, cancellationToken);
 }

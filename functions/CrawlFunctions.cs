@@ -1,4 +1,3 @@
-using Digest.Crawling;
 using Digest.Steps;
 using Microsoft.Azure.Functions.Worker;
 
@@ -9,13 +8,13 @@ namespace Digest.Functions;
 /// and so on: trigger settings are app settings, never other configuration sources). The Functions host runs a timer
 /// function on one instance at a time (a blob lease in <c>AzureWebJobsStorage</c>).
 /// </summary>
-public sealed class CrawlFunctions(CrawlCycle cycle)
+public sealed class CrawlFunctions(CrawlSteps steps)
 {
     [Function(DigestSteps.SnapshotDigests)]
     public Task SnapshotDigests([TimerTrigger(DigestSteps.SnapshotDigestsSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
-        cycle.SnapshotAsync(cancellationToken);
+        steps.SnapshotDigestsAsync(cancellationToken);
 
     [Function(DigestSteps.ParseAndDiff)]
     public Task ParseAndDiff([TimerTrigger(DigestSteps.ParseAndDiffSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
-        cycle.ParseAsync(cancellationToken);
+        steps.ParseAndDiffAsync(cancellationToken);
 }

@@ -1,4 +1,3 @@
-using Digest.Delivery.Queue;
 using Digest.Steps;
 using Microsoft.Azure.Functions.Worker;
 
@@ -10,13 +9,13 @@ namespace Digest.Functions;
 /// again after <c>extensions.queues.visibilityTimeout</c> and moved to <c>&lt;queue&gt;-poison</c> after
 /// <c>maxDequeueCount</c> tries (host.json). A class of its own: the crawl functions must not need the Bot settings.
 /// </summary>
-public sealed class DeliveryFunctions(DeliveryDispatcher dispatcher, DeliveryConsumer consumer)
+public sealed class DeliveryFunctions(DeliverySteps steps)
 {
     [Function(DigestSteps.NotifySubscribers)]
     public Task NotifySubscribers([TimerTrigger(DigestSteps.NotifySubscribersSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>
-        dispatcher.PlanAndEnqueueAsync(cancellationToken);
+        steps.NotifySubscribersAsync(cancellationToken);
 
     [Function(DigestSteps.DeliverToSubscription)]
     public Task DeliverToSubscription([QueueTrigger(DigestSteps.DeliveryQueue, Connection = DigestSteps.StorageConnection)] string message, CancellationToken cancellationToken) =>
-        consumer.DeliverAsync(message, cancellationToken);
+        steps.DeliverToSubscriptionAsync(message, cancellationToken);
 }

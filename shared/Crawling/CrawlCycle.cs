@@ -26,6 +26,13 @@ public sealed record CrawlReport(
 
     public bool HasFailures =>
         Pages.Any(page => page.State == PageFetchState.Failed) || Snapshots.Any(snapshot => snapshot.Outcome == SnapshotOutcome.Failed);
+
+    /// <summary>This report (a snapshot run's) followed by <paramref name="next"/> (the parse run after it), as one cycle.</summary>
+    public CrawlReport Then(CrawlReport next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        return new CrawlReport(StartedAt, next.FinishedAt, [.. Pages, .. next.Pages], [.. Snapshots, .. next.Snapshots], StorageTransactions + next.StorageTransactions);
+    }
 }
 
 /// <summary>The crawl pipeline's entry points: one method per timer function and per command.</summary>
@@ -45,11 +52,17 @@ public sealed class CrawlCycle(
     public const string ActivityName = nameof(CrawlCycle);
 
     /// <summary>The SnapshotDigests timer: fetch and store new versions of the watched pages.</summary>
-    public async Task<CrawlReport> SnapshotAsync(CancellationToken cancellationToken)
+    public Task<CrawlReport> SnapshotAsync(CancellationToken cancellationToken) =>
+        SnapshotAsync(null, cancellationToken);
+
+    /// <summary>Fetches and stores new versions of the given pages (or those planned for now).</summary>
+    public async Task<CrawlReport> SnapshotAsync(IReadOnlyList<PageRequest>? pages, CancellationToken cancellationToken)
     {
         var (started, before) = await StartAsync(cancellationToken);
-        var pages = await snapshotDigests.RunAsync(cancellationToken);
-        return new CrawlReport(started, timeProvider.GetUtcNow(), pages, [], storageRequests.Current - before);
+        var fetched = pages is null
+            ? await snapshotDigests.RunAsync(cancellationToken)
+            : await snapshotDigests.RunAsync(pages, cancellationToken);
+        return new CrawlReport(started, timeProvider.GetUtcNow(), fetched, [], storageRequests.Current - before);
     }
 
     /// <summary>The ParseAndDiff timer: parse and diff every snapshot not parsed yet (including those a crash left).</summary>
@@ -57,6 +70,16 @@ public sealed class CrawlCycle(
     {
         var (started, before) = await StartAsync(cancellationToken);
         var parsed = await parseAndDiff.RunAsync(cancellationToken);
+        return new CrawlReport(started, timeProvider.GetUtcNow(), [], parsed, storageRequests.Current - before);
+    }
+
+    /// <summary>Parses what is pending on the pages a snapshot run just fetched (<paramref name="fetched"/>): the page rows
+    /// it read tell what is pending, so an unchanged page costs no further read.</summary>
+    public async Task<CrawlReport> ParseAsync(CrawlReport fetched, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fetched);
+        var (started, before) = await StartAsync(cancellationToken);
+        var parsed = await parseAndDiff.RunAsync(fetched.Pages.Select(page => page.Page).OfType<PageRow>(), cancellationToken);
         return new CrawlReport(started, timeProvider.GetUtcNow(), [], parsed, storageRequests.Current - before);
     }
 
@@ -68,14 +91,8 @@ public sealed class CrawlCycle(
     public async Task<CrawlReport> RunOnceAsync(IReadOnlyList<PageRequest>? pages, CancellationToken cancellationToken)
     {
         using var activity = DigestTelemetry.Source.StartActivity(ActivityName);
-        var (started, before) = await StartAsync(cancellationToken);
-        var fetched = pages is null
-            ? await snapshotDigests.RunAsync(cancellationToken)
-            : await snapshotDigests.RunAsync(pages, cancellationToken);
-
-        // The page rows the snapshot step read tell what is pending, so an unchanged page costs no further read.
-        var parsed = await parseAndDiff.RunAsync(fetched.Select(page => page.Page).OfType<PageRow>(), cancellationToken);
-        return new CrawlReport(started, timeProvider.GetUtcNow(), fetched, parsed, storageRequests.Current - before);
+        var fetched = await SnapshotAsync(pages, cancellationToken);
+        return fetched.Then(await ParseAsync(fetched, cancellationToken));
     }
 
     /// <summary>Parses every stored snapshot again with the current parser.</summary>

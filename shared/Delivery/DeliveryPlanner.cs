@@ -176,7 +176,6 @@ public sealed partial class DeliveryPlanner(
         corpus.Update(changed.Current);
         var index = _ruleIndexes.Build(due.SelectMany(subscription => subscription.Rules));
         var candidates = Candidates(index, changed, due);
-        metrics.RuleMatches(candidates.Sum(group => group.Count()));
         var pairs = due.SelectMany(subscription => candidates[subscription.Subscription.Key.PartitionKey].Select(candidate => new PlannedPaper(
                 subscription.Subscription.Key, candidate.Matched.Paper.Id, candidate.Matched.Highlights, candidate.ReopenedAt,
                 changed.TraceParentOf(candidate.Matched.Paper.Id, subscription.Since))))
@@ -184,6 +183,9 @@ public sealed partial class DeliveryPlanner(
         var missing = await outbox.WithoutRowsAsync(pairs, lastPlannedAt, _options.MaxConcurrentSends, cancellationToken).ConfigureAwait(false);
         var before = await pending.MarkPlannedAsync(missing.Select(pair => pair.Key), marked, now, cancellationToken).ConfigureAwait(false);
         var rows = await outbox.PlanAsync(missing, now, _options.MaxConcurrentSends, cancellationToken).ConfigureAwait(false);
+
+        // New matches only: the window overlaps the last run's (Delivery:ChangeOverlap), so its candidates repeat.
+        metrics.RuleMatches(rows.Count);
         var keys = due.ToDictionary(subscription => subscription.Subscription.Key.PartitionKey, subscription => subscription.Subscription.Key, StringComparer.Ordinal);
         var planned = rows.GroupBy(row => row.Conversation, StringComparer.Ordinal).ToDictionary(group => keys[group.Key], group => (IReadOnlyList<DeliveryRow>)[.. group]);
         var markers = before.ToDictionary(marker => marker.Key, marker => marker.Value.ETag);

@@ -249,7 +249,7 @@ public sealed partial class DeliverySender(
         {
             // The app's own credentials, not this message: no attempt is counted against its papers.
             LogSendFailed(logger, key.ToString(), exception.Kind, exception);
-            metrics.MessageFailed(progress.Platform, exception.Kind.ToString());
+            RecordFailedSend(progress.Platform, exception, retried: true);
             await RecordDeliveredAsync(key, progress.PapersSent, progress.MessagesSent, now, cancellationToken).ConfigureAwait(false);
             return new SubscriptionDelivery(key, DeliveryOutcome.Failed, progress.PapersSent, progress.MessagesSent, exception.Kind);
         }
@@ -258,9 +258,9 @@ public sealed partial class DeliverySender(
             // A timeout, a token endpoint, 5xx, a 429 beyond the retries, a refused payload: this message's papers stay
             // Pending (or Held) for a later run (or click), one attempt nearer to becoming dead letters.
             LogSendFailed(logger, key.ToString(), exception.Kind, exception);
-            metrics.MessageFailed(progress.Platform, exception.Kind.ToString());
             await RecordDeliveredAsync(key, progress.PapersSent, progress.MessagesSent, now, cancellationToken).ConfigureAwait(false);
             var deadLettered = await RecordFailedAttemptAsync(key, progress.Sending, exception.Message, _options.MaxAttempts, cancellationToken).ConfigureAwait(false);
+            RecordFailedSend(progress.Platform, exception, retried: deadLettered == 0);
             if (deadLettered > 0)
             {
                 metrics.MessageDeadLettered(progress.Platform);
@@ -290,6 +290,22 @@ public sealed partial class DeliverySender(
         public int MessagesSent { get; set; }
 
         public List<DeliveryRow> Sending { get; set; } = [];
+    }
+
+    // A failed message: by reason, throttled when the platform said so, and retried when its papers stay Pending for a
+    // later attempt (not when they became dead letters).
+    private void RecordFailedSend(string platform, DeliveryFailedException exception, bool retried)
+    {
+        metrics.MessageFailed(platform, exception.Kind.ToString());
+        if (exception.Throttled)
+        {
+            metrics.MessageThrottled(platform);
+        }
+
+        if (retried)
+        {
+            metrics.MessageRetried(platform);
+        }
     }
 
     private static string TelemetryPlatform(string platform) =>

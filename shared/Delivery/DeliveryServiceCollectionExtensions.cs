@@ -76,7 +76,6 @@ public static class DeliveryServiceCollectionExtensions
         services.TryAddSingleton<PendingDeliveries>();
         services.TryAddSingleton<DeliveryLedger>();
         services.TryAddSingleton<PlannerState>();
-        services.TryAddSingleton<DigestStatus>();
         if (!services.Any(descriptor => descriptor.ServiceType == typeof(DeliveryQueue)))
         {
             // Once: a bad setting is reported once.

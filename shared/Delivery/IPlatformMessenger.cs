@@ -40,6 +40,9 @@ public sealed class DeliveryFailedException : Exception
     }
 
     public DeliveryFailureKind Kind { get; }
+
+    /// <summary>The platform answered 429 (or Slack's <c>ratelimited</c>) to the last try: counted as throttled.</summary>
+    public bool Throttled { get; init; }
 }
 
 /// <summary>One platform's way of delivering papers (Teams cards, Slack Block Kit): how many fit one message, and the

@@ -100,7 +100,10 @@ public sealed partial class SlackMessenger(
                 SlackErrorKind.Unauthorized when IsTheAppsCredential(exception) => DeliveryFailureKind.Unauthorized,
                 _ => DeliveryFailureKind.Transient,
             };
-            throw new DeliveryFailedException(kind, exception.Message, exception);
+            throw new DeliveryFailedException(kind, exception.Message, exception)
+            {
+                Throttled = exception.StatusCode == 429 || exception.Error is "ratelimited" or "rate_limited",
+            };
         }
     }
 

@@ -48,7 +48,7 @@ public sealed class TeamsMessenger(BotConnectorClient connector, AdaptiveCardRen
             var kind = exception.IsTerminalForConversation ? DeliveryFailureKind.ConversationGone
                 : exception.Failure == ConnectorFailure.Unauthorized ? DeliveryFailureKind.Unauthorized
                 : DeliveryFailureKind.Transient;
-            throw new DeliveryFailedException(kind, exception.Message, exception);
+            throw new DeliveryFailedException(kind, exception.Message, exception) { Throttled = exception.StatusCode == 429 };
         }
     }
 

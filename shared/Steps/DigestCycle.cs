@@ -2,6 +2,8 @@ using Digest.Crawling;
 using Digest.Delivery;
 using Digest.Delivery.Queue;
 using Digest.Sources;
+using Digest.Steps.Runs;
+using Digest.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Digest.Steps;
@@ -11,26 +13,34 @@ namespace Digest.Steps;
 public sealed record CycleReport(CrawlReport Crawl, DeliveryReport? Delivery, int DeliveriesRetrying, int DeliveriesPoisoned);
 
 /// <summary>
-/// <c>digest once</c>: the steps of <see cref="DigestSteps.All"/> in order, in one process. <c>SnapshotDigests</c> and
-/// <c>ParseAndDiff</c> run through <see cref="CrawlCycle.RunOnceAsync(IReadOnlyList{PageRequest}?, CancellationToken)"/>
-/// (the parse reads the page rows the snapshot step already has); <c>NotifySubscribers</c> plans and queues; then the
-/// queue is drained here, by <c>DeliverToSubscription</c>'s method, under the Function App's retry and poison rules.
+/// <c>digest once</c>: the steps of <see cref="DigestSteps.All"/> in order, in one process, each recorded as the hosts
+/// record it (<see cref="CrawlSteps"/>, <see cref="DeliverySteps"/>). <c>ParseAndDiff</c> parses what is pending on the pages
+/// <c>SnapshotDigests</c> just read; <c>NotifySubscribers</c> plans and queues; then the queue is drained here, by
+/// <c>DeliverToSubscription</c>'s method, under the Function App's retry and poison rules.
 /// </summary>
-public sealed class DigestCycle(CrawlCycle crawl, IServiceProvider services)
+public sealed class DigestCycle(CrawlSteps crawl, StepRunner runner, IServiceProvider services)
 {
     /// <summary>Runs one cycle on the given pages (or those planned for now).</summary>
     public async Task<CycleReport> RunOnceAsync(IReadOnlyList<PageRequest>? pages, CancellationToken cancellationToken)
     {
-        var crawled = await crawl.RunOnceAsync(pages, cancellationToken).ConfigureAwait(false);
-        if (services.GetService<DeliveryDispatcher>() is not { } dispatcher)
+        var crawled = await CrawlAsync(pages, cancellationToken).ConfigureAwait(false);
+        if (services.GetService<DeliveryDispatcher>() is null)
         {
             return new CycleReport(crawled, null, 0, 0);
         }
 
-        var dispatched = await dispatcher.PlanAndEnqueueAsync(cancellationToken).ConfigureAwait(false);
-        var consumer = services.GetRequiredService<DeliveryConsumer>();
-        var drained = await services.GetRequiredService<DeliveryQueue>().DrainAsync(
-            consumer.DeliverAsync, failure => (failure as DeliveryNotCompletedException)?.Result, cancellationToken).ConfigureAwait(false);
+        var steps = services.GetRequiredService<DeliverySteps>();
+        var dispatched = await steps.NotifySubscribersAsync(cancellationToken).ConfigureAwait(false);
+        DrainReport<SubscriptionDelivery> drained;
+        try
+        {
+            drained = await services.GetRequiredService<DeliveryQueue>().DrainAsync(
+                steps.DeliverToSubscriptionAsync, failure => (failure as DeliveryNotCompletedException)?.Result, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await runner.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
 
         var results = drained.Results.GroupBy(result => result.Key).Select(Merge).ToList();
         var delivered = results.Select(result => result.Key).ToHashSet();
@@ -38,6 +48,14 @@ public sealed class DigestCycle(CrawlCycle crawl, IServiceProvider services)
         var report = new DeliveryReport(plan.RulesIndexed, plan.PapersConsidered,
             [.. results, .. plan.Due.Where(key => !delivered.Contains(key)).Select(key => new SubscriptionDelivery(key, DeliveryOutcome.NothingToSend, 0, 0))]);
         return new CycleReport(crawled, report, drained.Retrying, drained.Poisoned);
+    }
+
+    // Both crawl steps under one activity, so that one trace shows the fetches and the parses of the cycle.
+    private async Task<CrawlReport> CrawlAsync(IReadOnlyList<PageRequest>? pages, CancellationToken cancellationToken)
+    {
+        using var activity = DigestTelemetry.Source.StartActivity(CrawlCycle.ActivityName);
+        var fetched = await crawl.SnapshotPagesAsync(pages, cancellationToken).ConfigureAwait(false);
+        return fetched.Then(await crawl.ParseFetchedAsync(fetched, cancellationToken).ConfigureAwait(false));
     }
 
     // One subscription's messages of a drain (a message tried again, a message re-queued beside a new plan's): what they

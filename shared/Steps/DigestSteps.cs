@@ -1,12 +1,11 @@
-using Digest.Crawling;
-using Digest.Delivery.Queue;
-
 namespace Digest.Steps;
 
 /// <summary>
 /// The one list of steps that <c>digest run</c>, <c>digest once</c> and the Function App run: their names, triggers,
 /// settings and methods. The constants are what the hosts' attributes name (attributes need constants); a test holds
-/// every host to <see cref="All"/>.
+/// every host to <see cref="All"/>. Every host calls the methods of <see cref="CrawlSteps"/> and <see cref="DeliverySteps"/>,
+/// which run each step under the one <see cref="Runs.StepRunner"/> (a summary line, and the run recorded for
+/// <c>digest status</c>).
 /// </summary>
 public static class DigestSteps
 {
@@ -34,10 +33,10 @@ public static class DigestSteps
     /// <summary>Every step, in the order <c>digest once</c> runs them.</summary>
     public static IReadOnlyList<DigestStep> All { get; } =
     [
-        new(SnapshotDigests, StepTrigger.Timer, SnapshotDigestsSetting, typeof(CrawlCycle), nameof(CrawlCycle.SnapshotAsync)),
-        new(ParseAndDiff, StepTrigger.Timer, ParseAndDiffSetting, typeof(CrawlCycle), nameof(CrawlCycle.ParseAsync)),
-        new(NotifySubscribers, StepTrigger.Timer, NotifySubscribersSetting, typeof(DeliveryDispatcher), nameof(DeliveryDispatcher.PlanAndEnqueueAsync)),
-        new(DeliverToSubscription, StepTrigger.Queue, DeliveryQueueSetting, typeof(DeliveryConsumer), nameof(DeliveryConsumer.DeliverAsync)),
+        new(SnapshotDigests, StepTrigger.Timer, SnapshotDigestsSetting, typeof(CrawlSteps), nameof(CrawlSteps.SnapshotDigestsAsync)),
+        new(ParseAndDiff, StepTrigger.Timer, ParseAndDiffSetting, typeof(CrawlSteps), nameof(CrawlSteps.ParseAndDiffAsync)),
+        new(NotifySubscribers, StepTrigger.Timer, NotifySubscribersSetting, typeof(DeliverySteps), nameof(DeliverySteps.NotifySubscribersAsync)),
+        new(DeliverToSubscription, StepTrigger.Queue, DeliveryQueueSetting, typeof(DeliverySteps), nameof(DeliverySteps.DeliverToSubscriptionAsync)),
     ];
 
     /// <summary>The steps that need <c>Delivery:Enabled</c>.</summary>

@@ -37,6 +37,7 @@ public sealed class DigestStorage
         DeliveryPoisonQueue = queues.GetQueueClient(prefix + StorageNames.DeliveryQueue + StorageNames.PoisonSuffix);
         SlackInstallations = tables.GetTableClient(prefix + StorageNames.SlackInstallations);
         SlackEvents = tables.GetTableClient(prefix + StorageNames.SlackEvents);
+        StepRuns = tables.GetTableClient(prefix + StorageNames.StepRuns);
         _tableService = tables;
         _queueService = queues;
         _queuePrefix = prefix + StorageNames.DeliveryQueue;
@@ -78,7 +79,10 @@ public sealed class DigestStorage
     /// <summary>The Slack events handled or being handled (partition = <c>event_id</c>).</summary>
     public TableClient SlackEvents { get; }
 
-    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations, SlackEvents];
+    /// <summary>The last run of each step (partition <c>step</c>, row = the step's name).</summary>
+    public TableClient StepRuns { get; }
+
+    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations, SlackEvents, StepRuns];
 
     /// <summary>
     /// Creates every table, the container and the queues that are missing; once per process. Concurrent callers share one attempt.
@@ -104,7 +108,7 @@ public sealed class DigestStorage
 
     /// <summary>
     /// Creates what is missing. A process that finds everything in place (every <c>digest once</c> after the first)
-    /// spends three reads here instead of twelve create requests that fail with 409 but are billed as writes.
+    /// spends three reads here instead of thirteen create requests that fail with 409 but are billed as writes.
     /// </summary>
     private async Task CreateMissingAsync(CancellationToken cancellationToken)
     {

@@ -36,6 +36,9 @@ public static partial class StorageNames
     /// <summary>The Slack events already handled (by <c>event_id</c>), so a retry is never handled twice.</summary>
     public const string SlackEvents = "slackevents";
 
+    /// <summary>One row per step (<c>SnapshotDigests</c>, …): its last run, whichever host ran it.</summary>
+    public const string StepRuns = "stepruns";
+
     /// <summary>The blob container of raw page snapshots.</summary>
     public const string SnapshotContainer = "snapshots";
 
@@ -47,7 +50,7 @@ public static partial class StorageNames
     public const string PoisonSuffix = "-poison";
 
     /// <summary>Every table's base name.</summary>
-    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations, SlackEvents];
+    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations, SlackEvents, StepRuns];
 
     /// <summary>Every blob container's base name.</summary>
     public static IReadOnlyList<string> Containers { get; } = [SnapshotContainer];

@@ -42,5 +42,10 @@ public readonly record struct StorageTransactions(long Reads, long Writes)
     public static StorageTransactions operator -(StorageTransactions left, StorageTransactions right) =>
         new(left.Reads - right.Reads, left.Writes - right.Writes);
 
+    public static StorageTransactions operator +(StorageTransactions left, StorageTransactions right) =>
+        new(left.Reads + right.Reads, left.Writes + right.Writes);
+
     public StorageTransactions Subtract(StorageTransactions other) => this - other;
+
+    public StorageTransactions Add(StorageTransactions other) => this + other;
 }

@@ -77,7 +77,7 @@ public sealed class DigestMetrics
         _papersUpdated = meter.CreateCounter<long>("digest.papers.updated", "{paper}", "Papers whose title, abstract, authors or details changed.");
         _papersUpvotesChanged = meter.CreateCounter<long>("digest.papers.upvotes_changed", "{paper}", "Papers whose upvote count changed.");
         _papersRemoved = meter.CreateCounter<long>("digest.papers.removed", "{paper}", "Papers that left a page they were on.");
-        _ruleMatches = meter.CreateCounter<long>("digest.rule.matches", "{match}", "Papers matched to a subscription by its rules.");
+        _ruleMatches = meter.CreateCounter<long>("digest.rule.matches", "{match}", "New (subscription, paper) matches of the rules: each pair counted once, when it is planned for delivery.");
         _messagesSent = meter.CreateCounter<long>("digest.messages.sent", "{message}", "Messages a platform accepted.");
         _messagesRetried = meter.CreateCounter<long>("digest.messages.retried", "{message}", "Messages left pending for a later attempt.");
         _messagesThrottled = meter.CreateCounter<long>("digest.messages.throttled", "{message}", "Messages a platform throttled (429 after the retries).");
@@ -133,7 +133,7 @@ public sealed class DigestMetrics
         }
     }
 
-    /// <summary>Papers matched by rules in a notifier run (or a <c>digest</c> command).</summary>
+    /// <summary>New (subscription, paper) matches a notifier run (or a <c>digest</c> command) planned.</summary>
     public void RuleMatches(int count)
     {
         if (count > 0)

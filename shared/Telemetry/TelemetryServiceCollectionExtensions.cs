@@ -54,7 +54,7 @@ public static class TelemetryServiceCollectionExtensions
     /// <param name="services">The host's services.</param>
     /// <param name="configuration">Where the export settings are read (the environment, as a rule).</param>
     /// <param name="serviceName">The OpenTelemetry <c>service.name</c> (the cloud role in Application Insights):
-    /// <see cref="ServiceNames"/>.</param>
+    /// <see cref="ServiceNames"/>. Registered as the <see cref="ServiceIdentity"/> of the process.</param>
     public static IServiceCollection AddDigestTelemetry(this IServiceCollection services, IConfiguration configuration, string serviceName)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -67,10 +67,12 @@ public static class TelemetryServiceCollectionExtensions
 
         services.AddSingleton<TelemetryMarker>();
         services.AddDigestMetrics();
+        var identity = ServiceIdentity.Of(serviceName);
+        services.TryAddSingleton(identity);
 
         var azureMonitor = AzureMonitorSettings.From(configuration);
         var telemetry = services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(serviceName))
+            .ConfigureResource(resource => resource.AddService(serviceName, serviceInstanceId: identity.Instance))
             .WithTracing(tracing =>
             {
                 tracing.AddSource(DigestTelemetry.Name).AddHttpClientInstrumentation();

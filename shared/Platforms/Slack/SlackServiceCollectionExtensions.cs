@@ -1,6 +1,7 @@
 using Digest.Http;
 using Digest.Platforms.Slack.Installations;
 using Digest.Storage;
+using Digest.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -25,6 +26,7 @@ public static class SlackServiceCollectionExtensions
         }
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddDigestMetrics();
         services.AddOptions<SlackOptions>()
             .BindConfiguration(SlackOptions.SectionName)
             .ValidateDataAnnotations();
@@ -49,6 +51,7 @@ public static class SlackServiceCollectionExtensions
             provider.GetRequiredService<IHttpClientFactory>(),
             provider.GetRequiredService<SlackChannelRateLimiter>(),
             provider.GetRequiredService<IOptions<SlackOptions>>(),
+            provider.GetRequiredService<DigestMetrics>(),
             provider.GetRequiredService<ILogger<SlackWebApiClient>>()));
 
         services.AddDigestStorage();

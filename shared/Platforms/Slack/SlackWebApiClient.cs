@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
+using Digest.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly.Timeout;
@@ -28,13 +30,15 @@ public sealed partial class SlackWebApiClient
     private readonly SlackOptions _options;
     private readonly IReadOnlyList<Uri> _responseUrlPrefixes;
     private readonly ILogger<SlackWebApiClient> _logger;
+    private readonly DigestMetrics _metrics;
 
-    internal SlackWebApiClient(IHttpClientFactory httpClients, SlackChannelRateLimiter channels, IOptions<SlackOptions> options, ILogger<SlackWebApiClient> logger)
+    internal SlackWebApiClient(IHttpClientFactory httpClients, SlackChannelRateLimiter channels, IOptions<SlackOptions> options, DigestMetrics metrics, ILogger<SlackWebApiClient> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _httpClients = httpClients;
         _channels = channels;
         _options = options.Value;
+        _metrics = metrics;
         _logger = logger;
         _responseUrlPrefixes =
         [
@@ -131,9 +135,14 @@ public sealed partial class SlackWebApiClient
 
     /// <summary>Posts a delayed answer to a slash command's or an interaction's <c>response_url</c> (no token: the URL
     /// is the credential). Refuses, without sending, a URL <see cref="IsAllowedResponseUrl"/> does not accept.</summary>
-    public async Task PostToResponseUrlAsync(string responseUrl, SlackMessage message, bool inChannel, bool replaceOriginal, CancellationToken cancellationToken)
+    public Task PostToResponseUrlAsync(string responseUrl, SlackMessage message, bool inChannel, bool replaceOriginal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        return MeasuredAsync(ResponseUrlMethod, () => PostToResponseUrlOnceAsync(responseUrl, message, inChannel, replaceOriginal, cancellationToken));
+    }
+
+    private async Task<(bool Posted, int Status)> PostToResponseUrlOnceAsync(string responseUrl, SlackMessage message, bool inChannel, bool replaceOriginal, CancellationToken cancellationToken)
+    {
         if (!IsAllowedResponseUrl(responseUrl))
         {
             LogResponseUrlRefused(_logger);
@@ -158,7 +167,7 @@ public sealed partial class SlackWebApiClient
             }
 
             LogCalled(_logger, ResponseUrlMethod, (int)response.StatusCode);
-            return;
+            return (true, (int)response.StatusCode);
         }
 
         // 404/410: the URL expired (30 minutes, 5 uses): sending again cannot help.
@@ -183,7 +192,48 @@ public sealed partial class SlackWebApiClient
         return content;
     }
 
-    private async Task<TResponse> CallAsync<TResponse>(string method, HttpContent content, string? token, JsonTypeInfo<TResponse> responseType, CancellationToken cancellationToken)
+    private Task<TResponse> CallAsync<TResponse>(string method, HttpContent content, string? token, JsonTypeInfo<TResponse> responseType, CancellationToken cancellationToken)
+        where TResponse : SlackApiResponse =>
+        MeasuredAsync(method, () => CallOnceAsync(method, content, token, responseType, cancellationToken));
+
+    /// <summary>One call with its activity (<c>slack {method}</c>, a client span around the HTTP spans of its attempts) and
+    /// its latency, retries included, whatever the outcome: the status of the answer and, when it failed, Slack's error.</summary>
+    private async Task<T> MeasuredAsync<T>(string method, Func<Task<(T Result, int Status)>> call)
+    {
+        using var activity = DigestTelemetry.Source.StartActivity($"{TelemetryPlatforms.Slack} {method}", ActivityKind.Client);
+        activity?.SetTag(DigestMetrics.PlatformTag, TelemetryPlatforms.Slack);
+        activity?.SetTag(DigestMetrics.OperationTag, method);
+
+        // Latency of a remote service is real time, whatever clock the rest of the app is given.
+        var started = Stopwatch.GetTimestamp();
+        int? status = null;
+        string? errorType = null;
+        try
+        {
+            (var result, status) = await call().ConfigureAwait(false);
+            return result;
+        }
+        catch (SlackApiException exception)
+        {
+            status = exception.StatusCode;
+            errorType = exception.Error;
+            activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            errorType = "canceled";
+            throw;
+        }
+        finally
+        {
+            activity?.SetTag(DigestMetrics.StatusCodeTag, status);
+            activity?.SetTag(DigestMetrics.ErrorTypeTag, errorType);
+            _metrics.PlatformRequest(TelemetryPlatforms.Slack, method, Stopwatch.GetElapsedTime(started), status, errorType);
+        }
+    }
+
+    private async Task<(TResponse Body, int Status)> CallOnceAsync<TResponse>(string method, HttpContent content, string? token, JsonTypeInfo<TResponse> responseType, CancellationToken cancellationToken)
         where TResponse : SlackApiResponse
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_options.ApiBaseUrl, method)) { Content = content };
@@ -207,7 +257,7 @@ public sealed partial class SlackWebApiClient
         }
 
         LogCalled(_logger, method, (int)response.StatusCode);
-        return body;
+        return (body, (int)response.StatusCode);
     }
 
     private async Task<HttpResponseMessage> SendAsync(string method, HttpRequestMessage request, CancellationToken cancellationToken)

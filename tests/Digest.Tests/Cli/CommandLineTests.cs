@@ -635,33 +635,50 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Status_AfterOnceWithDelivery_ShowsThePagesTheNotifiersLastRunAndTheBacklog()
+    public async Task Status_AfterOnceWithDelivery_ShowsEveryStepsLastRunThePagesTheNotifiersLastRunAndTheBacklog()
     {
         var empty = await DigestAsync("status", "--json");
         var ct = TestContext.Current.CancellationToken;
-        var store = new SubscriptionStore(Storage(), Options.Create(new SubscriptionStoreOptions()), TimeProvider.System);
-        var key = ConversationKey.Create("msteams", "tenant-local", "a:" + Guid.NewGuid().ToString("N"));
-        await store.RecordContactAsync(key, TeamsAddress.From(new ConversationReference
-        {
-            ChannelId = "msteams",
-            ServiceUrl = "http://127.0.0.1:9",
-            Conversation = new ConversationAccount { Id = key.ConversationId, ConversationType = "personal" },
-        }), ct);
-        await store.UpdateAsync(key, null, current => current with { Subscribed = true }, ct);
-        await store.AddRuleAsync(key, "nothingmatchesthisword", ct);
+        await using var connector = await LoopbackConnector.StartAsync(ct);
+        await SubscribeLoopbackConversationAsync(connector, "diffusion", ct);
         (await DigestAsync(new Dictionary<string, string?>(StringComparer.Ordinal) { ["Delivery:Enabled"] = "true" }, "once", "--source", CorpusFolder)).ExitCode.ShouldBe(0);
 
         var run = await DigestAsync("status", "--json");
+        var readable = await DigestAsync("status");
 
         empty.ExitCode.ShouldBe(0, empty.Describe());
         using (var none = JsonDocument.Parse(empty.Output))
         {
             none.RootElement.GetProperty("pages").GetArrayLength().ShouldBe(0);
             none.RootElement.TryGetProperty("lastNotifiedAt", out _).ShouldBeFalse();
+            var never = none.RootElement.GetProperty("steps").EnumerateArray().ToList();
+            never.Select(step => step.GetProperty("step").GetString()).ShouldBe(["SnapshotDigests", "ParseAndDiff", "NotifySubscribers", "DeliverToSubscription"]);
+            foreach (var step in never)
+            {
+                step.TryGetProperty("outcome", out _).ShouldBeFalse();
+                step.TryGetProperty("lastFinishedAt", out _).ShouldBeFalse();
+            }
         }
 
         run.ExitCode.ShouldBe(0, run.Describe());
         using var json = JsonDocument.Parse(run.Output);
+        var steps = json.RootElement.GetProperty("steps").EnumerateArray().ToDictionary(step => step.GetProperty("step").GetString()!);
+        steps.Keys.ShouldBe(["SnapshotDigests", "ParseAndDiff", "NotifySubscribers", "DeliverToSubscription"]);
+        foreach (var step in steps.Values)
+        {
+            step.GetProperty("outcome").GetString().ShouldBe("Succeeded");
+            step.GetProperty("host").GetString().ShouldBe("digest-cli");
+            step.GetProperty("running").GetBoolean().ShouldBeFalse();
+            step.TryGetProperty("lastStartedAt", out _).ShouldBeTrue();
+            step.TryGetProperty("duration", out _).ShouldBeTrue();
+            step.TryGetProperty("error", out _).ShouldBeFalse();
+        }
+
+        steps["SnapshotDigests"].GetProperty("summary").GetString().ShouldBe("5 pages: 5 stored, 0 unchanged, 0 failed");
+        steps["ParseAndDiff"].GetProperty("summary").GetString()!.ShouldStartWith("5 snapshots: 5 parsed, 0 failed; papers 506 new");
+        steps["NotifySubscribers"].GetProperty("summary").GetString()!.ShouldContain("1 deliveries queued");
+        steps["DeliverToSubscription"].GetProperty("summary").GetString()!.ShouldStartWith("1 run since ");
+        steps["DeliverToSubscription"].GetProperty("summary").GetString()!.ShouldContain("1 succeeded, 0 failed; last: Sent: ");
         var pages = json.RootElement.GetProperty("pages").EnumerateArray().ToList();
         pages.Count.ShouldBe(5);
         foreach (var page in pages)
@@ -674,6 +691,11 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
         json.RootElement.TryGetProperty("lastNotifiedAt", out _).ShouldBeTrue();
         json.RootElement.GetProperty("pending").GetInt32().ShouldBe(0);
         json.RootElement.GetProperty("failed").GetInt32().ShouldBe(0);
+        json.RootElement.GetProperty("sent").GetInt32().ShouldBeGreaterThan(0);
+        readable.ExitCode.ShouldBe(0, readable.Describe());
+        readable.FlatOutput.ShouldContain("DeliverToSubscription");
+        readable.FlatOutput.ShouldContain("succeeded");
+        readable.FlatOutput.ShouldContain("5 pages: 5 stored, 0 unchanged, 0 failed");
     }
 
     private DigestStorage Storage() =>

@@ -3,6 +3,11 @@ using Azure.Data.Tables;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Schema;
 using Digest.Cli;
+using Digest.Delivery;
+using Digest.Snapshots;
+using Digest.Steps.Runs;
+using Digest.Telemetry;
+using Digest.Tests.Telemetry;
 using Digest.Storage;
 using Digest.Subscriptions;
 using Digest.Tests.Bot.Loopback;
@@ -266,6 +271,81 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         }
     }
 
+    [Fact(Timeout = 180_000)]
+    [Trait("Category", "Slow")]
+    public async Task CreateTimerHost_CrawlAndDeliveryOnTheirSchedules_CountsWhatTheSiteStorageAndConnectorSawAndLinksTheSendsToTheFetch()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var console = new ConsoleCapture();
+        await using var huggingFace = await LoopbackHuggingFace.StartAsync(ct);
+        await using var connector = await LoopbackConnector.StartAsync(ct);
+        huggingFace.Respond("/papers/date/2024-08-01", Answers.Page(File.ReadAllBytes(TestData.HfPapers("list_2024-08-01_slbqc.html")), etag: "\"v1\""));
+        huggingFace.Respond("/papers/date/2024-08-02", Answers.Status(404));
+
+        // The crawl runs a known number of times (two snapshots, then one parse, at seconds of the minute a little ahead),
+        // so that no crawl is in flight when the host stops; the notifier runs every second and the queue sends.
+        var second = TimeProvider.System.GetUtcNow().AddSeconds(8).Second;
+        string At(params int[] offsets) => string.Join(',', offsets.Select(offset => (second + offset) % 60)) + " * * * * *";
+        var prefix = NewPrefix();
+        var settings = Settings(prefix, snapshots: At(0, 2), parse: At(4));
+        settings["Sources:Source"] = huggingFace.BaseAddress.ToString();
+        settings["Sources:Dates:0"] = "2024-08-01";
+        settings["Sources:Dates:1"] = "2024-08-02";
+        settings["Schedules:NotifySubscribers"] = EverySecond;
+        settings["DeliveryQueue:MaxPollingInterval"] = "00:00:00.500";
+        settings["Delivery:Enabled"] = "true";
+        using var capture = new TelemetryCapture();
+        using var host = DigestHost.CreateTimerHost(settings, capture.Configure);
+        capture.ListenTo(host.Services);
+        capture.FollowTracesReaching(huggingFace.BaseAddress, new Uri(connector.ServiceUrl));
+        var recorder = Record(host, "a");
+        var subscription = await host.Services.GetRequiredService<SubscriptionStore>().SubscribeAsync(connector, "model*", ct);
+        var ledger = host.Services.GetRequiredService<DeliveryLedger>();
+
+        await host.StartAsync(ct);
+        try
+        {
+            await WaitUntilAsync(
+                async () => recorder.Completed("SnapshotDigests") >= 2 && recorder.Completed("ParseAndDiff") >= 1 &&
+                    (await ledger.ListAsync(null, ct)).Where(entry => entry.Conversation == subscription).ToList() is { Count: > 0 } rows &&
+                    rows.All(entry => entry.Row.State == DeliveryState.Sent),
+                console,
+                ct,
+                TimeSpan.FromSeconds(150));
+        }
+        finally
+        {
+            await host.StopAsync(ct);
+        }
+
+        recorder.Executions.Where(execution => execution.Function.EndsWith("SnapshotDigests", StringComparison.Ordinal) || execution.Function.EndsWith("ParseAndDiff", StringComparison.Ordinal))
+            .ShouldAllBe(execution => execution.Status == "Succeeded", console.Output);
+        var storage = host.Services.GetRequiredService<DigestStorage>();
+        capture.Sum("digest.pages.fetched").ShouldBe(huggingFace.Requests.Count);
+        capture.Sum("digest.pages.fetched").ShouldBe(2 * recorder.Completed("SnapshotDigests"));
+        capture.Sum("digest.snapshots.stored").ShouldBe(await CountRowsAsync(prefix + "snapshots", ct));
+        capture.Sum("digest.pages.unchanged").ShouldBe(recorder.Completed("SnapshotDigests") - 1);
+        capture.Sum("digest.pages.failed").ShouldBe(huggingFace.CountRequests("/papers/date/2024-08-02"));
+        capture.Sum("digest.snapshots.parsed", tags => Equals(tags[DigestMetrics.ParseOutcomeTag], "Parsed")).ShouldBe(1);
+        capture.Sum("digest.papers.new").ShouldBe(await CountRowsAsync(prefix + "papers", ct));
+        var planned = (await ledger.ListAsync(null, ct)).Count;
+        capture.Sum("digest.rule.matches").ShouldBe(planned);
+        capture.Sum("digest.messages.sent").ShouldBe(connector.Accepted.Count);
+        capture.Sum("digest.messages.failed").ShouldBe(0);
+
+        var storedFetch = capture.Named(SnapshotDigests.FetchActivityName).Single(fetch => Equals(fetch.GetTagItem(DigestMetrics.FetchResultTag), FetchResults.Stored));
+        var sends = capture.Named(DeliverySender.SendActivityName);
+        sends.Count.ShouldBe(connector.Accepted.Count);
+        capture.LinkedTo(storedFetch).Where(activity => activity.OperationName == DeliverySender.SendActivityName).ShouldBe(sends, ignoreOrder: true);
+        (await storage.Changes.QueryAsync<Digest.Papers.ChangeRow>(cancellationToken: ct).ToListAsync(ct)).ShouldAllBe(change => change.TraceParent == storedFetch.Id);
+
+        // Each step recorded its last run for digest status, as this host.
+        var runs = await host.Services.GetRequiredService<StepRunStore>().ListAsync(ct);
+        runs.ShouldAllBe(run => run.Host == "digest-run" && run.LastStartedAt != null);
+        runs.Where(run => run.Step is "SnapshotDigests" or "ParseAndDiff" or "DeliverToSubscription").ShouldAllBe(run => run.Outcome == StepOutcome.Succeeded);
+        runs.Single(run => run.Step == "SnapshotDigests").Summary.ShouldBe("2 pages: 0 stored, 1 unchanged, 1 failed");
+    }
+
     [Fact]
     public async Task CreateTimerHost_HealthPortSet_AnswersHealthzAndReadyzWhenStorageAnswers()
     {
@@ -340,15 +420,17 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         return count;
     }
 
-    /// <summary>Polls until the condition holds; gives up (failing the test with the hosts' log) after <see cref="Patience"/>.</summary>
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, ConsoleCapture console, CancellationToken cancellationToken)
+    /// <summary>Polls until the condition holds; gives up (failing the test with the hosts' log) after <paramref name="patience"/>
+    /// (<see cref="Patience"/> unless given).</summary>
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, ConsoleCapture console, CancellationToken cancellationToken, TimeSpan? patience = null)
     {
-        using var timeout = new CancellationTokenSource(Patience, TimeProvider.System);
+        var wait = patience ?? Patience;
+        using var timeout = new CancellationTokenSource(wait, TimeProvider.System);
         while (!await condition())
         {
             if (timeout.IsCancellationRequested)
             {
-                throw new TimeoutException($"The hosts did not get there within {Patience.TotalSeconds} s. Their log:{Environment.NewLine}{console.Output}");
+                throw new TimeoutException($"The hosts did not get there within {wait.TotalSeconds} s. Their log:{Environment.NewLine}{console.Output}");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System, CancellationToken.None);

@@ -1,5 +1,6 @@
 using Digest.Delivery;
 using Digest.Papers;
+using Digest.Steps;
 using Digest.Subscriptions;
 using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;

@@ -1,15 +1,13 @@
 using Azure.Storage.Queues.Models;
 using Digest.Functions;
 using Digest.Papers;
-using Digest.Platforms.Teams;
-using Digest.Platforms.Teams.Schema;
+using Digest.Steps;
+using Digest.Steps.Runs;
 using Digest.Storage;
 using Digest.Subscriptions;
 using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Azure.Functions.Worker.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -18,11 +16,7 @@ using Shouldly;
 
 namespace Digest.Tests.Functions;
 
-/// <summary>
-/// The Function App's own host, composed by <see cref="DigestFunctionApp.Configure"/> as its <c>Program</c> does, on
-/// Azurite. There is no Functions host here, so the gRPC worker is never started: each function class is built from the
-/// host's services and called as the worker would call it.
-/// </summary>
+/// <summary>The Function App's own host (<see cref="FunctionAppHost"/>) on Azurite, each function called as the worker would.</summary>
 public sealed class FunctionAppTests(AzuriteFixture azurite)
 {
     private const string Day = "2024-08-01";
@@ -47,7 +41,7 @@ public sealed class FunctionAppTests(AzuriteFixture azurite)
         papers.ShouldNotBeEmpty();
         var (paper, word) = papers.SelectMany(paper => paper.Title.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(word => (paper, word)))
             .First(candidate => candidate.word.Length > 5 && candidate.word.All(char.IsAsciiLetter));
-        var key = await SubscribeAsync(services.GetRequiredService<SubscriptionStore>(), connector, word);
+        var key = await services.GetRequiredService<SubscriptionStore>().SubscribeAsync(connector, $"title:{word}", Cancel);
         await delivery.NotifySubscribers(new TimerInfo(), Cancel);
 
         // The plan is on the queue: one message naming the subscription, no papers.
@@ -63,6 +57,11 @@ public sealed class FunctionAppTests(AzuriteFixture azurite)
         var sent = connector.Accepted.ShouldHaveSingleItem();
         sent.Card!.ToJsonString().ShouldContain("/papers/" + paper.Id);
         (await queue.ReceiveMessageAsync(cancellationToken: Cancel)).Value.ShouldBeNull();
+
+        // Each function recorded its run for digest status, as this host (the first message of a process is written at once).
+        var runs = await services.GetRequiredService<StepRunStore>().ListAsync(Cancel);
+        runs.Select(run => run.Step).ShouldBe(DigestSteps.All.Select(step => step.Name));
+        runs.ShouldAllBe(run => run.Outcome == StepOutcome.Succeeded && run.Host == "digest-functions");
     }
 
     [Fact]
@@ -107,46 +106,7 @@ public sealed class FunctionAppTests(AzuriteFixture azurite)
         Should.NotThrow(() => host.Services.GetRequiredService<IStartupValidator>().Validate());
     }
 
-    /// <summary>The host as <c>Program</c> builds it, with these settings in place of app settings.</summary>
-    private static IHost Build(Dictionary<string, string?> settings)
-    {
-        var builder = FunctionsApplication.CreateBuilder([]);
-        builder.Configuration.AddInMemoryCollection(settings);
-        DigestFunctionApp.Configure(builder);
-        return builder.Build();
-    }
+    private static IHost Build(Dictionary<string, string?> settings) => FunctionAppHost.Build(settings);
 
-    private Dictionary<string, string?> Settings(string prefix, string source) => new(StringComparer.Ordinal)
-    {
-        ["Storage:ConnectionString"] = azurite.ConnectionString,
-        ["Storage:NamePrefix"] = prefix,
-        ["Storage:DeliveryQueue"] = prefix + "deliveries",
-        ["Sources:Source"] = source,
-        ["Sources:Dates:0"] = Day,
-        ["Sources:RetryBaseDelay"] = "00:00:00.010",
-        ["Delivery:Enabled"] = "true",
-
-        // What the Functions host hands its worker; nothing listens there, and validation stops a start before any call.
-        ["Functions:Worker:HostEndpoint"] = $"http://127.0.0.1:{ClosedLoopbackPort.Next()}",
-        ["Functions:Worker:WorkerId"] = Guid.NewGuid().ToString(),
-        ["Functions:Worker:RequestId"] = Guid.NewGuid().ToString(),
-        ["Functions:Worker:GrpcMaxMessageLength"] = "2147483647",
-    };
-
-    // A subscribed personal conversation on the loopback connector: with no Bot:AppId, papers go to loopback service URLs
-    // without a token (the Agents Playground's set-up).
-    private static async Task<ConversationKey> SubscribeAsync(SubscriptionStore store, LoopbackConnector connector, string rule)
-    {
-        var conversation = "a:" + Guid.NewGuid().ToString("N");
-        var key = ConversationKey.Create("msteams", "tenant-local", conversation);
-        await store.RecordContactAsync(key, TeamsAddress.From(new ConversationReference
-        {
-            ChannelId = "msteams",
-            ServiceUrl = connector.ServiceUrl,
-            Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal", TenantId = "tenant-local" },
-        }), Cancel);
-        await store.UpdateAsync(key, null, current => current with { Subscribed = true }, Cancel);
-        await store.AddRuleAsync(key, $"title:{rule}", Cancel);
-        return key;
-    }
+    private Dictionary<string, string?> Settings(string prefix, string source) => FunctionAppHost.Settings(azurite.ConnectionString, prefix, source, Day);
 }

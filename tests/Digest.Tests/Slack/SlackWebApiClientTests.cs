@@ -1,7 +1,10 @@
 using System.Text.Json.Nodes;
+using System.Diagnostics.Metrics;
 using Digest.Platforms.Slack;
+using Digest.Telemetry;
 using Digest.Tests.Slack.Loopback;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Shouldly;
 
@@ -59,6 +62,22 @@ public sealed class SlackWebApiClientTests : IAsyncLifetime
         request.Body.ShouldContain("\"text\":\"\\u0026lt;!channel\\u0026gt; \\u0026lt;https://evil|x\\u0026gt; *bold* _it_ ~strike~ \\u0060code\\u0060 @here \\u0026amp; \\u0026lt;@U024BE7LH\\u0026gt;\",\"emoji\":false");
         posted.Channel.ShouldBe("C0123456789");
         posted.Ts.ShouldStartWith("1503435956.");
+    }
+
+    [Fact]
+    public async Task PostMessage_AnsweredAndRefused_RecordsEachCallsLatencyBySlackMethodStatusAndError()
+    {
+        using var latency = new MetricCollector<double>(_services.GetService<IMeterFactory>(), DigestTelemetry.Name, "digest.platform.request.duration");
+        _slack.PlanError("chat.postMessage", "channel_not_found");
+
+        await Should.ThrowAsync<SlackApiException>(() => _client.PostMessageAsync(Token, "T0001", "C1", Message(), Cancel));
+        await _client.PostMessageAsync(Token, "T0001", "C1", Message(), Cancel);
+
+        var calls = latency.GetMeasurementSnapshot();
+        calls.Count.ShouldBe(2);
+        calls.ShouldAllBe(call => Equals(call.Tags[DigestMetrics.PlatformTag], TelemetryPlatforms.Slack) && Equals(call.Tags[DigestMetrics.OperationTag], "chat.postMessage") && call.Value >= 0);
+        calls.Count(call => Equals(call.Tags[DigestMetrics.StatusCodeTag], 200) && !call.Tags.ContainsKey(DigestMetrics.ErrorTypeTag)).ShouldBe(1);
+        calls.Count(call => call.Tags.TryGetValue(DigestMetrics.ErrorTypeTag, out var error) && Equals(error, "channel_not_found")).ShouldBe(1);
     }
 
     [Theory]

@@ -2,8 +2,6 @@ using Digest.Crawling;
 using Digest.Delivery;
 using Digest.Cli;
 using Digest.Papers;
-using Digest.Platforms.Teams;
-using Digest.Platforms.Teams.Schema;
 using Digest.Snapshots;
 using Digest.Storage;
 using Digest.Subscriptions;
@@ -95,17 +93,7 @@ public sealed class CrawlTelemetryTests(AzuriteFixture azurite) : IAsyncLifetime
         using var capture = new TelemetryCapture();
         using var host = CommandHost(capture, new Dictionary<string, string?> { ["Delivery:Enabled"] = "true" });
         capture.ListenTo(host.Services);
-        var conversation = "a:" + Guid.NewGuid().ToString("N");
-        var store = host.Services.GetRequiredService<SubscriptionStore>();
-        var key = ConversationKey.Create("msteams", "tenant-local", conversation);
-        await store.RecordContactAsync(key, TeamsAddress.From(new ConversationReference
-        {
-            ChannelId = "msteams",
-            ServiceUrl = connector.ServiceUrl,
-            Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal" },
-        }), ct);
-        await store.UpdateAsync(key, null, current => current with { Subscribed = true }, ct);
-        await store.AddRuleAsync(key, "model*", ct);
+        await host.Services.GetRequiredService<SubscriptionStore>().SubscribeAsync(connector, "model*", ct);
 
         DeliveryReport report;
         using (capture.StartTest("once"))

@@ -1,0 +1,29 @@
+using Digest.Platforms.Teams;
+using Digest.Platforms.Teams.Schema;
+using Digest.Subscriptions;
+
+namespace Digest.Tests.Bot.Loopback;
+
+/// <summary>Subscribed Teams conversations on a <see cref="LoopbackConnector"/>, as the bot would have stored them.</summary>
+public static class LoopbackSubscriptions
+{
+    /// <summary>A new personal conversation on the connector, subscribed with <paramref name="rule"/>. With no
+    /// <c>Bot:AppId</c> the notifier sends to it without a token (loopback service URLs only: the Agents Playground's set-up).</summary>
+    public static async Task<ConversationKey> SubscribeAsync(
+        this SubscriptionStore store, LoopbackConnector connector, string rule, CancellationToken cancellationToken, string tenantId = "tenant-local")
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(connector);
+        var conversation = "a:" + Guid.NewGuid().ToString("N");
+        var key = ConversationKey.Create("msteams", tenantId, conversation);
+        await store.RecordContactAsync(key, TeamsAddress.From(new ConversationReference
+        {
+            ChannelId = "msteams",
+            ServiceUrl = connector.ServiceUrl,
+            Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal", TenantId = tenantId },
+        }), cancellationToken);
+        await store.UpdateAsync(key, null, current => current with { Subscribed = true }, cancellationToken);
+        await store.AddRuleAsync(key, rule, cancellationToken);
+        return key;
+    }
+}
