@@ -1,6 +1,7 @@
 using Digest.Delivery;
 using Digest.Papers;
 using Digest.Steps;
+using Digest.Steps.Runs;
 using Digest.Subscriptions;
 using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
@@ -59,7 +60,7 @@ public sealed class CappedDeliveryTests(AzuriteFixture azurite)
         harness.SentTo(conversation).Count.ShouldBe(1);
         (await harness.Outbox.ListHeldAsync(key, Cancel)).Count.ShouldBe(expectedFirst.Count - Limit);
         var ledger = ActivatorUtilities.CreateInstance<DeliveryLedger>(harness.Services);
-        (await ActivatorUtilities.CreateInstance<DigestStatus>(harness.Services, ledger).ReadAsync(Cancel)).Held.ShouldBe(expectedFirst.Count - Limit);
+        (await ActivatorUtilities.CreateInstance<DigestStatus>(harness.Services, ledger, ActivatorUtilities.CreateInstance<StepRunStore>(harness.Services)).ReadAsync(Cancel)).Held.ShouldBe(expectedFirst.Count - Limit);
 
         // Saturday's digest: its own first three, and one button for everything held, its own and Friday's.
         var saturday = friday.AddDays(1);
