@@ -45,7 +45,6 @@ public sealed class RuleIndexCache
     {
         ArgumentNullException.ThrowIfNull(rules);
         IndexedRule[] all = [.. rules];
-        var compiled = new RuleIndex.CompiledRule[all.Length];
         lock (_gate)
         {
             // A run over the very rules of the run before (the common case: nobody changed a rule in between) reuses its index.
@@ -54,6 +53,7 @@ public sealed class RuleIndexCache
                 return last.Index;
             }
 
+            var compiled = new RuleIndex.CompiledRule[all.Length];
             var build = ++_builds;
             for (var i = 0; i < all.Length; i++)
             {
