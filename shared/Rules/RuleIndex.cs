@@ -335,14 +335,20 @@ public sealed partial class RuleIndex
 
                 // Candidates are bits, so a rule reached through several words counts once, and the rules are
                 // evaluated in order: their compiled blocks are read front to back, and the matches come out sorted.
+                // Each candidate's block offset is looked up here, in a tight loop over ascending rules, rather than
+                // one miss at a time while evaluating.
                 var candidates = scratch.Candidates;
+                var candidateRoots = scratch.CandidateRoots;
+                var roots = _roots;
                 var count = 0;
                 for (var w = 0; w < _alwaysChecked.Length; w++)
                 {
                     var word = TakeCandidates(scratch, w);
                     while (word != 0)
                     {
-                        candidates[count++] = (w << 6) + BitOperations.TrailingZeroCount(word);
+                        var rule = (w << 6) + BitOperations.TrailingZeroCount(word);
+                        candidates[count] = rule;
+                        candidateRoots[count++] = roots[rule];
                         word &= word - 1;
                     }
                 }
@@ -350,16 +356,15 @@ public sealed partial class RuleIndex
                 // Reading a candidate's first operation a few candidates ahead lets the processor fetch its block
                 // while the current one is evaluated: evaluation waits on memory more than it computes.
                 var ops = _ops;
-                var roots = _roots;
                 var touched = 0;
                 for (var c = 0; c < count; c++)
                 {
                     if (c + Lookahead < count)
                     {
-                        touched += ops[roots[candidates[c + Lookahead]]].Size;
+                        touched += ops[candidateRoots[c + Lookahead]].Size;
                     }
 
-                    EvaluateRule(candidates[c], scratch, part);
+                    EvaluateRule(candidates[c], candidateRoots[c], scratch, part);
                 }
 
                 scratch.Touched += touched;
@@ -368,7 +373,7 @@ public sealed partial class RuleIndex
             {
                 for (var rule = 0; rule < _roots.Length; rule++)
                 {
-                    EvaluateRule(rule, scratch, part);
+                    EvaluateRule(rule, _roots[rule], scratch, part);
                 }
             }
 
@@ -400,12 +405,12 @@ public sealed partial class RuleIndex
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void EvaluateRule(int rule, Scratch scratch, OutputPart part)
+    private void EvaluateRule(int rule, int root, Scratch scratch, OutputPart part)
     {
         // The words are gathered while the rule is evaluated, straight into the output, in one walk of its block;
         // a rule that does not hold takes its words back.
         var codeStart = part.CodeCount;
-        if (Evaluate(_roots[rule], scratch, part))
+        if (Evaluate(root, scratch, part))
         {
             part.AddMatch(rule, codeStart);
         }

@@ -29,6 +29,7 @@ public sealed partial class RuleIndex
             FirstBits = new ulong[(index._roots.Length + 63) >> 6];
             SecondBits = new ulong[FirstBits.Length];
             Candidates = new int[index._roots.Length];
+            CandidateRoots = new int[index._roots.Length];
             WordFields = new byte[index._words.Length];
             VocabularyLocal = new int[index._words.Length];
             PrefixFields = new byte[index._prefixes.Length];
@@ -87,6 +88,9 @@ public sealed partial class RuleIndex
 
         /// <summary>The candidate rules of the current paper, in order.</summary>
         public int[] Candidates { get; }
+
+        /// <summary>Where the block of each candidate of <see cref="Candidates"/> starts.</summary>
+        public int[] CandidateRoots { get; }
 
         /// <summary>Sink for the look-ahead reads, so the compiler keeps them.</summary>
         public int Touched { get; set; }
