@@ -343,6 +343,12 @@ public sealed partial class RuleIndex
                 var count = 0;
                 for (var w = 0; w < _alwaysChecked.Length; w++)
                 {
+                    if (count + 64 > candidates.Length)
+                    {
+                        scratch.GrowCandidates(count + 64);
+                        (candidates, candidateRoots) = (scratch.Candidates, scratch.CandidateRoots);
+                    }
+
                     var word = TakeCandidates(scratch, w);
                     while (word != 0)
                     {

@@ -28,8 +28,8 @@ public sealed partial class RuleIndex
             _prefixLookup = index._prefixIds.GetAlternateLookup<ReadOnlySpan<char>>();
             FirstBits = new ulong[(index._roots.Length + 63) >> 6];
             SecondBits = new ulong[FirstBits.Length];
-            Candidates = new int[index._roots.Length];
-            CandidateRoots = new int[index._roots.Length];
+            Candidates = new int[Math.Min(index._roots.Length + 64, 4096)];
+            CandidateRoots = new int[Candidates.Length];
             WordFields = new byte[index._words.Length];
             VocabularyLocal = new int[index._words.Length];
             PrefixFields = new byte[index._prefixes.Length];
@@ -87,10 +87,20 @@ public sealed partial class RuleIndex
         public int Upvotes { get; private set; }
 
         /// <summary>The candidate rules of the current paper, in order.</summary>
-        public int[] Candidates { get; }
+        /// <remarks>Sized for a few thousand and grown when a paper has more, rather than one slot per rule for
+        /// every worker of every call: a paper is a candidate for a few percent of the rules.</remarks>
+        public int[] Candidates { get; private set; }
 
         /// <summary>Where the block of each candidate of <see cref="Candidates"/> starts.</summary>
-        public int[] CandidateRoots { get; }
+        public int[] CandidateRoots { get; private set; }
+
+        /// <summary>Makes room for at least <paramref name="count"/> candidates, keeping those listed.</summary>
+        public void GrowCandidates(int count)
+        {
+            var size = Math.Max(count, Candidates.Length * 2);
+            Candidates = Grow(Candidates, size);
+            CandidateRoots = Grow(CandidateRoots, size);
+        }
 
         /// <summary>Sink for the look-ahead reads, so the compiler keeps them.</summary>
         public int Touched { get; set; }

@@ -231,6 +231,23 @@ public sealed class RuleIndexTests
         expected.Count.ShouldBeGreaterThan(400);
     }
 
+    [Fact]
+    public void Match_PaperIsACandidateForThousandsOfRules_EvaluatesEveryOne()
+    {
+        // More candidates for one paper than a worker has room for at first.
+        var rules = Enumerable.Range(0, 6000)
+            .Select(i => Indexed($"r{i}", "o", i % 2 == 0 ? $"diffusion OR w{i}" : $"diffusion -w{i}"))
+            .ToArray();
+        var index = RuleIndex.Build(rules);
+
+        var matches = index.Match(Batch);
+
+        matches.Where(match => match.PaperId == "p1").Select(match => match.RuleId).ShouldBe(rules.Select(rule => rule.RuleId));
+        matches.Where(match => match.PaperId == "p3").Select(match => match.RuleId).ShouldBe(rules.Select(rule => rule.RuleId));
+        matches.Count.ShouldBe(12000);
+        matches[5999].Words.ToArray().ShouldBe([new MatchedWord(PaperField.Title, "diffusion"), new MatchedWord(PaperField.Abstract, "diffusion")]);
+    }
+
     internal static IEnumerable<string> Flatten(IEnumerable<RuleMatch> matches) =>
         matches.Select(match => $"{match.RuleId}|{match.OwnerId}|{match.PaperId}|{string.Join(", ", match.Words.ToArray())}");
 
