@@ -129,9 +129,11 @@ internal interface IMatchedWordSource
 /// are set, in order. So the work grows with the rules a paper can match, not with all rules.</para>
 /// <para>Which operand is "rarest" comes from <see cref="WordFrequencies"/> when given; otherwise longer words count as rarer.
 /// The choice changes only the speed: the answers are always those of <see cref="RuleEvaluator"/> on each rule alone.</para>
-/// <para>Each rule is compiled into a contiguous block of 12-byte operations in prefix order (an operation is followed by
+/// <para>Each rule is compiled into a contiguous block of 8-byte operations in prefix order (an operation is followed by
 /// its operands), words are integer ids, and the matches of a call are packed into integer arrays that hold no references,
 /// so a batch with a million matches costs the garbage collector almost nothing.</para>
+/// <para>A batch of 16 papers or more is cut into runs of consecutive papers matched on all cores at once; the papers
+/// are independent, so this changes neither the answers nor their order.</para>
 /// </remarks>
 public sealed partial class RuleIndex
 {
