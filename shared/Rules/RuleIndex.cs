@@ -129,14 +129,25 @@ internal interface IMatchedWordSource
 /// are set, in order. So the work grows with the rules a paper can match, not with all rules.</para>
 /// <para>Which operand is "rarest" comes from <see cref="WordFrequencies"/> when given; otherwise longer words count as rarer.
 /// The choice changes only the speed: the answers are always those of <see cref="RuleEvaluator"/> on each rule alone.</para>
-/// <para>Each rule is compiled into a contiguous block of 12-byte operations in prefix order (an operation is followed by
+/// <para>Each rule is compiled into a contiguous block of 8-byte operations in prefix order (an operation is followed by
 /// its operands), words are integer ids, and the matches of a call are packed into integer arrays that hold no references,
 /// so a batch with a million matches costs the garbage collector almost nothing.</para>
+/// <para>A batch of 16 papers or more is cut into runs of consecutive papers matched on all cores at once; the papers
+/// are independent, so this changes neither the answers nor their order.</para>
 /// </remarks>
 public sealed partial class RuleIndex
 {
     private const int AllFields = 0b111;
     private const int Lookahead = 8;
+
+    /// <summary>
+    /// The fewest papers worth a run of their own on another core: at 100,000 rules a paper takes about half a
+    /// millisecond, so 8 papers outweigh handing a run to the thread pool and giving a worker its scratch many times over.
+    /// </summary>
+    private const int MinPapersPerChunk = 8;
+
+    /// <summary>Runs per core when a batch is cut up, so the cores finish close together even when one is slowed by other work.</summary>
+    private const int ChunksPerCore = 4;
 
     private readonly Op[] _ops;
     private readonly int[][] _phraseWords;
@@ -259,34 +270,93 @@ public sealed partial class RuleIndex
     internal static RuleIndex Create(IndexedRule[] rules, CompiledRule[] compiled, RuleVocabulary vocabulary) => new(rules, compiled, vocabulary);
 
     /// <summary>Every (rule, paper) pair that matches, ordered by paper then by the order the rules were given.</summary>
-    public IReadOnlyList<RuleMatch> Match(IReadOnlyList<Paper> papers) => Match(papers, useAnchors: true);
+    public IReadOnlyList<RuleMatch> Match(IReadOnlyList<Paper> papers) => Match(papers, useAnchors: true, MinPapersPerChunk);
 
     /// <summary>The same answers as <see cref="Match(IReadOnlyList{Paper})"/>, evaluating every rule on every paper: the baseline the index is measured against.</summary>
-    internal IReadOnlyList<RuleMatch> MatchEveryRule(IReadOnlyList<Paper> papers) => Match(papers, useAnchors: false);
+    internal IReadOnlyList<RuleMatch> MatchEveryRule(IReadOnlyList<Paper> papers) => Match(papers, useAnchors: false, MinPapersPerChunk);
 
-    private Output Match(IReadOnlyList<Paper> papers, bool useAnchors)
+    /// <summary>The same answers as <see cref="Match(IReadOnlyList{Paper})"/>, with the batch cut into chunks of as few as
+    /// <paramref name="minPapersPerChunk"/> papers: lets tests take the parallel path with small batches.</summary>
+    internal IReadOnlyList<RuleMatch> Match(IReadOnlyList<Paper> papers, int minPapersPerChunk) => Match(papers, useAnchors: true, minPapersPerChunk);
+
+    private Output Match(IReadOnlyList<Paper> papers, bool useAnchors, int minPapersPerChunk)
     {
         ArgumentNullException.ThrowIfNull(papers);
-        var output = new Output(this, papers);
-        var scratch = new Scratch(this, output);
-        for (var p = 0; p < papers.Count; p++)
+
+        // Copied now, so the answers do not change if the caller later changes its papers.
+        var paperIds = new string[papers.Count];
+        for (var p = 0; p < paperIds.Length; p++)
         {
-            var paper = papers[p];
-            scratch.Load(paper);
+            paperIds[p] = papers[p].Id;
+        }
+
+        // Papers are independent, so a large batch is cut into runs of consecutive papers matched on all cores; each
+        // run writes its own part of the output, and the parts in order are the answer in order. A worker keeps its
+        // scratch (and the words it has met) from run to run. More runs than cores, so a core slowed by other work
+        // does not hold up the rest.
+        var chunkCount = Environment.ProcessorCount == 1
+            ? 1
+            : Math.Clamp(paperIds.Length / Math.Max(1, minPapersPerChunk), 1, Environment.ProcessorCount * ChunksPerCore);
+        var parts = new OutputPart[chunkCount];
+        if (chunkCount == 1)
+        {
+            parts[0] = MatchRun(papers, 0, paperIds.Length, useAnchors, new Scratch(this));
+        }
+        else
+        {
+            Parallel.For(
+                0,
+                chunkCount,
+                new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                () => new Scratch(this),
+                (chunk, _, scratch) =>
+                {
+                    var (start, end) = (ChunkStart(chunk, chunkCount, paperIds.Length), ChunkStart(chunk + 1, chunkCount, paperIds.Length));
+                    parts[chunk] = MatchRun(papers, start, end, useAnchors, scratch);
+                    return scratch;
+                },
+                _ => { });
+        }
+
+        return new Output(paperIds, parts);
+    }
+
+    private static int ChunkStart(int chunk, int chunkCount, int paperCount) => (int)((long)chunk * paperCount / chunkCount);
+
+    /// <summary>Matches papers <paramref name="start"/> to <paramref name="end"/> (excluded) of the batch.</summary>
+    private OutputPart MatchRun(IReadOnlyList<Paper> papers, int start, int end, bool useAnchors, Scratch scratch)
+    {
+        var part = new OutputPart(this, scratch.Texts, start, end);
+        for (var p = start; p < end; p++)
+        {
+            scratch.Load(papers[p]);
+            part.StartPaper(p);
             if (useAnchors)
             {
                 GatherCandidates(scratch);
 
                 // Candidates are bits, so a rule reached through several words counts once, and the rules are
                 // evaluated in order: their compiled blocks are read front to back, and the matches come out sorted.
+                // Each candidate's block offset is looked up here, in a tight loop over ascending rules, rather than
+                // one miss at a time while evaluating.
                 var candidates = scratch.Candidates;
+                var candidateRoots = scratch.CandidateRoots;
+                var roots = _roots;
                 var count = 0;
                 for (var w = 0; w < _alwaysChecked.Length; w++)
                 {
+                    if (count + 64 > candidates.Length)
+                    {
+                        scratch.GrowCandidates(count + 64);
+                        (candidates, candidateRoots) = (scratch.Candidates, scratch.CandidateRoots);
+                    }
+
                     var word = TakeCandidates(scratch, w);
                     while (word != 0)
                     {
-                        candidates[count++] = (w << 6) + BitOperations.TrailingZeroCount(word);
+                        var rule = (w << 6) + BitOperations.TrailingZeroCount(word);
+                        candidates[count] = rule;
+                        candidateRoots[count++] = roots[rule];
                         word &= word - 1;
                     }
                 }
@@ -294,16 +364,15 @@ public sealed partial class RuleIndex
                 // Reading a candidate's first operation a few candidates ahead lets the processor fetch its block
                 // while the current one is evaluated: evaluation waits on memory more than it computes.
                 var ops = _ops;
-                var roots = _roots;
                 var touched = 0;
                 for (var c = 0; c < count; c++)
                 {
                     if (c + Lookahead < count)
                     {
-                        touched += ops[roots[candidates[c + Lookahead]]].Size;
+                        touched += ops[candidateRoots[c + Lookahead]].Size;
                     }
 
-                    EvaluateRule(candidates[c], p, scratch, output);
+                    EvaluateRule(candidates[c], candidateRoots[c], scratch, part);
                 }
 
                 scratch.Touched += touched;
@@ -312,21 +381,21 @@ public sealed partial class RuleIndex
             {
                 for (var rule = 0; rule < _roots.Length; rule++)
                 {
-                    EvaluateRule(rule, p, scratch, output);
+                    EvaluateRule(rule, _roots[rule], scratch, part);
                 }
             }
 
             scratch.Unload();
         }
 
-        return output;
+        return part;
     }
 
     /// <summary>How many rules the index evaluates for <paramref name="papers"/> in all (for the benchmark's report).</summary>
     internal long CountCandidates(IReadOnlyList<Paper> papers)
     {
         ArgumentNullException.ThrowIfNull(papers);
-        var scratch = new Scratch(this, new Output(this, papers));
+        var scratch = new Scratch(this);
         long total = 0;
         foreach (var paper in papers)
         {
@@ -344,19 +413,19 @@ public sealed partial class RuleIndex
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void EvaluateRule(int rule, int paperIndex, Scratch scratch, Output output)
+    private void EvaluateRule(int rule, int root, Scratch scratch, OutputPart part)
     {
-        var root = _roots[rule];
-        if (!Holds(root, scratch))
+        // The words are gathered while the rule is evaluated, straight into the output, in one walk of its block;
+        // a rule that does not hold takes its words back.
+        var codeStart = part.CodeCount;
+        if (Evaluate(root, scratch, part))
         {
-            return;
+            part.AddMatch(rule, codeStart);
         }
-
-        // Collect at once, while the rule's block is still in the cache.
-        var collected = scratch.Collected;
-        collected.Clear();
-        Collect(root, scratch);
-        output.Add(rule, paperIndex, SortDistinct(CollectionsMarshal.AsSpan(collected), output));
+        else
+        {
+            part.CodeCount = codeStart;
+        }
     }
 
     /// <summary>
@@ -396,9 +465,9 @@ public sealed partial class RuleIndex
             case OpKind.Prefix:
                 return (scratch.PrefixFields[op.A] & op.Fields) != 0;
             case OpKind.Phrase:
-                return PhraseOccurs(op.A, op.Fields, scratch, collect: false);
+                return PhraseOccurs(op.A, op.Fields, scratch, part: null);
             case OpKind.Threshold:
-                return ThresholdNode.IsSatisfied((ComparisonOperator)op.Comparison, op.A, scratch.Upvotes);
+                return ThresholdNode.IsSatisfied(op.Comparison, op.A, scratch.Upvotes);
             case OpKind.Like:
                 {
                     var like = _likes[op.A].Node;
@@ -441,65 +510,109 @@ public sealed partial class RuleIndex
         }
     }
 
-    /// <summary>Gathers what a node known to hold matched, by the rules of <see cref="RuleEvaluator"/>.</summary>
-    private void Collect(int index, Scratch scratch)
+    /// <summary>
+    /// Whether a node holds, adding what it matched to <paramref name="part"/>'s codes by the rules of <see cref="RuleEvaluator"/>:
+    /// an AND gives the words of all its operands, an OR those of each operand that holds, a NOT none. When the node
+    /// does not hold, what it added is left for the caller to drop. <see cref="Holds"/> is the same without the words,
+    /// for what lies under a NOT.
+    /// </summary>
+    private bool Evaluate(int index, Scratch scratch, OutputPart part)
     {
         ref readonly var op = ref _ops[index];
         switch (op.Kind)
         {
             case OpKind.Word:
-                AddPerField(scratch.WordFields[op.A] & op.Fields, op.A, scratch.Collected);
-                break;
+                {
+                    var fields = scratch.WordFields[op.A] & op.Fields;
+                    part.AddPerField(fields, op.A);
+                    return fields != 0;
+                }
+
             case OpKind.Prefix:
-                for (var k = scratch.PrefixHead[op.A] - 1; k >= 0; k = scratch.PrefixWordNext[k] - 1)
                 {
-                    var local = scratch.PrefixWordLocal[k];
-                    AddPerField(scratch.LocalFields[local] & op.Fields, scratch.TextReference(local), scratch.Collected);
+                    if ((scratch.PrefixFields[op.A] & op.Fields) == 0)
+                    {
+                        return false;
+                    }
+
+                    for (var k = scratch.PrefixHead[op.A] - 1; k >= 0; k = scratch.PrefixWordNext[k] - 1)
+                    {
+                        var local = scratch.PrefixWordLocal[k];
+                        var fields = scratch.LocalFields[local] & op.Fields;
+                        if (fields != 0)
+                        {
+                            part.AddPerField(fields, scratch.TextReference(local));
+                        }
+                    }
+
+                    return true;
                 }
 
-                break;
             case OpKind.Phrase:
-                PhraseOccurs(op.A, op.Fields, scratch, collect: true);
-                break;
+                return PhraseOccurs(op.A, op.Fields, scratch, part);
+            case OpKind.Threshold:
+                return ThresholdNode.IsSatisfied(op.Comparison, op.A, scratch.Upvotes);
             case OpKind.Like:
-                foreach (var word in _likes[op.A].WordIds)
                 {
-                    AddPerField(scratch.WordFields[word] & op.Fields, word, scratch.Collected);
+                    var like = _likes[op.A];
+                    if (!like.Node.Holds(scratch.Vector(like.Node.Query.Statistics)))
+                    {
+                        return false;
+                    }
+
+                    foreach (var word in like.WordIds)
+                    {
+                        part.AddPerField(scratch.WordFields[word] & op.Fields, word);
+                    }
+
+                    return true;
                 }
 
-                break;
-            case OpKind.And or OpKind.Or:
+            case OpKind.Not:
+                return !Holds(index + 1, scratch);
+            case OpKind.And:
                 {
                     var operand = index + 1;
                     for (var i = 0; i < op.A; i++)
                     {
-                        // An AND that holds gives all its operands; an OR only those that hold.
-                        if (op.Kind == OpKind.And || Holds(operand, scratch))
+                        if (!Evaluate(operand, scratch, part))
                         {
-                            Collect(operand, scratch);
+                            return false;
                         }
 
                         operand += _ops[operand].Size;
                     }
 
-                    break;
+                    return true;
+                }
+
+            default:
+                {
+                    // Every operand is evaluated, not only up to the first that holds: each one that holds gives its words.
+                    var holds = false;
+                    var operand = index + 1;
+                    for (var i = 0; i < op.A; i++)
+                    {
+                        var codeStart = part.CodeCount;
+                        if (Evaluate(operand, scratch, part))
+                        {
+                            holds = true;
+                        }
+                        else
+                        {
+                            part.CodeCount = codeStart;
+                        }
+
+                        operand += _ops[operand].Size;
+                    }
+
+                    return holds;
                 }
         }
     }
 
-    /// <summary>Adds a matched word per field bit, as a code: text reference times 4 plus the field.</summary>
-    private static void AddPerField(int fields, int text, List<int> collected)
-    {
-        for (var field = 0; field < 3; field++)
-        {
-            if ((fields & (1 << field)) != 0)
-            {
-                collected.Add((text << 2) | field);
-            }
-        }
-    }
-
-    private bool PhraseOccurs(int phrase, int fields, Scratch scratch, bool collect)
+    /// <summary>Whether the phrase occurs in one of <paramref name="fields"/>; with a <paramref name="part"/>, adds every occurrence to its codes.</summary>
+    private bool PhraseOccurs(int phrase, int fields, Scratch scratch, OutputPart? part)
     {
         var words = _phraseWords[phrase];
         var prefix = _phrasePrefix[phrase];
@@ -540,7 +653,7 @@ public sealed partial class RuleIndex
                     continue;
                 }
 
-                if (!collect)
+                if (part is null)
                 {
                     return true;
                 }
@@ -559,10 +672,10 @@ public sealed partial class RuleIndex
                         parts[i] = scratch.LocalText[tokens[start + i]];
                     }
 
-                    text = scratch.Output.AddText(string.Join(' ', parts));
+                    text = scratch.Texts.Add(string.Join(' ', parts));
                 }
 
-                scratch.Collected.Add((text << 2) | field);
+                part.AddCode((text << 2) | field);
             }
         }
 
@@ -588,35 +701,6 @@ public sealed partial class RuleIndex
         }
 
         return true;
-    }
-
-    /// <summary>Sorts the collected codes by field then text, and moves the distinct ones to the front; returns those.</summary>
-    private static Span<int> SortDistinct(Span<int> codes, Output output)
-    {
-        // Insertion sort: a match rarely has more than a handful of words.
-        for (var i = 1; i < codes.Length; i++)
-        {
-            var code = codes[i];
-            var j = i - 1;
-            while (j >= 0 && output.Compare(codes[j], code) > 0)
-            {
-                codes[j + 1] = codes[j];
-                j--;
-            }
-
-            codes[j + 1] = code;
-        }
-
-        var distinct = Math.Min(1, codes.Length);
-        for (var i = 1; i < codes.Length; i++)
-        {
-            if (output.Compare(codes[i], codes[distinct - 1]) != 0)
-            {
-                codes[distinct++] = codes[i];
-            }
-        }
-
-        return codes[..distinct];
     }
 
     /// <summary>
@@ -726,472 +810,42 @@ public sealed partial class RuleIndex
     }
 
     /// <summary>
-    /// One compiled node, 16 bytes. Operands follow their operation (prefix order); <see cref="Size"/> is the length of
-    /// the whole subtree, to step over it. Word: A = word id. Prefix: A = prefix id. Phrase: A = phrase id.
-    /// Threshold: A = value. And/Or: A = operand count. Fields: the field bits a term searches.
+    /// One compiled node, 8 bytes: matching a batch waits on reading the blocks of the candidate rules more than on
+    /// anything else, so the smaller a block, the fewer cache lines a rule costs. Operands follow their operation
+    /// (prefix order); <see cref="Size"/> is the length of the whole subtree, to step over it (a rule of at most
+    /// <see cref="RuleParser.MaxLength"/> characters has far fewer than 65,536 nodes). Word: A = word id. Prefix:
+    /// A = prefix id. Phrase: A = phrase id. Threshold: A = value. And/Or: A = operand count. Fields: the field bits
+    /// a term searches (a threshold searches none, so its comparison takes their place).
     /// </summary>
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
-    internal readonly struct Op(OpKind kind, int fields, int a, ComparisonOperator comparison = default)
+    internal readonly struct Op
     {
-        public readonly OpKind Kind = kind;
-        public readonly byte Fields = (byte)fields;
-        public readonly byte Comparison = (byte)comparison;
-        public readonly int A = a;
-        public readonly int Size = 1;
+        public readonly OpKind Kind;
+        private readonly byte _fieldsOrComparison;
+        private readonly ushort _size;
+        public readonly int A;
 
-        public Op WithSize(int size) => new(this, size);
+        public Op(OpKind kind, int fields, int a, ComparisonOperator comparison = default)
+        {
+            Kind = kind;
+            _fieldsOrComparison = (byte)(kind == OpKind.Threshold ? (int)comparison : fields);
+            _size = 1;
+            A = a;
+        }
 
         private Op(Op op, int size)
-            : this(op.Kind, op.Fields, op.A, (ComparisonOperator)op.Comparison) => Size = size;
-    }
-
-    /// <summary>
-    /// The matches of one call, packed into integer arrays that hold no references (a batch can have a million
-    /// matches, and the collector neither traces nor, once they are large, copies such arrays). A match is a rule,
-    /// a paper and a range of word codes; a code is a text reference times 4 plus the field, where the text is a
-    /// vocabulary word, a phrase of the index, or a string this call added.
-    /// </summary>
-    private sealed class Output(RuleIndex owner, IReadOnlyList<Paper> papers) : IReadOnlyList<RuleMatch>, IMatchedWordSource
-    {
-        private const int Stride = 3;
-
-        // Copied now, so the answers do not change if the caller later changes its list.
-        private readonly string[] _paperIds = [.. papers.Select(paper => paper.Id)];
-
-        private readonly List<string> _texts = [];
-        private int[] _matches = new int[Stride * 1024];
-        private int[] _codes = new int[4096];
-        private int _codeCount;
-
-        public int Count { get; private set; }
-
-        public RuleMatch this[int index]
         {
-            get
-            {
-                ArgumentOutOfRangeException.ThrowIfNegative(index);
-                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-                var rule = _matches[index * Stride];
-                var start = _matches[(index * Stride) + 2];
-                var end = index + 1 < Count ? _matches[((index + 1) * Stride) + 2] : _codeCount;
-                return new RuleMatch(owner._ruleIds[rule], owner._ownerIds[rule], _paperIds[_matches[(index * Stride) + 1]], new MatchedWordList(this, start, end - start));
-            }
+            this = op;
+            _size = checked((ushort)size);
         }
 
-        public void Add(int rule, int paper, ReadOnlySpan<int> codes)
-        {
-            if ((Count + 1) * Stride > _matches.Length)
-            {
-                Array.Resize(ref _matches, GrownSize(_matches.Length, (Count + 1) * Stride, paper));
-            }
+        /// <summary>The field bits of a term (read without checking the kind: this is the hot path; a threshold has no use for it).</summary>
+        public int Fields => _fieldsOrComparison;
 
-            if (_codeCount + codes.Length > _codes.Length)
-            {
-                Array.Resize(ref _codes, GrownSize(_codes.Length, _codeCount + codes.Length, paper));
-            }
+        public ComparisonOperator Comparison => (ComparisonOperator)_fieldsOrComparison;
 
-            var at = Count * Stride;
-            _matches[at] = rule;
-            _matches[at + 1] = paper;
-            _matches[at + 2] = _codeCount;
-            codes.CopyTo(_codes.AsSpan(_codeCount));
-            _codeCount += codes.Length;
-            Count++;
-        }
+        public int Size => _size;
 
-        /// <summary>
-        /// The next size of an array that must hold <paramref name="needed"/> items while paper <paramref name="paper"/> of the
-        /// batch is matched: what the papers so far project for the whole batch, so a large batch copies its matches
-        /// once or twice instead of a dozen times (each copy of a large array is garbage the collector must reclaim).
-        /// </summary>
-        private int GrownSize(int current, int needed, int paper)
-        {
-            var projected = (long)needed * _paperIds.Length / (paper + 1) * 9 / 8;
-            return (int)Math.Min(Array.MaxLength, Math.Max(needed, Math.Max(current * 3L / 2, projected)));
-        }
-
-        /// <summary>Adds a string that is not a word or phrase of the index; returns its text reference.</summary>
-        public int AddText(string text)
-        {
-            _texts.Add(text);
-            return owner._words.Length + owner._phraseText.Length + _texts.Count - 1;
-        }
-
-        public string Text(int code)
-        {
-            var reference = code >> 2;
-            var words = owner._words;
-            if (reference < words.Length)
-            {
-                return words[reference];
-            }
-
-            reference -= words.Length;
-            return reference < owner._phraseText.Length ? owner._phraseText[reference]! : _texts[reference - owner._phraseText.Length];
-        }
-
-        /// <summary>Orders codes by field, then by text (ordinal), as <see cref="MatchedWord"/> does.</summary>
-        public int Compare(int left, int right)
-        {
-            if (left == right)
-            {
-                return 0;
-            }
-
-            var byField = (left & 3) - (right & 3);
-            if (byField != 0)
-            {
-                return byField;
-            }
-
-            var ranks = owner._textRank;
-            var (leftReference, rightReference) = (left >> 2, right >> 2);
-            return leftReference < ranks.Length && rightReference < ranks.Length
-                ? ranks[leftReference] - ranks[rightReference]
-                : string.CompareOrdinal(Text(left), Text(right));
-        }
-
-        public MatchedWord MatchedWordAt(int index)
-        {
-            var code = _codes[index];
-            return new MatchedWord((PaperField)(code & 3), Text(code));
-        }
-
-        public IEnumerator<RuleMatch> GetEnumerator()
-        {
-            for (var i = 0; i < Count; i++)
-            {
-                yield return this[i];
-            }
-        }
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    }
-
-    /// <summary>
-    /// Per-call working memory. Words of the batch get local ids once (so each distinct word is looked up in the
-    /// vocabulary and probed for prefixes once per batch); the per-paper arrays are cleared word by word after each paper.
-    /// </summary>
-    private sealed class Scratch
-    {
-        private static readonly int[] NoPrefixes = [];
-
-        private readonly RuleIndex _index;
-        private readonly Dictionary<string, int> _localIds = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _localLookup;
-        private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _prefixLookup;
-        private char[] _buffer = new char[64];
-        private Paper? _paper;
-        private (CorpusStatistics Statistics, PaperVector Vector)? _vector;
-
-        public Scratch(RuleIndex index, Output output)
-        {
-            _index = index;
-            Output = output;
-            _localLookup = _localIds.GetAlternateLookup<ReadOnlySpan<char>>();
-            _prefixLookup = index._prefixIds.GetAlternateLookup<ReadOnlySpan<char>>();
-            FirstBits = new ulong[(index._roots.Length + 63) >> 6];
-            SecondBits = new ulong[FirstBits.Length];
-            Candidates = new int[index._roots.Length];
-            WordFields = new byte[index._words.Length];
-            VocabularyLocal = new int[index._words.Length];
-            PrefixFields = new byte[index._prefixes.Length];
-            PrefixHead = new int[index._prefixes.Length];
-        }
-
-        /// <summary>Per local word: its vocabulary id or -1.</summary>
-        public int[] LocalWord { get; private set; } = new int[1024];
-
-        /// <summary>Per local word: the ids of the rule prefixes it starts with.</summary>
-        public int[][] LocalPrefixes { get; private set; } = new int[1024][];
-
-        public string[] LocalText { get; private set; } = new string[1024];
-
-        /// <summary>Per local word: the field bits it occurs in, in the current paper.</summary>
-        public byte[] LocalFields { get; private set; } = new byte[1024];
-
-        /// <summary>Per field, per local word: 1 + the position of its first occurrence in the current paper, or 0.</summary>
-        public int[][] LocalFirst { get; } = [new int[1024], new int[1024], new int[1024]];
-
-        /// <summary>Per field, per local word: 1 + the position of its last occurrence so far, or 0 (to link the next one).</summary>
-        private int[][] LocalLast { get; } = [new int[1024], new int[1024], new int[1024]];
-
-        /// <summary>Per vocabulary word: its local id, once the batch has met it.</summary>
-        public int[] VocabularyLocal { get; }
-
-        /// <summary>Per vocabulary word: the field bits it occurs in, in the current paper.</summary>
-        public byte[] WordFields { get; }
-
-        /// <summary>Per prefix: the field bits where a word starting with it occurs, in the current paper.</summary>
-        public byte[] PrefixFields { get; }
-
-        /// <summary>Per prefix: 1 + the first entry of its list of the current paper's words that start with it, or 0.</summary>
-        public int[] PrefixHead { get; }
-
-        /// <summary>Entries of the per-prefix word lists: the local word.</summary>
-        public int[] PrefixWordLocal { get; private set; } = new int[256];
-
-        /// <summary>Entries of the per-prefix word lists: 1 + the next entry, or 0.</summary>
-        public int[] PrefixWordNext { get; private set; } = new int[256];
-
-        /// <summary>Per field: local word ids in text order; -1 separates authors.</summary>
-        public int[][] FieldTokens { get; } = [new int[64], new int[512], new int[64]];
-
-        /// <summary>Per field, per position: 1 + the position of the next occurrence of the same word, or 0.</summary>
-        public int[][] FieldNext { get; } = [new int[64], new int[512], new int[64]];
-
-        public int[] FieldTokenCount { get; } = new int[3];
-
-        /// <summary>The distinct local words of the current paper.</summary>
-        public int[] PaperWords { get; private set; } = new int[512];
-
-        public int PaperWordCount { get; private set; }
-
-        public int Upvotes { get; private set; }
-
-        /// <summary>The candidate rules of the current paper, in order.</summary>
-        public int[] Candidates { get; }
-
-        /// <summary>Sink for the look-ahead reads, so the compiler keeps them.</summary>
-        public int Touched { get; set; }
-
-        /// <summary>One bit per rule: the paper has one of the rule's first anchors.</summary>
-        public ulong[] FirstBits { get; }
-
-        /// <summary>One bit per rule: the paper has one of the rule's second anchors.</summary>
-        public ulong[] SecondBits { get; }
-
-        /// <summary>The codes of the words the rule being collected matched (see <see cref="Output"/>).</summary>
-        public List<int> Collected { get; } = [];
-
-        public Output Output { get; }
-
-        /// <summary>Per local word: 1 + its text reference in <see cref="Output"/>, once it has one; 0 before.</summary>
-        private int[] LocalTextReference { get; set; } = new int[1024];
-
-        /// <summary>The text reference of a paper word (its vocabulary id when it has one).</summary>
-        public int TextReference(int local)
-        {
-            if (LocalWord[local] >= 0)
-            {
-                return LocalWord[local];
-            }
-
-            if (LocalTextReference[local] == 0)
-            {
-                LocalTextReference[local] = Output.AddText(LocalText[local]) + 1;
-            }
-
-            return LocalTextReference[local] - 1;
-        }
-
-        /// <summary>The current paper's tf-idf vector, for <c>like:</c> terms: made at most once per paper.</summary>
-        public PaperVector Vector(CorpusStatistics statistics)
-        {
-            if (_vector is not { } cached || !ReferenceEquals(cached.Statistics, statistics))
-            {
-                cached = (statistics, PaperVector.Create(statistics, _paper!));
-                _vector = cached;
-            }
-
-            return cached.Vector;
-        }
-
-        public void Load(Paper paper)
-        {
-            _paper = paper;
-            _vector = null;
-            Upvotes = paper.Upvotes;
-            PaperWordCount = 0;
-            FieldTokenCount[0] = 0;
-            FieldTokenCount[1] = 0;
-            FieldTokenCount[2] = 0;
-            Tokenize(paper.Title, 0);
-            Tokenize(paper.Abstract, 1);
-            for (var i = 0; i < paper.Authors.Count; i++)
-            {
-                if (i > 0)
-                {
-                    Append(2, -1);
-                }
-
-                Tokenize(paper.Authors[i], 2);
-            }
-
-            var entries = 0;
-            for (var i = 0; i < PaperWordCount; i++)
-            {
-                var local = PaperWords[i];
-                var fields = LocalFields[local];
-                var word = LocalWord[local];
-                if (word >= 0)
-                {
-                    WordFields[word] = fields;
-                }
-
-                foreach (var prefix in LocalPrefixes[local])
-                {
-                    PrefixFields[prefix] |= fields;
-                    if (entries == PrefixWordLocal.Length)
-                    {
-                        PrefixWordLocal = Grow(PrefixWordLocal, entries * 2);
-                        PrefixWordNext = Grow(PrefixWordNext, entries * 2);
-                    }
-
-                    PrefixWordLocal[entries] = local;
-                    PrefixWordNext[entries] = PrefixHead[prefix];
-                    PrefixHead[prefix] = ++entries;
-                }
-            }
-        }
-
-        public void Unload()
-        {
-            for (var i = 0; i < PaperWordCount; i++)
-            {
-                var local = PaperWords[i];
-                LocalFields[local] = 0;
-                for (var field = 0; field < 3; field++)
-                {
-                    LocalFirst[field][local] = 0;
-                    LocalLast[field][local] = 0;
-                }
-
-                var word = LocalWord[local];
-                if (word >= 0)
-                {
-                    WordFields[word] = 0;
-                }
-
-                foreach (var prefix in LocalPrefixes[local])
-                {
-                    PrefixFields[prefix] = 0;
-                    PrefixHead[prefix] = 0;
-                }
-            }
-        }
-
-        private void Tokenize(string? text, int field)
-        {
-            if (string.IsNullOrEmpty(text))
-            {
-                return;
-            }
-
-            var bit = (byte)(1 << field);
-            var scanner = new WordScanner(text, _buffer);
-            while (scanner.MoveNext())
-            {
-                var local = LocalId(scanner.Current);
-                if (LocalFields[local] == 0)
-                {
-                    if (PaperWordCount == PaperWords.Length)
-                    {
-                        var grown = PaperWords;
-                        Array.Resize(ref grown, grown.Length * 2);
-                        PaperWords = grown;
-                    }
-
-                    PaperWords[PaperWordCount++] = local;
-                }
-
-                LocalFields[local] |= bit;
-                var position = Append(field, local);
-                var last = LocalLast[field][local];
-                if (last == 0)
-                {
-                    LocalFirst[field][local] = position + 1;
-                }
-                else
-                {
-                    FieldNext[field][last - 1] = position + 1;
-                }
-
-                LocalLast[field][local] = position + 1;
-            }
-
-            _buffer = scanner.Buffer;
-        }
-
-        private int Append(int field, int local)
-        {
-            var tokens = FieldTokens[field];
-            var position = FieldTokenCount[field];
-            if (position == tokens.Length)
-            {
-                Array.Resize(ref tokens, tokens.Length * 2);
-                FieldTokens[field] = tokens;
-                var next = FieldNext[field];
-                Array.Resize(ref next, tokens.Length);
-                FieldNext[field] = next;
-            }
-
-            tokens[position] = local;
-            FieldNext[field][position] = 0;
-            FieldTokenCount[field] = position + 1;
-            return position;
-        }
-
-        private int LocalId(ReadOnlySpan<char> word)
-        {
-            if (_localLookup.TryGetValue(word, out var local))
-            {
-                return local;
-            }
-
-            local = _localIds.Count;
-            var text = word.ToString();
-            _localIds.Add(text, local);
-            if (local == LocalWord.Length)
-            {
-                var size = local * 2;
-                LocalWord = Grow(LocalWord, size);
-                LocalPrefixes = Grow(LocalPrefixes, size);
-                LocalText = Grow(LocalText, size);
-                LocalFields = Grow(LocalFields, size);
-                LocalTextReference = Grow(LocalTextReference, size);
-                for (var field = 0; field < 3; field++)
-                {
-                    LocalFirst[field] = Grow(LocalFirst[field], size);
-                    LocalLast[field] = Grow(LocalLast[field], size);
-                }
-            }
-
-            var vocabularyId = _index._vocabulary.GetValueOrDefault(text, -1);
-            LocalWord[local] = vocabularyId;
-            if (vocabularyId >= 0)
-            {
-                VocabularyLocal[vocabularyId] = local;
-            }
-
-            LocalText[local] = text;
-            LocalPrefixes[local] = FindPrefixes(word);
-            return local;
-        }
-
-        private int[] FindPrefixes(ReadOnlySpan<char> word)
-        {
-            List<int>? found = null;
-            foreach (var length in _index._prefixLengths)
-            {
-                if (length > word.Length)
-                {
-                    break;
-                }
-
-                if (_prefixLookup.TryGetValue(word[..length], out var prefix))
-                {
-                    (found ??= []).Add(prefix);
-                }
-            }
-
-            return found is null ? NoPrefixes : [.. found];
-        }
-
-        private static T[] Grow<T>(T[] array, int size)
-        {
-            Array.Resize(ref array, size);
-            return array;
-        }
+        public Op WithSize(int size) => new(this, size);
     }
 }

@@ -44,16 +44,19 @@ public sealed class RuleIndexCache
     public RuleIndex Build(IEnumerable<IndexedRule> rules)
     {
         ArgumentNullException.ThrowIfNull(rules);
-        IndexedRule[] all = [.. rules];
-        var compiled = new RuleIndex.CompiledRule[all.Length];
+        var given = rules as IReadOnlyList<IndexedRule> ?? [.. rules];
         lock (_gate)
         {
-            // A run over the very rules of the run before (the common case: nobody changed a rule in between) reuses its index.
-            if (_last is { } last && SameRules(last.Rules, all))
+            // A run over the very rules of the run before (the common case: nobody changed a rule in between) reuses
+            // its index, and copies nothing.
+            if (_last is { } last && SameRules(last.Rules, given))
             {
                 return last.Index;
             }
 
+            // A copy, which the index and the next build's comparison keep: the caller may change its list afterwards.
+            IndexedRule[] all = [.. given];
+            var compiled = new RuleIndex.CompiledRule[all.Length];
             var build = ++_builds;
             for (var i = 0; i < all.Length; i++)
             {
@@ -89,14 +92,14 @@ public sealed class RuleIndexCache
 
     // Same ids, owners and texts in the same order; a like: rule only as the very same parsed rule (its query depends
     // on the corpus it was parsed with).
-    private static bool SameRules(IndexedRule[] before, IndexedRule[] now)
+    private static bool SameRules(IndexedRule[] before, IReadOnlyList<IndexedRule> now)
     {
-        if (before.Length != now.Length)
+        if (before.Length != now.Count)
         {
             return false;
         }
 
-        for (var i = 0; i < now.Length; i++)
+        for (var i = 0; i < now.Count; i++)
         {
             var (old, current) = (before[i], now[i]);
             if (current is null || !string.Equals(old.RuleId, current.RuleId, StringComparison.Ordinal)

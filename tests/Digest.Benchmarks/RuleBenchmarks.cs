@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using Digest.Papers;
 using Digest.Rules;
@@ -11,7 +12,10 @@ namespace Digest.Benchmarks;
 /// runs), and the two baselines the index is compared with. <see cref="RuleBuildBenchmarks"/> measures parse and build alone.
 /// </summary>
 /// <remarks>
-/// <para>Run: <c>dotnet run -c Release --project tests/Digest.Benchmarks -- --filter '*RuleBenchmarks*' '*RuleBuildBenchmarks*'</c>.</para>
+/// <para>Run: <c>dotnet run -c Release --project tests/Digest.Benchmarks -- --filter '*RuleBenchmarks*' '*RuleBuildBenchmarks*'</c>.
+/// The filter also matches the parameters, written as in the results in declaration order, so one case or a few run in
+/// minutes: <c>--filter '*RuleBenchmarks.*Match(RuleCount: 100000, Vocabulary: "corpus", PaperCount: *)'</c> runs the four
+/// index methods at 100,000 rules on the corpus vocabulary for 50 and 1,000 papers.</para>
 /// <para>Baselines. <see cref="EveryRuleOnEveryPaper"/> evaluates every rule on every paper with the index's own compiled
 /// evaluator (papers tokenized once): the strongest brute force, the same answers without the anchors.
 /// <see cref="OneRuleAtATime_First10Papers"/> is what a caller does without the index: <see cref="RuleEvaluator"/>
@@ -69,6 +73,22 @@ public class RuleBenchmarks
             $"({(double)matches.Count / _papers.Count:F1} per paper); {(double)candidates / _papers.Count:F1} rules evaluated per paper " +
             $"({100.0 * candidates / ((double)_papers.Count * RuleCount):F2}% of all).");
         Console.WriteLine($"// Sample rules: {string.Join(" | ", ruleTexts.Take(8))}");
+
+        // Wall time depends on what else the machine runs; the processor time of a match much less so, and the two
+        // together show how many cores the match kept busy.
+        const int Runs = 5;
+        var processorTime = Process.GetCurrentProcess().TotalProcessorTime;
+        var wallTime = Stopwatch.StartNew();
+        for (var run = 0; run < Runs; run++)
+        {
+            _index.Match(_papers);
+        }
+
+        var processorMilliseconds = (Process.GetCurrentProcess().TotalProcessorTime - processorTime).TotalMilliseconds / Runs;
+        var wallMilliseconds = wallTime.Elapsed.TotalMilliseconds / Runs;
+        Console.WriteLine(
+            $"// IndexMatch outside the harness, mean of {Runs}: {processorMilliseconds:F1} ms of processor time, {wallMilliseconds:F1} ms of wall time " +
+            $"({processorMilliseconds / wallMilliseconds:F2} cores busy; {Environment.ProcessorCount} cores).");
     }
 
     /// <summary>Matches the papers against all rules through a built index.</summary>

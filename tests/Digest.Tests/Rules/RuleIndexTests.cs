@@ -187,6 +187,67 @@ public sealed class RuleIndexTests
         changed.Match(Batch).Select(match => (match.RuleId, match.PaperId)).ShouldBe([("r1", "p1"), ("r2", "p2"), ("r1", "p3")]);
     }
 
+    [Fact]
+    public void Match_BatchLargeEnoughToSpreadOverTheCores_AgreesWithEvaluatingEachRuleAlone()
+    {
+        // 400 papers from a small vocabulary, so many rules match many papers, and prefix words and phrases outside the
+        // index's vocabulary are added to the texts of every worker.
+        string[] words = ["diffusion", "models", "quantization", "quantized", "low", "rank", "vision", "survey", "schrödinger", "graph"];
+        var papers = Enumerable.Range(0, 400).Select(i => Papers.Make(
+            $"{words[i % 10]} {words[(i / 10) % 10]}",
+            $"{words[(i * 7) % 10]}-{words[(i * 3) % 10]} {words[(i / 3) % 10]}",
+            [i % 2 == 0 ? "Li Wei" : "Ann Lee"],
+            i % 50,
+            $"p{i}")).ToArray();
+        IndexedRule[] rules =
+        [
+            Indexed("r1", "alice", "diffusion \"low rank\""),
+            Indexed("r2", "bob", "quantiz*"),
+            Indexed("r3", "bob", "title:survey OR schrodinger"),
+            Indexed("r4", "carol", "author:\"li wei\" vision"),
+            Indexed("r5", "carol", "upvotes>=25 -survey"),
+            Indexed("r6", "dave", "low-ra* (graph OR models)"),
+            Indexed("r7", "dave", "abstract:(diffusion OR quantized) NOT title:rank"),
+        ];
+        var index = RuleIndex.Build(rules);
+        var expected = new List<string>();
+        foreach (var paper in papers)
+        {
+            foreach (var rule in rules)
+            {
+                var evaluation = RuleEvaluator.Evaluate(rule.Rule, paper);
+                if (evaluation.IsMatch)
+                {
+                    expected.Add($"{rule.RuleId}|{rule.OwnerId}|{paper.Id}|{string.Join(", ", evaluation.MatchedWords)}");
+                }
+            }
+        }
+
+        var matches = index.Match(papers);
+
+        Flatten(matches).ShouldBe(expected);
+        Flatten(Enumerable.Range(0, matches.Count).Select(i => matches[i])).ShouldBe(expected);
+        Flatten(index.Match(papers, minPapersPerChunk: int.MaxValue)).ShouldBe(expected);
+        expected.Count.ShouldBeGreaterThan(400);
+    }
+
+    [Fact]
+    public void Match_PaperIsACandidateForThousandsOfRules_EvaluatesEveryOne()
+    {
+        // More candidates for one paper than a worker has room for at first.
+        var rules = Enumerable.Range(0, 6000)
+            .Select(i => Indexed($"r{i}", "o", i % 2 == 0 ? $"diffusion OR w{i}" : $"diffusion -w{i}"))
+            .ToArray();
+        var index = RuleIndex.Build(rules);
+
+        var matches = index.Match(Batch);
+
+        matches.Where(match => match.PaperId == "p1").Select(match => match.RuleId).ShouldBe(rules.Select(rule => rule.RuleId));
+        matches.Where(match => match.PaperId == "p3").Select(match => match.RuleId).ShouldBe(rules.Select(rule => rule.RuleId));
+        matches.Count.ShouldBe(12000);
+        matches[5999].Words.ToArray().ShouldBe([new MatchedWord(PaperField.Title, "diffusion"), new MatchedWord(PaperField.Abstract, "diffusion")]);
+    }
+
     internal static IEnumerable<string> Flatten(IEnumerable<RuleMatch> matches) =>
         matches.Select(match => $"{match.RuleId}|{match.OwnerId}|{match.PaperId}|{string.Join(", ", match.Words.ToArray())}");
 

@@ -97,6 +97,11 @@ public sealed class RulePropertyTests
             RuleIndexTests.Flatten(index.Match(batch)).ShouldBe(expected);
             RuleIndexTests.Flatten(index.MatchEveryRule(batch)).ShouldBe(expected);
             RuleIndexTests.Flatten(SharedCache.Build(indexed).Match(batch)).ShouldBe(expected);
+
+            // A paper per run: the parallel path, whose parts (some of them empty) must read back in order either way.
+            var inRuns = index.Match(batch, minPapersPerChunk: 1);
+            RuleIndexTests.Flatten(inRuns).ShouldBe(expected);
+            RuleIndexTests.Flatten(Enumerable.Range(0, inRuns.Count).Select(i => inRuns[i])).ShouldBe(expected);
         }, iter: 2000), TestContext.Current.CancellationToken);
 
     [Fact(Timeout = 180_000)]
@@ -141,6 +146,7 @@ public sealed class RulePropertyTests
 
             var index = RuleIndex.Build(rules, withFrequencies ? WordFrequencies.FromPapers(batch) : null);
             RuleIndexTests.Flatten(index.Match(batch)).ShouldBe(expected);
+            RuleIndexTests.Flatten(index.Match(batch, minPapersPerChunk: 1)).ShouldBe(expected);
             RuleIndexTests.Flatten(index.MatchEveryRule(batch)).ShouldBe(expected);
             RuleIndexTests.Flatten(SharedCache.Build(rules).Match(batch)).ShouldBe(expected);
         }, iter: 1000), TestContext.Current.CancellationToken);
