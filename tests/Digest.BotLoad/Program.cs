@@ -7,8 +7,8 @@ using Digest.Tests.Infrastructure;
 using Digest.Tests.Slack.Loopback;
 
 // Open-loop load on the bot with its checks on: a request every 1/rate s whatever the answers do. --platform teams:
-// Teams "help" messages with a valid RS256 channel token on /api/messages (the bot handles each, replies through the
-// loopback connector and writes the conversation's reference to Azurite); --platform slack: signed "/digest help"
+// Teams "help" messages from 1,000 conversations in 50 tenants with a valid RS256 channel token on /api/messages (the
+// bot handles each, replies through the loopback connector and reads or writes the conversation's reference in Azurite); --platform slack: signed "/digest help"
 // slash commands on /api/slack/commands (verified, handled, answered in the response, reference written to Azurite).
 // Prints latency percentiles and errors.
 //   dotnet run -c Release --project tests/Digest.BotLoad -- --platform teams --rate 1000 --seconds 10
@@ -36,7 +36,11 @@ await using var bot = await BotTestHost.StartAsync(configuration, cancellationTo
 
 // A channel reuses one token for its lifetime; the bot still verifies its signature on every request.
 var token = identity.ChannelToken(connector.ServiceUrl);
-var conversations = Enumerable.Range(0, 100).Select(_ => TestActivities.PersonalConversationId()).ToArray();
+// Teams holds a bot to 7 messages/s per conversation and 50/s per tenant, and the bot's connector client paces its
+// replies under both: 1,000 requests/s come from many people in many tenants (1,000 conversations in 50 tenants: 1/s
+// each, 20/s per tenant), never from one tenant, whose replies could not go out faster than 50/s.
+var tenants = Enumerable.Range(0, 50).Select(_ => Guid.NewGuid().ToString()).ToArray();
+var conversations = Enumerable.Range(0, 1000).Select(index => (Id: TestActivities.PersonalConversationId(), Tenant: tenants[index % tenants.Length])).ToArray();
 var channels = Enumerable.Range(0, 100).Select(index => "C0LOAD" + index.ToString("D4", CultureInfo.InvariantCulture)).ToArray();
 using var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { BaseAddress = bot.BaseAddress };
 var slackClient = new SlackTestClient(client, SlackTestSettings.SigningSecret);
@@ -57,7 +61,8 @@ async Task<(double Milliseconds, HttpStatusCode? Status)> SendAsync(int index)
 
 async Task<HttpResponseMessage> TeamsAsync(int index)
 {
-    var json = TestActivities.Message(appId, connector.ServiceUrl, conversations[index % conversations.Length], "help").ToJsonString();
+    var (conversationId, tenantId) = conversations[index % conversations.Length];
+    var json = TestActivities.Message(appId, connector.ServiceUrl, conversationId, "help", tenantId: tenantId).ToJsonString();
     using var request = new HttpRequestMessage(HttpMethod.Post, "api/messages") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
     request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
     return await client.SendAsync(request, cancellationToken);
@@ -71,13 +76,14 @@ Task<HttpResponseMessage> SlackAsync(int index) => slackClient.SignedAsync(Slack
 
 int Answered() => platform == "slack" ? 0 : connector.All.Count;
 
-// Warm-up: JIT, key fetch, connection pool, tables.
-for (var i = 0; i < 200; i++)
+// Warm-up: JIT, key fetch, connection pool, tables, and a first contact from every conversation (its row written).
+var warmUp = platform == "slack" ? channels.Length : conversations.Length;
+for (var i = 0; i < warmUp; i++)
 {
     await SendAsync(i);
 }
 
-while (platform != "slack" && connector.All.Count < 200)
+while (platform != "slack" && connector.All.Count < warmUp)
 {
     await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System, cancellationToken);
 }

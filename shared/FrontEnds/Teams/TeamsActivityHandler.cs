@@ -174,7 +174,8 @@ public sealed partial class TeamsActivityHandler(
     {
         var serviceUrl = inbound.ServiceUrl!;
         var conversationId = inbound.Conversation!.Id!;
-        outbound = outbound with { From = inbound.Recipient, Conversation = new ConversationAccount { Id = conversationId } };
+        // The tenant too: the connector client paces sends per tenant by it, as Teams limits them.
+        outbound = outbound with { From = inbound.Recipient, Conversation = new ConversationAccount { Id = conversationId, TenantId = TenantOf(inbound) } };
         if (inbound.Conversation.ConversationType == "channel" && inbound.Id is { Length: > 0 } replyTo && inbound.Type == ActivityTypes.Message)
         {
             await connector.ReplyToActivityAsync(serviceUrl, conversationId, replyTo, outbound, cancellationToken).ConfigureAwait(false);

@@ -130,6 +130,18 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Reply_MessageFromATenant_NamesThatTenantSoTheConnectorPacesItPerTenant()
+    {
+        var tenant = Guid.NewGuid().ToString();
+
+        var reply = await SayAsync(TestActivities.PersonalConversationId(), "help", tenant);
+
+        // The client's per-tenant limit (Bot:Connector:RequestsPerTenantPerSecond) is keyed by this field: without it
+        // every reply of every tenant shared one 50/s budget.
+        ((string)reply.Json["conversation"]!["tenantId"]!).ShouldBe(tenant);
+    }
+
+    [Fact]
     public async Task Help_ReturnsHelpCardWithSubmitButtons()
     {
         var reply = await SayAsync(TestActivities.PersonalConversationId(), "help");
