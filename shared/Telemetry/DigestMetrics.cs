@@ -161,8 +161,47 @@ public sealed class DigestMetrics
     public void BotRequest(string platform, int status) =>
         _botRequests.Add(1, Platform(platform), new KeyValuePair<string, object?>(StatusCodeTag, status));
 
-    /// <summary>One platform API call and how long it took; <paramref name="status"/> is null when no answer came.</summary>
-    public void PlatformRequest(string platform, string operation, TimeSpan duration, int? status, string? errorType = null)
+    /// <summary>Runs one call to a platform's API under its activity (<c>{platform} {operation}</c>, a client span around
+    /// the HTTP spans of its attempts) and records its latency, retries and pacing included, whatever the outcome: the
+    /// status of the answer and, when it failed, the error type <paramref name="failureOf"/> reads from the exception
+    /// (null for an exception that is not the platform's answer), or <c>canceled</c>.</summary>
+    public async Task<T> MeasurePlatformCallAsync<T>(string platform, string operation, Func<Task<(T Result, int Status)>> call, Func<Exception, (int? Status, string? ErrorType)?> failureOf)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        ArgumentNullException.ThrowIfNull(failureOf);
+        using var activity = DigestTelemetry.Source.StartActivity($"{platform} {operation}", ActivityKind.Client);
+        activity?.SetTag(PlatformTag, platform);
+        activity?.SetTag(OperationTag, operation);
+
+        // Latency of a remote service is real time, whatever clock the rest of the app is given.
+        var started = Stopwatch.GetTimestamp();
+        int? status = null;
+        string? errorType = null;
+        try
+        {
+            (var result, status) = await call().ConfigureAwait(false);
+            return result;
+        }
+        catch (OperationCanceledException)
+        {
+            errorType = "canceled";
+            throw;
+        }
+        catch (Exception exception) when (failureOf(exception) is { } failure)
+        {
+            (status, errorType) = failure;
+            activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+            throw;
+        }
+        finally
+        {
+            activity?.SetTag(StatusCodeTag, status);
+            activity?.SetTag(ErrorTypeTag, errorType);
+            PlatformRequest(platform, operation, Stopwatch.GetElapsedTime(started), status, errorType);
+        }
+    }
+
+    private void PlatformRequest(string platform, string operation, TimeSpan duration, int? status, string? errorType)
     {
         var tags = new TagList
         {

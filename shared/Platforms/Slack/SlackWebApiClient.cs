@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -196,42 +195,10 @@ public sealed partial class SlackWebApiClient
         where TResponse : SlackApiResponse =>
         MeasuredAsync(method, () => CallOnceAsync(method, content, token, responseType, cancellationToken));
 
-    /// <summary>One call with its activity (<c>slack {method}</c>, a client span around the HTTP spans of its attempts) and
-    /// its latency, retries included, whatever the outcome: the status of the answer and, when it failed, Slack's error.</summary>
-    private async Task<T> MeasuredAsync<T>(string method, Func<Task<(T Result, int Status)>> call)
-    {
-        using var activity = DigestTelemetry.Source.StartActivity($"{TelemetryPlatforms.Slack} {method}", ActivityKind.Client);
-        activity?.SetTag(DigestMetrics.PlatformTag, TelemetryPlatforms.Slack);
-        activity?.SetTag(DigestMetrics.OperationTag, method);
-
-        // Latency of a remote service is real time, whatever clock the rest of the app is given.
-        var started = Stopwatch.GetTimestamp();
-        int? status = null;
-        string? errorType = null;
-        try
-        {
-            (var result, status) = await call().ConfigureAwait(false);
-            return result;
-        }
-        catch (SlackApiException exception)
-        {
-            status = exception.StatusCode;
-            errorType = exception.Error;
-            activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
-            throw;
-        }
-        catch (OperationCanceledException)
-        {
-            errorType = "canceled";
-            throw;
-        }
-        finally
-        {
-            activity?.SetTag(DigestMetrics.StatusCodeTag, status);
-            activity?.SetTag(DigestMetrics.ErrorTypeTag, errorType);
-            _metrics.PlatformRequest(TelemetryPlatforms.Slack, method, Stopwatch.GetElapsedTime(started), status, errorType);
-        }
-    }
+    // One call with its activity and latency (DigestMetrics.MeasurePlatformCallAsync); a failure's error is Slack's.
+    private Task<T> MeasuredAsync<T>(string method, Func<Task<(T Result, int Status)>> call) =>
+        _metrics.MeasurePlatformCallAsync(TelemetryPlatforms.Slack, method, call, exception =>
+            exception is SlackApiException slack ? (slack.StatusCode, slack.Error) : null);
 
     private async Task<(TResponse Body, int Status)> CallOnceAsync<TResponse>(string method, HttpContent content, string? token, JsonTypeInfo<TResponse> responseType, CancellationToken cancellationToken)
         where TResponse : SlackApiResponse

@@ -1,6 +1,3 @@
-using ActivityKind = System.Diagnostics.ActivityKind;
-using ActivityStatusCode = System.Diagnostics.ActivityStatusCode;
-using Stopwatch = System.Diagnostics.Stopwatch;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -140,9 +137,9 @@ public sealed partial class BotConnectorClient : IDisposable
 
     public void Dispose() => _limits.Dispose();
 
-    /// <summary>One call with its activity (<c>teams {operation}</c>, a client span around the HTTP spans of its
-    /// attempts) and its latency, retries and waiting under the rate limits included, whatever the outcome.</summary>
-    private async Task<TResponse> SendAsync<TRequest, TResponse>(
+    /// <summary>One call with its activity (<c>teams {operation}</c>) and its latency, retries and waiting under the rate
+    /// limits included, whatever the outcome (<see cref="DigestMetrics.MeasurePlatformCallAsync"/>).</summary>
+    private Task<TResponse> SendAsync<TRequest, TResponse>(
         string operation,
         HttpMethod method,
         string serviceUrl,
@@ -152,40 +149,12 @@ public sealed partial class BotConnectorClient : IDisposable
         JsonTypeInfo<TRequest> requestType,
         JsonTypeInfo<TResponse> responseType,
         CancellationToken cancellationToken)
-        where TResponse : class, new()
-    {
-        using var activity = DigestTelemetry.Source.StartActivity($"{TelemetryPlatforms.Teams} {operation}", ActivityKind.Client);
-        activity?.SetTag(DigestMetrics.PlatformTag, TelemetryPlatforms.Teams);
-        activity?.SetTag(DigestMetrics.OperationTag, operation);
-
-        // Latency of a remote service is real time, whatever clock the rest of the app is given.
-        var started = Stopwatch.GetTimestamp();
-        int? status = null;
-        string? errorType = null;
-        try
-        {
-            (var response, status) = await SendOnceAsync(method, serviceUrl, relativePath, sendTarget, body, requestType, responseType, cancellationToken).ConfigureAwait(false);
-            return response;
-        }
-        catch (ConnectorException exception)
-        {
-            status = exception.StatusCode;
-            errorType = exception.Failure.ToString();
-            activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
-            throw;
-        }
-        catch (OperationCanceledException)
-        {
-            errorType = "canceled";
-            throw;
-        }
-        finally
-        {
-            activity?.SetTag(DigestMetrics.StatusCodeTag, status);
-            activity?.SetTag(DigestMetrics.ErrorTypeTag, errorType);
-            _metrics.PlatformRequest(TelemetryPlatforms.Teams, operation, Stopwatch.GetElapsedTime(started), status, errorType);
-        }
-    }
+        where TResponse : class, new() =>
+        _metrics.MeasurePlatformCallAsync(
+            TelemetryPlatforms.Teams,
+            operation,
+            () => SendOnceAsync(method, serviceUrl, relativePath, sendTarget, body, requestType, responseType, cancellationToken),
+            exception => exception is ConnectorException connector ? (connector.StatusCode, connector.Failure.ToString()) : null);
 
     private async Task<(TResponse Response, int Status)> SendOnceAsync<TRequest, TResponse>(
         HttpMethod method,
