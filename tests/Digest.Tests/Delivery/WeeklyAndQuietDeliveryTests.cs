@@ -92,4 +92,37 @@ public sealed class WeeklyAndQuietDeliveryTests(AzuriteFixture azurite)
         sent.ShouldBeUnique();
         sent.ToHashSet().SetEquals(expected).ShouldBeTrue();
     }
+
+    [Fact]
+    public async Task RunAsync_QuietWeekendsInBerlinOverTheAutumnChange_HoldsUntilLocalMondayThenSendsOnce()
+    {
+        // Clocks go back in Berlin on Sunday 2026-10-25: Saturday is CEST (UTC+2), Monday 00:00 is CET (UTC+1), that is
+        // Sunday 23:00 UTC; a fixed offset from Saturday would end the weekend an hour early, at 22:00 UTC.
+        var saturday = new DateTimeOffset(2026, 10, 24, 10, 0, 0, TimeSpan.Zero);
+        await using var harness = await DeliveryHarness.StartAsync(azurite, saturday, Cancel);
+        var papers = await harness.SeedPapersAsync(saturday.AddMinutes(-10), Cancel);
+        var conversation = NewConversation();
+        var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, Rules);
+        await harness.Store.UpdateAsync(key, null, current => current with { QuietDays = new QuietDays(QuietDays.Weekends, "Europe/Berlin") }, Cancel);
+        var expected = DeliveryHarness.Expected(papers, Rules);
+
+        // Saturday, and Sunday 23:30 in Berlin after the change (22:30 UTC): planned, held.
+        foreach (var at in (DateTimeOffset[])[saturday, new DateTimeOffset(2026, 10, 25, 22, 30, 0, TimeSpan.Zero)])
+        {
+            harness.Time.SetUtcNow(at);
+            (await harness.Notifier.RunAsync(Cancel)).MessagesSent.ShouldBe(0);
+        }
+
+        harness.SentTo(conversation).ShouldBeEmpty();
+
+        // Monday 00:00 CET.
+        harness.Time.SetUtcNow(new DateTimeOffset(2026, 10, 25, 23, 0, 0, TimeSpan.Zero));
+        (await harness.Notifier.RunAsync(Cancel)).For(key)!.Outcome.ShouldBe(DeliveryOutcome.Sent);
+        harness.Time.Advance(TimeSpan.FromHours(1));
+        await harness.Notifier.RunAsync(Cancel);
+
+        var sent = harness.PapersSentTo(conversation, papers);
+        sent.ShouldBeUnique();
+        sent.ToHashSet().SetEquals(expected).ShouldBeTrue();
+    }
 }
