@@ -462,18 +462,8 @@ public sealed class CommandLineTests(AzuriteFixture azurite) : IAsyncLifetime
     /// <summary>A Development-mode Teams conversation on the loopback connector, subscribed with one rule.</summary>
     private async Task<string> SubscribeLoopbackConversationAsync(LoopbackConnector connector, string rule, CancellationToken cancellationToken)
     {
-        var conversation = "a:" + Guid.NewGuid().ToString("N");
         var store = new SubscriptionStore(Storage(), Options.Create(new SubscriptionStoreOptions()), TimeProvider.System);
-        var key = ConversationKey.Create("msteams", "tenant-local", conversation);
-        await store.RecordContactAsync(key, TeamsAddress.From(new ConversationReference
-        {
-            ChannelId = "msteams",
-            ServiceUrl = connector.ServiceUrl,
-            Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal", TenantId = "tenant-local" },
-        }), cancellationToken);
-        await store.UpdateAsync(key, null, current => current with { Subscribed = true }, cancellationToken);
-        await store.AddRuleAsync(key, rule, cancellationToken);
-        return conversation;
+        return (await store.SubscribeAsync(connector, rule, cancellationToken)).ConversationId;
     }
 
     [Fact]

@@ -1,7 +1,5 @@
 using Azure;
 using Azure.Data.Tables;
-using Digest.Platforms.Teams;
-using Digest.Platforms.Teams.Schema;
 using Digest.Cli;
 using Digest.Delivery;
 using Digest.Snapshots;
@@ -165,17 +163,8 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         var recorder = Record(host, "a");
         var papers = await PaperSeeder.SeedAsync(host.Services.GetRequiredService<DigestStorage>(), TestData.HfPapers(DeliveryHarness.Fixture),
             DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime), TimeProvider.System.GetUtcNow().AddMinutes(-10), ct);
-        var conversation = "a:" + Guid.NewGuid().ToString("N");
-        var store = host.Services.GetRequiredService<SubscriptionStore>();
-        var subscription = ConversationKey.Create("msteams", TestActivities.TenantId, conversation);
-        await store.RecordContactAsync(subscription, TeamsAddress.From(new ConversationReference
-        {
-            ChannelId = "msteams",
-            ServiceUrl = connector.ServiceUrl,
-            Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal" },
-        }), ct);
-        await store.UpdateAsync(subscription, null, current => current with { Subscribed = true }, ct);
-        await store.AddRuleAsync(subscription, "agent*", ct);
+        var subscription = await host.Services.GetRequiredService<SubscriptionStore>().SubscribeAsync(connector, "agent*", ct, TestActivities.TenantId);
+        var conversation = subscription.ConversationId;
 
         await host.StartAsync(ct);
         try
@@ -224,19 +213,11 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         FunctionExecutionRecorder[] recorders = [Record(first, "first"), Record(second, "second")];
         var papers = await PaperSeeder.SeedAsync(first.Services.GetRequiredService<DigestStorage>(), TestData.HfPapers(DeliveryHarness.Fixture),
             DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime), TimeProvider.System.GetUtcNow().AddMinutes(-10), ct);
-        var conversations = Enumerable.Range(0, 4).Select(_ => "a:" + Guid.NewGuid().ToString("N")).ToList();
         var store = first.Services.GetRequiredService<SubscriptionStore>();
-        foreach (var conversation in conversations)
+        var conversations = new List<string>();
+        for (var i = 0; i < 4; i++)
         {
-            var subscription = ConversationKey.Create("msteams", TestActivities.TenantId, conversation);
-            await store.RecordContactAsync(subscription, TeamsAddress.From(new ConversationReference
-            {
-                ChannelId = "msteams",
-                ServiceUrl = connector.ServiceUrl,
-                Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal" },
-            }), ct);
-            await store.UpdateAsync(subscription, null, current => current with { Subscribed = true }, ct);
-            await store.AddRuleAsync(subscription, "agent*", ct);
+            conversations.Add((await store.SubscribeAsync(connector, "agent*", ct, TestActivities.TenantId)).ConversationId);
         }
 
         await Task.WhenAll(first.StartAsync(ct), second.StartAsync(ct));
