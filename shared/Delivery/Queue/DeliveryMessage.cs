@@ -1,12 +1,15 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Azure;
 using Digest.Subscriptions;
 
 namespace Digest.Delivery.Queue;
 
 /// <summary>
 /// A <see cref="DeliveryRequest"/> as the body of a queue message: the conversation's three key parts and the plan's
-/// time, never papers (the sender reads the subscription's Pending rows, so a message handled twice sends nothing twice).
+/// time, never papers (the sender reads the subscription's Pending rows, so a message handled twice sends nothing twice),
+/// and the ETag of the subscription's pending marker as the planner left it, which spares the consumer a read: a marker
+/// changed since (a later plan) keeps its ETag from matching, so the consumer leaves that marker for the later message.
 /// </summary>
 public static class DeliveryMessage
 {
@@ -15,7 +18,7 @@ public static class DeliveryMessage
     {
         ArgumentNullException.ThrowIfNull(request);
         return JsonSerializer.Serialize(
-            new DeliveryMessageBody(request.Key.ChannelId, request.Key.TenantId, request.Key.ConversationId, request.PlannedAt, request.NothingNote ? true : null),
+            new DeliveryMessageBody(request.Key.ChannelId, request.Key.TenantId, request.Key.ConversationId, request.PlannedAt, request.NothingNote ? true : null, request.MarkerETag?.ToString()),
             DeliveryMessageJsonContext.Default.DeliveryMessageBody);
     }
 
@@ -39,16 +42,21 @@ public static class DeliveryMessage
             throw new InvalidDeliveryMessageException("Not a delivery message: it names no channel or conversation.");
         }
 
-        return new DeliveryRequest(ConversationKey.Create(message.ChannelId, message.TenantId, message.ConversationId), message.PlannedAt) { NothingNote = message.NothingNote == true };
+        return new DeliveryRequest(ConversationKey.Create(message.ChannelId, message.TenantId, message.ConversationId), message.PlannedAt) 
+        {
+            NothingNote = message.NothingNote == true,
+            MarkerETag = message.MarkerETag is { Length: > 0 } etag ? new ETag(etag) : null,
+        };
     }
 }
 
 /// <summary>A queue message that is not a delivery message; it fails every time and ends in the poison queue.</summary>
 public sealed class InvalidDeliveryMessageException(string message, Exception? innerException = null) : Exception(message, innerException);
 
-// NothingNote is left out unless set, so the messages of subscriptions without the note stay as they were.
+// NothingNote and MarkerETag are left out unless set: a message without them is read as before.
 internal sealed record DeliveryMessageBody(string ChannelId, string? TenantId, string ConversationId, DateTimeOffset PlannedAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? NothingNote = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? NothingNote = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? MarkerETag = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(DeliveryMessageBody))]

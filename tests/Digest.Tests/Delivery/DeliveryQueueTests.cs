@@ -18,7 +18,7 @@ public sealed class DeliveryQueueTests(AzuriteFixture azurite)
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task PlanAndEnqueueAsync_DueSubscription_QueuesOneMessageWithItsKeysAndThePlanTimeOnly()
+    public async Task PlanAndEnqueueAsync_DueSubscription_QueuesOneMessageWithItsKeysThePlanTimeAndItsMarkersETagOnly()
     {
         await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
         var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
@@ -28,7 +28,9 @@ public sealed class DeliveryQueueTests(AzuriteFixture azurite)
 
         report.Enqueued.ShouldBe(1);
         var message = (await harness.Services.GetRequiredService<DigestStorage>().DeliveryQueue.PeekMessagesAsync(32, Cancel)).Value.ShouldHaveSingleItem();
-        DeliveryMessage.Parse(message.Body.ToString()).ShouldBe(new DeliveryRequest(key, Morning));
+        var request = DeliveryMessage.Parse(message.Body.ToString());
+        (request.Key, request.PlannedAt).ShouldBe((key, Morning));
+        request.MarkerETag.ShouldBe(await harness.Services.GetRequiredService<PendingDeliveries>().GetETagAsync(key, Cancel));
         papers.ShouldAllBe(paper => !message.Body.ToString().Contains(paper.Id, StringComparison.Ordinal));
         harness.Connector.All.ShouldBeEmpty("planning sends nothing");
     }
@@ -83,7 +85,7 @@ public sealed class DeliveryQueueTests(AzuriteFixture azurite)
         failing.Results.ShouldAllBe(result => result.Outcome == DeliveryOutcome.Failed);
         harness.Connector.Accepted.ShouldBeEmpty();
         var poison = (await queue.ListPoisonAsync(Cancel)).ShouldHaveSingleItem();
-        poison.Request.ShouldBe(new DeliveryRequest(key, Morning));
+        (poison.Request!.Key, poison.Request.PlannedAt).ShouldBe((key, Morning));
         // Each try failed on the first message: its papers' rows counted three attempts, and all rows stay Pending.
         var rows = await harness.Outbox.ListAsync(key, Cancel);
         rows.ShouldAllBe(row => row.State == DeliveryState.Pending);
