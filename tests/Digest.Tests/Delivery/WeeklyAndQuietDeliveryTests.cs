@@ -1,3 +1,4 @@
+using System.Globalization;
 using Digest.Delivery;
 using Digest.Subscriptions;
 using Digest.Tests.Infrastructure;
@@ -59,10 +60,16 @@ public sealed class WeeklyAndQuietDeliveryTests(AzuriteFixture azurite)
             now.DayOfWeek == DayOfWeek.Monday && now.Hour is >= 5 and < 9 ? now.AddMinutes(30) : now.AddHours(now.DayOfWeek == DayOfWeek.Sunday && now.Hour >= 18 ? 1 : 6);
     }
 
-    [Fact]
-    public async Task RunAsync_InstantWithQuietWeekendsInBerlin_HoldsWeekendPapersUntilMondayThenSendsThemOnce()
+    // Saturday 10:00 UTC, the times after it that are still the weekend in Berlin, and Monday 00:00 in Berlin (UTC).
+    // June: Sunday 23:59 CEST is 21:59 UTC, Monday starts at 22:00 UTC. October 2026: clocks go back on Sunday 25th, so
+    // Saturday is CEST (UTC+2) and Monday 00:00 is CET (UTC+1), 23:00 UTC; a fixed offset from Saturday would end the
+    // weekend an hour early, at 22:00 UTC, where 22:30 UTC is still Sunday 23:30.
+    [Theory]
+    [InlineData("2026-06-13T10:00:00Z", new[] { "2026-06-14T10:00:00Z", "2026-06-14T21:59:00Z" }, "2026-06-14T22:00:00Z")]
+    [InlineData("2026-10-24T10:00:00Z", new[] { "2026-10-25T22:30:00Z" }, "2026-10-25T23:00:00Z")]
+    public async Task RunAsync_InstantWithQuietWeekendsInBerlin_HoldsWeekendPapersUntilLocalMondayThenSendsThemOnce(string saturdayText, string[] weekendTexts, string mondayText)
     {
-        var saturday = new DateTimeOffset(2026, 6, 13, 10, 0, 0, TimeSpan.Zero);
+        var saturday = DateTimeOffset.Parse(saturdayText, CultureInfo.InvariantCulture);
         await using var harness = await DeliveryHarness.StartAsync(azurite, saturday, Cancel);
         var papers = await harness.SeedPapersAsync(saturday.AddMinutes(-10), Cancel);
         var conversation = NewConversation();
@@ -70,8 +77,7 @@ public sealed class WeeklyAndQuietDeliveryTests(AzuriteFixture azurite)
         await harness.Store.UpdateAsync(key, null, current => current with { QuietDays = new QuietDays(QuietDays.Weekends, "Europe/Berlin") }, Cancel);
         var expected = DeliveryHarness.Expected(papers, Rules);
 
-        // Saturday, Sunday, and Sunday 23:59 in Berlin (21:59 UTC): planned, held.
-        foreach (var at in (DateTimeOffset[])[saturday, saturday.AddDays(1), new DateTimeOffset(2026, 6, 14, 21, 59, 0, TimeSpan.Zero)])
+        foreach (var at in weekendTexts.Select(text => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture)).Prepend(saturday))
         {
             harness.Time.SetUtcNow(at);
             (await harness.Notifier.RunAsync(Cancel)).MessagesSent.ShouldBe(0);
@@ -82,41 +88,7 @@ public sealed class WeeklyAndQuietDeliveryTests(AzuriteFixture azurite)
         held.Select(row => row.PaperId).ToHashSet().SetEquals(expected).ShouldBeTrue();
         held.ShouldAllBe(row => row.State == DeliveryState.Pending && row.Attempts == 0);
 
-        // Monday 00:00 in Berlin, still Sunday in UTC.
-        harness.Time.SetUtcNow(new DateTimeOffset(2026, 6, 14, 22, 0, 0, TimeSpan.Zero));
-        (await harness.Notifier.RunAsync(Cancel)).For(key)!.Outcome.ShouldBe(DeliveryOutcome.Sent);
-        harness.Time.Advance(TimeSpan.FromHours(1));
-        await harness.Notifier.RunAsync(Cancel);
-
-        var sent = harness.PapersSentTo(conversation, papers);
-        sent.ShouldBeUnique();
-        sent.ToHashSet().SetEquals(expected).ShouldBeTrue();
-    }
-
-    [Fact]
-    public async Task RunAsync_QuietWeekendsInBerlinOverTheAutumnChange_HoldsUntilLocalMondayThenSendsOnce()
-    {
-        // Clocks go back in Berlin on Sunday 2026-10-25: Saturday is CEST (UTC+2), Monday 00:00 is CET (UTC+1), that is
-        // Sunday 23:00 UTC; a fixed offset from Saturday would end the weekend an hour early, at 22:00 UTC.
-        var saturday = new DateTimeOffset(2026, 10, 24, 10, 0, 0, TimeSpan.Zero);
-        await using var harness = await DeliveryHarness.StartAsync(azurite, saturday, Cancel);
-        var papers = await harness.SeedPapersAsync(saturday.AddMinutes(-10), Cancel);
-        var conversation = NewConversation();
-        var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, Rules);
-        await harness.Store.UpdateAsync(key, null, current => current with { QuietDays = new QuietDays(QuietDays.Weekends, "Europe/Berlin") }, Cancel);
-        var expected = DeliveryHarness.Expected(papers, Rules);
-
-        // Saturday, and Sunday 23:30 in Berlin after the change (22:30 UTC): planned, held.
-        foreach (var at in (DateTimeOffset[])[saturday, new DateTimeOffset(2026, 10, 25, 22, 30, 0, TimeSpan.Zero)])
-        {
-            harness.Time.SetUtcNow(at);
-            (await harness.Notifier.RunAsync(Cancel)).MessagesSent.ShouldBe(0);
-        }
-
-        harness.SentTo(conversation).ShouldBeEmpty();
-
-        // Monday 00:00 CET.
-        harness.Time.SetUtcNow(new DateTimeOffset(2026, 10, 25, 23, 0, 0, TimeSpan.Zero));
+        harness.Time.SetUtcNow(DateTimeOffset.Parse(mondayText, CultureInfo.InvariantCulture));
         (await harness.Notifier.RunAsync(Cancel)).For(key)!.Outcome.ShouldBe(DeliveryOutcome.Sent);
         harness.Time.Advance(TimeSpan.FromHours(1));
         await harness.Notifier.RunAsync(Cancel);
