@@ -2,6 +2,7 @@ using Azure;
 using Azure.Data.Tables;
 using Digest.Cli;
 using Digest.Delivery;
+using Digest.Papers;
 using Digest.Snapshots;
 using Digest.Steps.Runs;
 using Digest.Telemetry;
@@ -151,18 +152,10 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         using var console = new ConsoleCapture();
         await using var identity = await TestIdentityProvider.StartAsync(Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), ct);
         await using var connector = await LoopbackConnector.StartAsync(ct);
-        var settings = Settings(prefix, snapshots: OnceAYear, parse: OnceAYear);
-        foreach (var (key, value) in BotTestHost.Configuration(identity, connector, azurite.ConnectionString).Where(setting => !setting.Key.StartsWith("Storage:", StringComparison.Ordinal)))
-        {
-            settings[key] = value;
-        }
-
-        settings["Schedules:NotifySubscribers"] = EverySecond;
-        settings["DeliveryQueue:MaxPollingInterval"] = "00:00:00.500";
+        var settings = NotifyingSettings(prefix, identity, connector);
         using var host = DigestHost.CreateTimerHost(settings);
         var recorder = Record(host, "a");
-        var papers = await PaperSeeder.SeedAsync(host.Services.GetRequiredService<DigestStorage>(), TestData.HfPapers(DeliveryHarness.Fixture),
-            DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime), TimeProvider.System.GetUtcNow().AddMinutes(-10), ct);
+        var papers = await SeedTodaysPapersAsync(host, ct);
         var subscription = await host.Services.GetRequiredService<SubscriptionStore>().SubscribeAsync(connector, "agent*", ct, TestActivities.TenantId);
         var conversation = subscription.ConversationId;
 
@@ -200,19 +193,11 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         using var console = new ConsoleCapture();
         await using var identity = await TestIdentityProvider.StartAsync(Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), ct);
         await using var connector = await LoopbackConnector.StartAsync(ct);
-        var settings = Settings(prefix, snapshots: OnceAYear, parse: OnceAYear);
-        foreach (var (key, value) in BotTestHost.Configuration(identity, connector, azurite.ConnectionString).Where(setting => !setting.Key.StartsWith("Storage:", StringComparison.Ordinal)))
-        {
-            settings[key] = value;
-        }
-
-        settings["Schedules:NotifySubscribers"] = EverySecond;
-        settings["DeliveryQueue:MaxPollingInterval"] = "00:00:00.500";
+        var settings = NotifyingSettings(prefix, identity, connector);
         using var first = DigestHost.CreateTimerHost(settings);
         using var second = DigestHost.CreateTimerHost(settings);
         FunctionExecutionRecorder[] recorders = [Record(first, "first"), Record(second, "second")];
-        var papers = await PaperSeeder.SeedAsync(first.Services.GetRequiredService<DigestStorage>(), TestData.HfPapers(DeliveryHarness.Fixture),
-            DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime), TimeProvider.System.GetUtcNow().AddMinutes(-10), ct);
+        var papers = await SeedTodaysPapersAsync(first, ct);
         var store = first.Services.GetRequiredService<SubscriptionStore>();
         var conversations = new List<string>();
         for (var i = 0; i < 4; i++)
@@ -272,8 +257,7 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         settings["Sources:Source"] = huggingFace.BaseAddress.ToString();
         settings["Sources:Dates:0"] = "2024-08-01";
         settings["Sources:Dates:1"] = "2024-08-02";
-        settings["Schedules:NotifySubscribers"] = EverySecond;
-        settings["DeliveryQueue:MaxPollingInterval"] = "00:00:00.500";
+        NotifyEverySecond(settings);
         settings["Delivery:Enabled"] = "true";
         using var capture = new TelemetryCapture();
         using var host = DigestHost.CreateTimerHost(settings, capture.Configure);
@@ -372,6 +356,30 @@ public sealed class TimerHostTests(AzuriteFixture azurite)
         host.Services.GetRequiredService<ILoggerFactory>().AddProvider(recorder);
         return recorder;
     }
+
+    // A host that notifies every second through the loopback connector, with the bot identity's settings (and no crawl).
+    private Dictionary<string, string?> NotifyingSettings(string prefix, TestIdentityProvider identity, LoopbackConnector connector)
+    {
+        var settings = Settings(prefix, snapshots: OnceAYear, parse: OnceAYear);
+        foreach (var (key, value) in BotTestHost.Configuration(identity, connector, azurite.ConnectionString).Where(setting => !setting.Key.StartsWith("Storage:", StringComparison.Ordinal)))
+        {
+            settings[key] = value;
+        }
+
+        NotifyEverySecond(settings);
+        return settings;
+    }
+
+    private static void NotifyEverySecond(Dictionary<string, string?> settings)
+    {
+        settings["Schedules:NotifySubscribers"] = EverySecond;
+        settings["DeliveryQueue:MaxPollingInterval"] = "00:00:00.500";
+    }
+
+    // The delivery fixture's papers, listed today and seen ten minutes ago: new to the notifier's next run.
+    private static Task<IReadOnlyList<Paper>> SeedTodaysPapersAsync(IHost host, CancellationToken cancellationToken) =>
+        PaperSeeder.SeedAsync(host.Services.GetRequiredService<DigestStorage>(), TestData.HfPapers(DeliveryHarness.Fixture),
+            DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime), TimeProvider.System.GetUtcNow().AddMinutes(-10), cancellationToken);
 
     private Dictionary<string, string?> Settings(string prefix, string snapshots, string parse) => new(StringComparer.Ordinal)
     {
