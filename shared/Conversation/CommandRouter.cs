@@ -7,7 +7,8 @@ namespace Digest.Conversation;
 
 /// <summary>
 /// The command core: what people type (or click) in any conversation, on any platform, parsed and answered as a
-/// platform-neutral <see cref="Reply"/>. Every contact refreshes the conversation's address first; a conversation only
+/// platform-neutral <see cref="Reply"/>. Every contact refreshes the conversation's address first (unless this process
+/// just did, <see cref="SubscriptionStore.RecordedRecently"/>); a conversation only
 /// ever reads and changes its own subscription and rules (its <see cref="ConversationKey"/>).
 /// </summary>
 public sealed partial class CommandRouter
@@ -32,7 +33,10 @@ public sealed partial class CommandRouter
     {
         ArgumentNullException.ThrowIfNull(contact);
         ArgumentNullException.ThrowIfNull(text);
-        var subscription = await _store.RecordContactAsync(contact.Key, contact.Address, cancellationToken).ConfigureAwait(false);
+        // A contact this process recorded a moment ago needs no storage request; commands that need the subscription
+        // read it then.
+        var recorded = _store.RecordedRecently(contact.Key, contact.Address) ? null
+            : await _store.RecordContactAsync(contact.Key, contact.Address, cancellationToken).ConfigureAwait(false);
         text = text.Trim();
         var space = text.IndexOf(' ', StringComparison.Ordinal);
         var name = (space < 0 ? text : text[..space]).ToLowerInvariant();
@@ -40,7 +44,9 @@ public sealed partial class CommandRouter
         LogCommand(_logger, name, contact.Key.ToString());
         if (_commands.TryGetValue(name, out var command))
         {
-            return await command.RunAsync(new CommandRequest(subscription, name, argument), cancellationToken).ConfigureAwait(false);
+            return await command.RunAsync(new CommandRequest(contact.Key, name, argument, recorded is null
+                ? token => _store.RecordContactAsync(contact.Key, contact.Address, token)
+                : _ => Task.FromResult(recorded)), cancellationToken).ConfigureAwait(false);
         }
 
         var echo = text.Length > 60 ? text[..60] + "…" : text;

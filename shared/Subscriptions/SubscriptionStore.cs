@@ -1,6 +1,7 @@
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
+using Digest.Caching;
 using Digest.Storage;
 using Microsoft.Extensions.Options;
 
@@ -21,6 +22,7 @@ public sealed class SubscriptionStore
     private readonly TableClient _rules;
     private readonly SubscriptionStoreOptions _options;
     private readonly TimeProvider _time;
+    private readonly RecentMap<ConversationKey, ConversationAddress> _recentContacts;
 
     public SubscriptionStore(DigestStorage storage, IOptions<SubscriptionStoreOptions> options, TimeProvider time)
     {
@@ -31,6 +33,7 @@ public sealed class SubscriptionStore
         _subscriptions = storage.Subscriptions;
         _rules = storage.Rules;
         _time = time;
+        _recentContacts = new RecentMap<ConversationKey, ConversationAddress>(ContactMemoryWindow, 100_000, time);
     }
 
     public async Task<Subscription?> GetAsync(ConversationKey key, CancellationToken cancellationToken)
@@ -45,19 +48,32 @@ public sealed class SubscriptionStore
     /// writes it again: a command in a busy conversation then costs one read, not a read and a write.</summary>
     public static readonly TimeSpan ContactRefreshInterval = TimeSpan.FromHours(1);
 
+    /// <summary>How long a contact this process recorded stands for <see cref="RecordedRecently"/>: a busy conversation's
+    /// commands then cost no storage request at all. Short, because another process (the notifier, another bot instance)
+    /// can deactivate the subscription meanwhile; the contact after this window installs it again.</summary>
+    public static readonly TimeSpan ContactMemoryWindow = TimeSpan.FromMinutes(1);
+
     /// <summary>Creates the conversation's row or refreshes its address (a platform can move it) from a verified
     /// request; marks it installed. Writes only when something changed or <see cref="ContactRefreshInterval"/> passed.</summary>
-    public Task<Subscription> RecordContactAsync(ConversationKey key, ConversationAddress address, CancellationToken cancellationToken)
+    public async Task<Subscription> RecordContactAsync(ConversationKey key, ConversationAddress address, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        return UpdateAsync(
+        var subscription = await UpdateAsync(
             key,
             address,
             current => current is { Installed: true, Version: not null } && current.Address == address && now - current.VerifiedAt < ContactRefreshInterval
                 ? current
                 : current with { Address = address, Installed = true, VerifiedAt = now },
-            cancellationToken);
+            cancellationToken).ConfigureAwait(false);
+        _recentContacts.Set(key, address);
+        return subscription;
     }
+
+    /// <summary>True when this process recorded this very contact (<see cref="RecordContactAsync"/>) within
+    /// <see cref="ContactMemoryWindow"/> and has not deactivated the subscription since: recording it again would
+    /// change nothing.</summary>
+    public bool RecordedRecently(ConversationKey key, ConversationAddress address) =>
+        _recentContacts.TryGetValue(key, out var recorded) && recorded == address;
 
     /// <summary>Moves the notifier's watermark of an existing subscription with one write and no read: only that column
     /// changes, so a concurrent change of anything else (a mode, a pause) is kept.</summary>
@@ -149,6 +165,11 @@ public sealed class SubscriptionStore
                 var response = existing.HasValue && existing.Value is { } previous
                     ? await _subscriptions.UpdateEntityAsync(entity, previous.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false)
                     : await _subscriptions.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+                if (!updated.Installed)
+                {
+                    _recentContacts.Remove(key);
+                }
+
                 return updated with { Version = response.Headers.ETag };
             }
             catch (RequestFailedException exception) when (exception.Status is 409 or 412 && attempt < MaxConcurrencyRetries)

@@ -90,6 +90,7 @@ while (platform != "slack" && connector.All.Count < warmUp)
 
 var sentBefore = Answered();
 Console.WriteLine($"Open-loop load on {platform}: {rate} requests/s for {seconds} s ({total} requests), request checks on, Azurite storage.");
+var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Paused: GC.GetTotalPauseDuration());
 var tasks = new Task<(double Milliseconds, HttpStatusCode? Status)>[total];
 var clock = Stopwatch.StartNew();
 for (var i = 0; i < total; i++)
@@ -106,6 +107,7 @@ for (var i = 0; i < total; i++)
 
 var results = await Task.WhenAll(tasks);
 var sendingTook = clock.Elapsed;
+var gcDuring = (Gen0: GC.CollectionCount(0) - gcBefore.Gen0, Gen1: GC.CollectionCount(1) - gcBefore.Gen1, Gen2: GC.CollectionCount(2) - gcBefore.Gen2, Paused: GC.GetTotalPauseDuration() - gcBefore.Paused);
 var accepted = results.Count(result => result.Status == HttpStatusCode.OK);
 while (platform != "slack" && connector.All.Count - sentBefore < accepted && clock.Elapsed < sendingTook + TimeSpan.FromSeconds(60))
 {
@@ -123,6 +125,7 @@ foreach (var group in results.Where(result => result.Status != HttpStatusCode.OK
     Console.WriteLine(string.Create(invariant, $"  {(group.Key is { } status ? ((int)status).ToString(invariant) : "no answer")}: {group.Count()}"));
 }
 
+Console.WriteLine(string.Create(invariant, $"garbage collections while sending: {gcDuring.Gen0} gen0, {gcDuring.Gen1} gen1, {gcDuring.Gen2} gen2; paused {gcDuring.Paused.TotalMilliseconds:F0} ms in all"));
 Console.WriteLine(string.Create(invariant, $"latency ms: p50 {Percentile(50):F2}  p90 {Percentile(90):F2}  p99 {Percentile(99):F2}  max {latencies[^1]:F2}"));
 if (platform != "slack")
 {

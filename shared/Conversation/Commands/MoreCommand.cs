@@ -13,7 +13,7 @@ internal sealed class MoreCommand(DeliverySender sender) : IConversationCommand
     {
         ArgumentNullException.ThrowIfNull(request);
         var batch = request.Argument.Length == 0 ? null : request.Argument;
-        var delivery = await sender.SendHeldAsync(request.Subscription, batch, cancellationToken).ConfigureAwait(false);
+        var delivery = await sender.SendHeldAsync(await request.GetSubscriptionAsync(cancellationToken).ConfigureAwait(false), batch, cancellationToken).ConfigureAwait(false);
         return delivery.Outcome switch
         {
             // The papers are the answer.

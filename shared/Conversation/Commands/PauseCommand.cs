@@ -12,10 +12,10 @@ internal sealed class PauseCommand(SubscriptionStore store) : IConversationComma
     {
         ArgumentNullException.ThrowIfNull(request);
         var paused = request.Name == "pause";
-        await store.UpdateAsync(request.Key, null, current => current with { Paused = paused }, cancellationToken).ConfigureAwait(false);
+        var subscription = await store.UpdateAsync(request.Key, null, current => current with { Paused = paused }, cancellationToken).ConfigureAwait(false);
         return CommandResult.Text(paused
             ? "Paused: no papers will be sent here until you type " + Strong("resume") + "."
-            : request.Subscription.Subscribed
+            : subscription.Subscribed
                 ? Plain("Resumed: papers matching your rules will be sent here again.")
                 : "Resumed. This conversation is not subscribed yet: type " + Strong("subscribe") + ".");
     }

@@ -20,7 +20,7 @@ internal sealed class QuietCommand(SubscriptionStore store) : IConversationComma
         }
 
         var days = new SortedSet<DayOfWeek>();
-        var zone = request.Subscription.Mode.TimeZoneId ?? "UTC";
+        var zone = (await request.GetSubscriptionAsync(cancellationToken).ConfigureAwait(false)).Mode.TimeZoneId ?? "UTC";
         for (var i = 0; i < parts.Length; i++)
         {
             if (parts[i].Equals("weekends", StringComparison.OrdinalIgnoreCase))

@@ -12,7 +12,7 @@ internal sealed class StatusCommand(SubscriptionStore store, IPaperSource papers
     public async Task<CommandResult> RunAsync(CommandRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var subscription = request.Subscription;
+        var subscription = await request.GetSubscriptionAsync(cancellationToken).ConfigureAwait(false);
         var crawl = await papers.GetCrawlStatusAsync(cancellationToken).ConfigureAwait(false);
         var ruleCount = (await store.ListRulesAsync(request.Key, cancellationToken).ConfigureAwait(false)).Count;
         var held = (await outbox.ListHeldAsync(request.Key, cancellationToken).ConfigureAwait(false)).Count;

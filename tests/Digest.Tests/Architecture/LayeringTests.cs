@@ -13,7 +13,7 @@ public sealed class LayeringTests
     /// <summary>Bottom to top; a layer is the namespaces listed (each with the namespaces below it).</summary>
     private static readonly string[][] LayerNamespaces =
     [
-        ["Digest.Storage", "Digest.Telemetry", "Digest.Http"],
+        ["Digest.Storage", "Digest.Telemetry", "Digest.Http", "Digest.Caching"],
         ["Digest.Sources", "Digest.Snapshots", "Digest.Parsing", "Digest.Papers", "Digest.Rules", "Digest.Crawling"],
         ["Digest.Subscriptions"],
         ["Digest.Platforms"],

@@ -570,6 +570,35 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         (await Store.GetAsync(Key(conversation), Cancel))!.Subscribed.ShouldBeTrue(); // data kept
     }
 
+    [Fact]
+    public async Task Help_AgainSoonInTheSameConversation_CostsNoStorageRequest()
+    {
+        var conversation = TestActivities.PersonalConversationId();
+        var counter = _bot.Services.GetRequiredService<StorageRequestCounter>();
+        await SayAsync(conversation, "help");
+        var before = counter.Current;
+
+        var again = await SayAsync(conversation, "help");
+
+        again.Card.ShouldNotBeNull();
+        (counter.Current - before).Total.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task ConnectorSaysBotRemoved_NextMessageFromTheConversation_InstallsItAgain()
+    {
+        var conversation = TestActivities.PersonalConversationId();
+        await SayAsync(conversation, "subscribe");
+        _connector.PlanFailure(403, "BotNotInConversationRoster");
+        await SayAsync(conversation, "help");
+        await WaitUntilAsync(async () => (await Store.GetAsync(Key(conversation), Cancel))!.Installed == false);
+
+        // The same address as a moment ago: only the deactivation tells the bot to record the contact again.
+        await SayAsync(conversation, "help");
+
+        (await Store.GetAsync(Key(conversation), Cancel))!.Installed.ShouldBeTrue();
+    }
+
     [Fact] // B22
     public async Task Add_VeryLongRule_Refused()
     {

@@ -57,6 +57,28 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task RecordedRecently_ContactThisStoreRecorded_TrueForThatAddressUntilTheWindowPassesOrItIsDeactivated()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+        var (store, _) = CountedStore(time);
+        var key = ConversationKey.Create("msteams", "tenant-a", "19:remembered-conversation");
+        var address = TeamsAddress.From(Reference(key));
+        var moved = TeamsAddress.From(Reference(key) with { ServiceUrl = "https://smba.trafficmanager.net/emea/" });
+        store.RecordedRecently(key, address).ShouldBeFalse();
+
+        await store.RecordContactAsync(key, address, Cancel);
+
+        store.RecordedRecently(key, address).ShouldBeTrue();
+        store.RecordedRecently(key, moved).ShouldBeFalse();
+        time.Advance(2 * SubscriptionStore.ContactMemoryWindow);
+        store.RecordedRecently(key, address).ShouldBeFalse();
+
+        await store.RecordContactAsync(key, address, Cancel);
+        await store.UpdateAsync(key, null, current => current with { Installed = false }, Cancel);
+        store.RecordedRecently(key, address).ShouldBeFalse("a deactivated subscription's next contact must install it again");
+    }
+
+    [Fact]
     public async Task RecordContactAsync_AddressMovedOrIntervalPassedOrUninstalled_WritesTheContact()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Json;
 using Digest.Platforms.Teams.Schema;
@@ -45,6 +46,7 @@ public sealed partial class BotTokenValidator
     private readonly HashSet<string> _allowedEntraCallers;
     private readonly TimeProvider _time;
     private readonly ILogger<BotTokenValidator> _logger;
+    private readonly ConditionalWeakTable<JsonWebKeySet, IList<SecurityKey>> _signingKeys = [];
 
     public BotTokenValidator(IOptions<BotOptions> options, IHttpClientFactory httpClientFactory, TimeProvider time, ILogger<BotTokenValidator> logger)
     {
@@ -222,7 +224,9 @@ public sealed partial class BotTokenValidator
         ValidAudience = _appId,
         ValidateAudience = true,
         ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
-        IssuerSigningKeys = keys.GetSigningKeys(),
+        // The same key objects for as long as a key set is current: IdentityModel then reuses its signature provider
+        // for them instead of importing the RSA key on every request.
+        IssuerSigningKeys = _signingKeys.GetValue(keys, set => set.GetSigningKeys()),
         TryAllIssuerSigningKeys = false,
         RequireSignedTokens = true,
         ValidateIssuerSigningKey = true,
