@@ -41,7 +41,9 @@ public sealed record ConnectorAnswer(int Status, string? ErrorCode = null, strin
 
 /// <summary>A loopback Bot Connector: answers the v3 conversation routes with the real response shapes and records
 /// every request (path, bearer token, activity JSON), and separately the ones it accepted (answered 2xx). Failures
-/// can be queued for the next requests, or scripted per conversation, to test retries and terminal errors.</summary>
+/// can be queued for the next requests, or scripted per conversation, to test retries and terminal errors. A load
+/// benchmark's connector only counts (<c>countOnly</c>): kept, 10,000 replies would be the benchmark's garbage collector's
+/// work, not the bot's.</summary>
 public sealed class LoopbackConnector : IAsyncDisposable
 {
     private readonly RequestQueue<ConnectorRequest> _requests = new("loopback connector");
@@ -51,7 +53,10 @@ public sealed class LoopbackConnector : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ConcurrentQueue<ConnectorAnswer>> _scripts = new(StringComparer.Ordinal);
     private (int Accepted, Action OnArrival)? _stopAfter;
     private Microsoft.AspNetCore.Builder.WebApplication? _app;
+    private bool _countOnly;
     private int _nextId;
+    private int _arrived;
+    private int _acceptedCount;
 
     /// <summary>The service URL to put in activities (with a path, like Teams' regional ones, and a trailing slash).</summary>
     public string ServiceUrl { get; private set; } = "";
@@ -65,9 +70,12 @@ public sealed class LoopbackConnector : IAsyncDisposable
     /// <summary>The requests answered with success: what was delivered.</summary>
     public IReadOnlyCollection<ConnectorRequest> Accepted => _accepted;
 
-    public static async Task<LoopbackConnector> StartAsync(CancellationToken cancellationToken)
+    /// <summary>How many requests arrived (kept or not).</summary>
+    public int ArrivedCount => Volatile.Read(ref _arrived);
+
+    public static async Task<LoopbackConnector> StartAsync(CancellationToken cancellationToken, bool countOnly = false)
     {
-        var connector = new LoopbackConnector();
+        var connector = new LoopbackConnector { _countOnly = countOnly };
         var (app, address) = await LoopbackServer.StartAsync(connector.Map, cancellationToken);
         connector._app = app;
         connector.ServiceUrl = address + "/amer/";
@@ -113,11 +121,15 @@ public sealed class LoopbackConnector : IAsyncDisposable
         var body = await reader.ReadToEndAsync(context.RequestAborted);
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
         var request = new ConnectorRequest(context.Request.Method, rawTarget, context.Request.Headers.Authorization.ToString() is { Length: > 0 } auth ? auth : null, body);
-        _all.Enqueue(request);
-        _requests.Add(request);
+        Interlocked.Increment(ref _arrived);
+        if (!_countOnly)
+        {
+            _all.Enqueue(request);
+            _requests.Add(request);
+        }
 
         context.Response.Headers["X-Correlating-OperationId"] = Guid.NewGuid().ToString("N");
-        if (_stopAfter is { } stop && _accepted.Count >= stop.Accepted)
+        if (_stopAfter is { } stop && Volatile.Read(ref _acceptedCount) >= stop.Accepted)
         {
             _stopAfter = null;
             stop.OnArrival();
@@ -173,7 +185,13 @@ public sealed class LoopbackConnector : IAsyncDisposable
 
         context.Response.StatusCode = context.Request.Method == HttpMethods.Post ? StatusCodes.Status201Created : StatusCodes.Status200OK;
         context.Response.ContentType = "application/json; charset=utf-8";
-        _accepted.Enqueue(request); // from here on the message is posted, whether or not the answer reaches the bot
+        // From here on the message is posted, whether or not the answer reaches the bot.
+        Interlocked.Increment(ref _acceptedCount);
+        if (!_countOnly)
+        {
+            _accepted.Enqueue(request);
+        }
+
         await context.Response.WriteAsync(answer.ToJsonString(), context.RequestAborted);
     });
 
