@@ -60,10 +60,14 @@ async Task<(double Milliseconds, HttpStatusCode? Status)> SendAsync(int index)
     }
 }
 
+// Each conversation's activity is serialised once; every request gets its own activity id (the bot drops a repeated one).
+const string IdPlaceholder = "LOAD-ACTIVITY-ID";
+var activities = conversations.Select(conversation =>
+    TestActivities.Message(appId, connector.ServiceUrl, conversation.Id, "help", tenantId: conversation.Tenant, id: IdPlaceholder).ToJsonString()).ToArray();
+
 async Task<HttpResponseMessage> TeamsAsync(int index)
 {
-    var (conversationId, tenantId) = conversations[index % conversations.Length];
-    var json = TestActivities.Message(appId, connector.ServiceUrl, conversationId, "help", tenantId: tenantId).ToJsonString();
+    var json = activities[index % activities.Length].Replace(IdPlaceholder, "load-" + index.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
     using var request = new HttpRequestMessage(HttpMethod.Post, "api/messages") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
     request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
     return await client.SendAsync(request, cancellationToken);

@@ -6,6 +6,7 @@ using Digest.FrontEnds.Teams;
 using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.Tokens;
 using Shouldly;
 
@@ -585,6 +586,46 @@ public sealed class MessagesEndpointSecurityTests(AzuriteFixture azurite) : IAsy
         second.StatusCode.ShouldBe(HttpStatusCode.OK);
         await _handler.NextAsync(Cancel);
         _identity.BotFrameworkKeyFetches.ShouldBe(fetchesBefore + 1);
+    }
+
+    [Fact]
+    public async Task Post_SameTokenAgainAfterItsKeyWasRetiredAndTheKeysRefreshed_Returns401()
+    {
+        var token = ValidToken();
+        using var first = await _bot.PostAsync(MessageJson(), token, Cancel);
+        first.StatusCode.ShouldBe(HttpStatusCode.OK);
+        await _handler.NextAsync(Cancel);
+        using var rolled = RSA.Create(2048);
+        _identity.RetireBotFrameworkKey(TestIdentityProvider.BotFrameworkKeyId);
+        _identity.PublishBotFrameworkKey("bf-rolled", rolled, "msteams");
+        var rolledToken = TestIdentityProvider.Mint(rolled, "bf-rolled", "https://api.botframework.com", _appId, new() { ["serviceurl"] = ServiceUrl }, null, null);
+        using var refreshing = await _bot.PostAsync(MessageJson(), rolledToken, Cancel);
+        refreshing.StatusCode.ShouldBe(HttpStatusCode.OK);
+        await _handler.NextAsync(Cancel);
+
+        // The very string accepted a moment ago: its key is gone from the refreshed set, so it is verified again and fails.
+        using var again = await _bot.PostAsync(MessageJson(), token, Cancel);
+
+        again.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await _handler.StaysQuietAsync(Cancel)).ShouldBeTrue("a rejected request reached the handler");
+    }
+
+    [Fact]
+    public async Task Post_SameTokenAgainAfterItExpired_Returns401()
+    {
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        await using var bot = await BotTestHost.StartAsync(BotTestHost.Configuration(_identity, _connector, azurite.ConnectionString), Cancel,
+            configureServices: services => services.AddSingleton<IActivityHandler>(_handler).AddSingleton<TimeProvider>(clock));
+        var token = _identity.ChannelToken(ServiceUrl, notBefore: clock.GetUtcNow().AddMinutes(-5), expires: clock.GetUtcNow().AddMinutes(2));
+        using var first = await bot.PostAsync(MessageJson(), token, Cancel);
+        first.StatusCode.ShouldBe(HttpStatusCode.OK);
+        await _handler.NextAsync(Cancel);
+
+        clock.Advance(TimeSpan.FromMinutes(8)); // past its expiry and the five minutes of skew
+        using var again = await bot.PostAsync(MessageJson(), token, Cancel);
+
+        again.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await _handler.StaysQuietAsync(Cancel)).ShouldBeTrue("a rejected request reached the handler");
     }
 
     [Fact]

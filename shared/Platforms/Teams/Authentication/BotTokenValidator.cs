@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Json;
+using Digest.Caching;
 using Digest.Platforms.Teams.Schema;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -47,6 +48,7 @@ public sealed partial class BotTokenValidator
     private readonly TimeProvider _time;
     private readonly ILogger<BotTokenValidator> _logger;
     private readonly ConditionalWeakTable<JsonWebKeySet, IList<SecurityKey>> _signingKeys = [];
+    private readonly RecentMap<string, VerifiedToken> _verified;
 
     public BotTokenValidator(IOptions<BotOptions> options, IHttpClientFactory httpClientFactory, TimeProvider time, ILogger<BotTokenValidator> logger)
     {
@@ -57,6 +59,7 @@ public sealed partial class BotTokenValidator
         _allowedEntraCallers = new HashSet<string>(settings.AllowedEntraCallers, StringComparer.OrdinalIgnoreCase);
         _time = time;
         _logger = logger;
+        _verified = new RecentMap<string, VerifiedToken>(TimeSpan.FromMinutes(10), 1_000, time, StringComparer.Ordinal);
 
         var http = httpClientFactory.CreateClient(nameof(OpenIdKeySource));
         OpenIdKeySource Source(Uri url) => new(url, http, time, settings.KeyRefreshInterval, settings.KeyRefreshMinimumInterval, logger);
@@ -111,9 +114,18 @@ public sealed partial class BotTokenValidator
     }
 
     /// <summary>Validates a token's signature, algorithm (RS256), issuer, audience (exactly our app id) and lifetime.</summary>
+    /// <remarks>A channel sends the same token with every activity until it expires, so the very same string, verified
+    /// by this process against the issuer's key set that is still current, and not yet expired, is accepted without
+    /// verifying its signature again; a refreshed key set (a rollover, a revoked key) verifies every token afresh.</remarks>
     public async Task<BotAuthenticationResult> ValidateTokenAsync(string token, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(token);
+        if (_verified.TryGetValue(token, out var verified) && _time.GetUtcNow() < verified.ValidTo
+            && ReferenceEquals(await verified.Source.GetKeysAsync(cancellationToken).ConfigureAwait(false), verified.Keys))
+        {
+            return verified.Result;
+        }
+
         if (token.Length > MaxTokenLength)
         {
             return BotAuthenticationResult.Fail("token too long");
@@ -179,10 +191,14 @@ public sealed partial class BotTokenValidator
         }
 
         unvalidated.TryGetPayloadValue<string>("serviceurl", out var serviceUrlClaim);
-        return new BotAuthenticationResult(
+        var accepted = new BotAuthenticationResult(
             new ValidatedBotToken(source.Kind, issuer, result.ClaimsIdentity, ReadEndorsements(signingKey), serviceUrlClaim),
             null);
+        _verified.Set(token, new VerifiedToken(accepted, source.Keys, keys, new DateTimeOffset(DateTime.SpecifyKind(unvalidated.ValidTo, DateTimeKind.Utc))));
+        return accepted;
     }
+
+    private sealed record VerifiedToken(BotAuthenticationResult Result, OpenIdKeySource Source, JsonWebKeySet Keys, DateTimeOffset ValidTo);
 
     /// <summary>The checks that need the activity (docs/protocols.md §2.4 step 5): for the Bot Framework issuer, the
     /// signing key must be endorsed for the activity's channel and the <c>serviceurl</c> claim must equal its

@@ -117,8 +117,18 @@ public sealed class LoopbackConnector : IAsyncDisposable
 
     private void Map(Microsoft.AspNetCore.Builder.WebApplication app) => app.Run(async context =>
     {
-        using var reader = new StreamReader(context.Request.Body);
-        var body = await reader.ReadToEndAsync(context.RequestAborted);
+        var body = "";
+        if (_countOnly && !(context.Request.Path.Value ?? "").EndsWith("/v3/conversations", StringComparison.Ordinal))
+        {
+            // Nothing keeps it, and only a new conversation's answer needs it.
+            await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+        }
+        else
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            body = await reader.ReadToEndAsync(context.RequestAborted);
+        }
+
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
         var request = new ConnectorRequest(context.Request.Method, rawTarget, context.Request.Headers.Authorization.ToString() is { Length: > 0 } auth ? auth : null, body);
         Interlocked.Increment(ref _arrived);

@@ -81,6 +81,9 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     /// <summary>Publishes another Bot Framework key (a rollover); tokens signed with it validate once the bot re-reads the keys.</summary>
     public void PublishBotFrameworkKey(string keyId, RSA key, params string[] endorsements) => _botFrameworkKeys[keyId] = (key, endorsements);
 
+    /// <summary>Stops publishing a Bot Framework key (retired, or revoked).</summary>
+    public void RetireBotFrameworkKey(string keyId) => _botFrameworkKeys.TryRemove(keyId, out _);
+
     public RSA BotFrameworkKey(string keyId = BotFrameworkKeyId) => _botFrameworkKeys[keyId].Key;
 
     public RSA EntraKey => _entraKey;
