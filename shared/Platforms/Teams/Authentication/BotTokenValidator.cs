@@ -240,8 +240,7 @@ public sealed partial class BotTokenValidator
         ValidAudience = _appId,
         ValidateAudience = true,
         ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
-        // The same key objects for as long as a key set is current: IdentityModel then reuses its signature provider
-        // for them instead of importing the RSA key on every request.
+        // Converted once per key set: each conversion builds every key (and parses its certificate) anew.
         IssuerSigningKeys = _signingKeys.GetValue(keys, set => set.GetSigningKeys()),
         TryAllIssuerSigningKeys = false,
         RequireSignedTokens = true,
