@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Digest.BotLoad;
 using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
 using Digest.Tests.Slack.Loopback;
@@ -10,8 +11,9 @@ using Digest.Tests.Slack.Loopback;
 // Teams "help" messages from 1,000 conversations in 50 tenants with a valid RS256 channel token on /api/messages (the
 // bot handles each, replies through the loopback connector and reads or writes the conversation's reference in Azurite); --platform slack: signed "/digest help"
 // slash commands on /api/slack/commands (verified, handled, answered in the response, reference written to Azurite).
-// Prints latency percentiles, errors and the garbage collector's share. --warmup S (default 10): seconds at the rate
-// before the measured ones.
+// The bot is its own host (bot/'s Program) in a process of its own, configured through the environment; --in-process
+// hosts it in this process instead, beside the load generator and the loopback servers. Prints latency percentiles,
+// errors and this process's garbage collections. --warmup S (default 10): seconds at the rate before the measured ones.
 //   dotnet run -c Release --project tests/Digest.BotLoad -- --platform teams --rate 1000 --seconds 10
 //   dotnet run -c Release --project tests/Digest.BotLoad -- --platform slack --rate 1000 --seconds 10
 var platform = Text("--platform", "teams");
@@ -33,7 +35,9 @@ foreach (var (key, value) in SlackTestSettings.Configuration(slack, azurite.Conn
     configuration[key] = value;
 }
 
-await using var bot = await BotTestHost.StartAsync(configuration, cancellationToken);
+var inProcess = args.Contains("--in-process");
+await using IAsyncDisposable bot = inProcess ? await BotTestHost.StartAsync(configuration, cancellationToken) : await BotProcess.StartAsync(configuration, cancellationToken);
+var botAddress = bot is BotTestHost host ? host.BaseAddress : ((BotProcess)bot).BaseAddress;
 
 // A channel reuses one token for its lifetime; the bot still verifies its signature on every request.
 var token = identity.ChannelToken(connector.ServiceUrl);
@@ -43,7 +47,7 @@ var token = identity.ChannelToken(connector.ServiceUrl);
 var tenants = Enumerable.Range(0, 50).Select(_ => Guid.NewGuid().ToString()).ToArray();
 var conversations = Enumerable.Range(0, 1000).Select(index => (Id: TestActivities.PersonalConversationId(), Tenant: tenants[index % tenants.Length])).ToArray();
 var channels = Enumerable.Range(0, 100).Select(index => "C0LOAD" + index.ToString("D4", CultureInfo.InvariantCulture)).ToArray();
-using var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { BaseAddress = bot.BaseAddress };
+using var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { BaseAddress = botAddress };
 var slackClient = new SlackTestClient(client, SlackTestSettings.SigningSecret);
 
 async Task<(double Milliseconds, HttpStatusCode? Status)> SendAsync(int index)
@@ -121,7 +125,7 @@ foreach (var group in results.Where(result => result.Status != HttpStatusCode.OK
     Console.WriteLine(string.Create(invariant, $"  {(group.Key is { } status ? ((int)status).ToString(invariant) : "no answer")}: {group.Count()}"));
 }
 
-Console.WriteLine(string.Create(invariant, $"garbage collections while sending: {gcDuring.Gen0} gen0, {gcDuring.Gen1} gen1, {gcDuring.Gen2} gen2; paused {gcDuring.Paused.TotalMilliseconds:F0} ms in all; {gcDuring.Allocated / total / 1024.0:F0} KB allocated per request (the load generator, the bot and the loopback servers together)"));
+Console.WriteLine(string.Create(invariant, $"garbage collections while sending: {gcDuring.Gen0} gen0, {gcDuring.Gen1} gen1, {gcDuring.Gen2} gen2; paused {gcDuring.Paused.TotalMilliseconds:F0} ms in all; {gcDuring.Allocated / total / 1024.0:F0} KB allocated per request in this process (the load generator and the loopback servers{(inProcess ? ", and the bot" : "")})"));
 Console.WriteLine(string.Create(invariant, $"latency ms: p50 {Percentile(50):F2}  p90 {Percentile(90):F2}  p99 {Percentile(99):F2}  max {latencies[^1]:F2}"));
 if (platform != "slack")
 {
