@@ -40,6 +40,7 @@ internal sealed class BotProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("The bot did not start.");
+        // Read and dropped (its warnings and errors go to standard error, shown): a full pipe would block the bot.
         process.OutputDataReceived += (_, line) => { };
         process.ErrorDataReceived += (_, line) =>
         {
