@@ -7,10 +7,9 @@ using Digest.Delivery.Queue;
 using Digest.FanOut;
 using Digest.Papers;
 using Digest.Parsing;
-using Digest.Platforms.Teams;
-using Digest.Platforms.Teams.Schema;
 using Digest.Storage;
 using Digest.Subscriptions;
+using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -70,16 +69,7 @@ var store = services.GetRequiredService<SubscriptionStore>();
 var seeding = Stopwatch.StartNew();
 await Parallel.ForEachAsync(Enumerable.Range(0, subscriptionCount), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct }, async (i, token) =>
 {
-    var tenant = $"tenant-{i % 100:D3}";
-    var conversation = $"a:bench-{i:D6}";
-    var key = ConversationKey.Create("msteams", tenant, conversation);
-    await store.RecordContactAsync(key, TeamsAddress.From(new ConversationReference
-    {
-        ChannelId = "msteams",
-        ServiceUrl = connector.ServiceUrl,
-        Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal", TenantId = tenant },
-    }), token);
-    await store.UpdateAsync(key, null, current => current with { Subscribed = true }, token);
+    var key = await store.SubscribeConversationAsync(connector.ServiceUrl, $"tenant-{i % 100:D3}", $"a:bench-{i:D6}", token);
     // One transaction: adding them one by one lists the rules each time, and Azurite scans the whole table for that.
     await store.ImportRulesAsync(key, [hits[i % hits.Count], .. Enumerable.Range(1, 4).Select(rule => misses[((i * 4) + rule) % misses.Count])], token);
 });

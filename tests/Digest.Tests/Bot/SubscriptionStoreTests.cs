@@ -38,13 +38,19 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
         return (new SubscriptionStore(storage, Options.Create(new SubscriptionStoreOptions()), time), counter);
     }
 
-    [Fact]
-    public async Task RecordContactAsync_SameAddressWithinTheRefreshInterval_WritesNothing()
+    // A conversation on a fresh counted store whose clock the test moves: its address, and another it could move to.
+    private (FakeTimeProvider Time, SubscriptionStore Store, StorageRequestCounter Counter, ConversationKey Key, ConversationAddress Address, ConversationAddress Moved) Contact(string conversationId)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
         var (store, counter) = CountedStore(time);
-        var key = ConversationKey.Create("msteams", "tenant-a", "19:busy-conversation");
-        var address = TeamsAddress.From(Reference(key));
+        var key = ConversationKey.Create("msteams", "tenant-a", conversationId);
+        return (time, store, counter, key, TeamsAddress.From(Reference(key)), TeamsAddress.From(Reference(key) with { ServiceUrl = "https://smba.trafficmanager.net/emea/" }));
+    }
+
+    [Fact]
+    public async Task RecordContactAsync_SameAddressWithinTheRefreshInterval_WritesNothing()
+    {
+        var (time, store, counter, key, address, _) = Contact("19:busy-conversation");
         var recorded = await store.RecordContactAsync(key, address, Cancel);
 
         time.Advance(SubscriptionStore.ContactRefreshInterval - TimeSpan.FromMinutes(1));
@@ -59,11 +65,7 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     [Fact]
     public async Task RecordedRecently_ContactThisStoreRecorded_TrueForThatAddressUntilTheWindowPassesOrItIsDeactivated()
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
-        var (store, _) = CountedStore(time);
-        var key = ConversationKey.Create("msteams", "tenant-a", "19:remembered-conversation");
-        var address = TeamsAddress.From(Reference(key));
-        var moved = TeamsAddress.From(Reference(key) with { ServiceUrl = "https://smba.trafficmanager.net/emea/" });
+        var (time, store, _, key, address, moved) = Contact("19:remembered-conversation");
         store.RecordedRecently(key, address).ShouldBeFalse();
 
         await store.RecordContactAsync(key, address, Cancel);
@@ -81,13 +83,9 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
     [Fact]
     public async Task RecordContactAsync_AddressMovedOrIntervalPassedOrUninstalled_WritesTheContact()
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
-        var (store, counter) = CountedStore(time);
-        var key = ConversationKey.Create("msteams", "tenant-a", "19:moving-conversation");
-        var address = TeamsAddress.From(Reference(key));
+        var (time, store, counter, key, address, moved) = Contact("19:moving-conversation");
         await store.RecordContactAsync(key, address, Cancel);
 
-        var moved = TeamsAddress.From(Reference(key) with { ServiceUrl = "https://smba.trafficmanager.net/emea/" });
         var before = counter.Current;
         (await store.RecordContactAsync(key, moved, Cancel)).Address.ShouldBe(moved);
         (counter.Current - before).Writes.ShouldBe(1);

@@ -117,8 +117,9 @@ public sealed class LoopbackConnector : IAsyncDisposable
 
     private void Map(Microsoft.AspNetCore.Builder.WebApplication app) => app.Run(async context =>
     {
+        var path = context.Request.Path.Value ?? "";
         var body = "";
-        if (_countOnly && !(context.Request.Path.Value ?? "").EndsWith("/v3/conversations", StringComparison.Ordinal))
+        if (_countOnly && !path.EndsWith("/v3/conversations", StringComparison.Ordinal))
         {
             // Nothing keeps it, and only a new conversation's answer needs it.
             await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
@@ -171,7 +172,6 @@ public sealed class LoopbackConnector : IAsyncDisposable
             return;
         }
 
-        var path = context.Request.Path.Value ?? "";
         if (!path.Contains("/v3/conversations", StringComparison.Ordinal))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;

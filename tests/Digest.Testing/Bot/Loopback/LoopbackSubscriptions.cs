@@ -12,18 +12,26 @@ public static class LoopbackSubscriptions
     public static async Task<ConversationKey> SubscribeAsync(
         this SubscriptionStore store, LoopbackConnector connector, string rule, CancellationToken cancellationToken, string tenantId = "tenant-local")
     {
-        ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(connector);
-        var conversation = "a:" + Guid.NewGuid().ToString("N");
+        var key = await store.SubscribeConversationAsync(connector.ServiceUrl, tenantId, "a:" + Guid.NewGuid().ToString("N"), cancellationToken);
+        await store.AddRuleAsync(key, rule, cancellationToken);
+        return key;
+    }
+
+    /// <summary>The personal conversation <paramref name="conversation"/> of <paramref name="tenantId"/> on the connector
+    /// at <paramref name="serviceUrl"/>, contacted and subscribed, without rules.</summary>
+    public static async Task<ConversationKey> SubscribeConversationAsync(
+        this SubscriptionStore store, string serviceUrl, string tenantId, string conversation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
         var key = ConversationKey.Create("msteams", tenantId, conversation);
         await store.RecordContactAsync(key, TeamsAddress.From(new ConversationReference
         {
             ChannelId = "msteams",
-            ServiceUrl = connector.ServiceUrl,
+            ServiceUrl = serviceUrl,
             Conversation = new ConversationAccount { Id = conversation, ConversationType = "personal", TenantId = tenantId },
         }), cancellationToken);
         await store.UpdateAsync(key, null, current => current with { Subscribed = true }, cancellationToken);
-        await store.AddRuleAsync(key, rule, cancellationToken);
         return key;
     }
 }
