@@ -37,6 +37,7 @@ public sealed class DigestStorage
         DeliveryPoisonQueue = queues.GetQueueClient(prefix + StorageNames.DeliveryQueue + StorageNames.PoisonSuffix);
         SlackInstallations = tables.GetTableClient(prefix + StorageNames.SlackInstallations);
         SlackEvents = tables.GetTableClient(prefix + StorageNames.SlackEvents);
+        SlackManagers = tables.GetTableClient(prefix + StorageNames.SlackManagers);
         StepRuns = tables.GetTableClient(prefix + StorageNames.StepRuns);
         _tableService = tables;
         _queueService = queues;
@@ -79,10 +80,14 @@ public sealed class DigestStorage
     /// <summary>The Slack events handled or being handled (partition = <c>event_id</c>).</summary>
     public TableClient SlackEvents { get; }
 
+    /// <summary>The Slack channels each person manages from their App Home (partition = the person's own subscription
+    /// key, row = the channel's subscription key).</summary>
+    public TableClient SlackManagers { get; }
+
     /// <summary>The last run of each step (partition <c>step</c>, row = the step's name).</summary>
     public TableClient StepRuns { get; }
 
-    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations, SlackEvents, StepRuns];
+    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations, SlackEvents, SlackManagers, StepRuns];
 
     /// <summary>
     /// Creates every table, the container and the queues that are missing; once per process. Concurrent callers share one attempt.
@@ -108,7 +113,7 @@ public sealed class DigestStorage
 
     /// <summary>
     /// Creates what is missing. A process that finds everything in place (every <c>digest once</c> after the first)
-    /// spends three reads here instead of thirteen create requests that fail with 409 but are billed as writes.
+    /// spends three reads here instead of fourteen create requests that fail with 409 but are billed as writes.
     /// </summary>
     private async Task CreateMissingAsync(CancellationToken cancellationToken)
     {

@@ -36,6 +36,9 @@ public static partial class StorageNames
     /// <summary>The Slack events already handled (by <c>event_id</c>), so a retry is never handled twice.</summary>
     public const string SlackEvents = "slackevents";
 
+    /// <summary>The Slack channels each person manages from their App Home (partition = the person).</summary>
+    public const string SlackManagers = "slackmanagers";
+
     /// <summary>One row per step (<c>SnapshotDigests</c>, …): its last run, whichever host ran it.</summary>
     public const string StepRuns = "stepruns";
 
@@ -50,7 +53,7 @@ public static partial class StorageNames
     public const string PoisonSuffix = "-poison";
 
     /// <summary>Every table's base name.</summary>
-    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations, SlackEvents, StepRuns];
+    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations, SlackEvents, SlackManagers, StepRuns];
 
     /// <summary>Every blob container's base name.</summary>
     public static IReadOnlyList<string> Containers { get; } = [SnapshotContainer];

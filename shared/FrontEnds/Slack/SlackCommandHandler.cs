@@ -14,6 +14,7 @@ public sealed partial class SlackCommandHandler(
     SlackReplyRenderer replies,
     SlackWebApiClient slack,
     SlackResponder responder,
+    SlackChannelManagers managers,
     ILogger<SlackCommandHandler> logger)
 {
     /// <summary>Handles a verified slash command's form fields.</summary>
@@ -26,8 +27,7 @@ public sealed partial class SlackCommandHandler(
         }
 
         var text = SlackText.Command(form.GetValueOrDefault("text"));
-        var contact = SlackContacts.Of(team, Field(form, "enterprise_id"), channel, user);
-        var work = commands.RunAsync(contact, text.Length == 0 ? "help" : text, responder.Stopping);
+        var work = RunAsync(team, Field(form, "enterprise_id"), channel, user, text.Length == 0 ? "help" : text);
         if (await responder.FinishesInTimeAsync(work, "a slash command").ConfigureAwait(false))
         {
             return SlackAnswer.Json(Ephemeral(await work.ConfigureAwait(false)));
@@ -60,6 +60,13 @@ public sealed partial class SlackCommandHandler(
         ["text"] = message.Text,
         ["blocks"] = message.Blocks.DeepClone(),
     };
+
+    private async Task<CommandResult> RunAsync(string team, string? enterprise, string channel, string user, string command)
+    {
+        // Whoever uses /digest in a channel manages its alerts there, and from their App Home too.
+        await managers.RecordAsync(team, enterprise, user, channel, responder.Stopping).ConfigureAwait(false);
+        return await commands.RunAsync(SlackContacts.Of(team, enterprise, channel, user), command, responder.Stopping).ConfigureAwait(false);
+    }
 
     private async Task FollowUpAsync(Task<CommandResult> work, string responseUrl)
     {

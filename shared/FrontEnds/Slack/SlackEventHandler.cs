@@ -21,6 +21,7 @@ public sealed partial class SlackEventHandler(
     SlackWebApiClient slack,
     ISlackBotTokens tokens,
     SlackHome home,
+    SlackChannelManagers managers,
     SlackWorkspaces workspaces,
     SlackResponder responder,
     ILogger<SlackEventHandler> logger)
@@ -91,6 +92,7 @@ public sealed partial class SlackEventHandler(
         switch (Text(slackEvent, "type"))
         {
             case "app_mention" when user is not null && channel is not null && IsPerson(slackEvent):
+                await managers.RecordAsync(team, enterprise, user, channel, cancellationToken).ConfigureAwait(false);
                 await AnswerAsync(team, enterprise, SlackContacts.Of(team, enterprise, channel, user), channel, Text(slackEvent, "text"), cancellationToken).ConfigureAwait(false);
                 break;
             case "message" when user is not null && channel is not null && IsPerson(slackEvent)

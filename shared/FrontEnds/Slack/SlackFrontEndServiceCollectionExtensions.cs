@@ -26,6 +26,7 @@ public static class SlackFrontEndServiceCollectionExtensions
         services.TryAddSingleton<SlackEventLog>();
         services.AddHostedService<SlackEventLogPruner>();
         services.TryAddSingleton<SlackResponder>();
+        services.TryAddSingleton<SlackChannelManagers>();
         services.TryAddSingleton<SlackHome>();
         services.TryAddSingleton<SlackWorkspaces>();
         services.TryAddSingleton<SlackCommandHandler>();

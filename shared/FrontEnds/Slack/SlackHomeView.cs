@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Digest.Conversation.Commands;
 using Digest.Subscriptions;
 using static Digest.FrontEnds.Slack.SlackReplyRenderer;
@@ -7,17 +8,17 @@ using static Digest.Platforms.Slack.BlockKitRenderer;
 
 namespace Digest.FrontEnds.Slack;
 
-/// <summary>The App Home tab and its modals: the person's own subscription (state, mode, rules) with buttons for
-/// everything the commands do, so it is usable without typing.</summary>
-public static class SlackHomeView
+/// <summary>The App Home tab and its modals: the person's own subscription and those of the channels they manage
+/// (state, mode, rules) with buttons for everything the commands do, so it is usable without typing.</summary>
+public static partial class SlackHomeView
 {
-    /// <summary>Home buttons that run a command (value: the command) and then show the Home again.</summary>
+    /// <summary>Home buttons that run a command (value: <see cref="ActionValue"/>) and then show the Home again.</summary>
     public const string CommandAction = "home.command";
 
-    /// <summary>Opens the add-rule modal.</summary>
+    /// <summary>Opens the add-rule modal (value: <see cref="ActionValue"/> of <c>add</c>).</summary>
     public const string AddRuleAction = "home.add-rule";
 
-    /// <summary>Opens the mode modal.</summary>
+    /// <summary>Opens the mode modal (value: <see cref="ActionValue"/> of <c>mode</c>).</summary>
     public const string ModeAction = "home.mode";
 
     public const string AddRuleCallback = "digest.add-rule";
@@ -27,69 +28,110 @@ public static class SlackHomeView
     public const string RuleInput = "rule";
     public const string ModeInput = "mode";
 
-    // Home tabs hold at most 100 blocks.
-    private const int MaxRuleRows = 80;
+    // Between a channel id and the command in a button's value; never in a channel id.
+    private const char TargetSeparator = '|';
+
+    // Home tabs hold at most 100 blocks: the title and the closing note, then per subscription its state, its buttons, a
+    // divider and, when its rules do not all fit, a line that says how many more; its rules share what is left.
+    private const int MaxBlocks = 100;
+    private const int BlocksPerSection = 4;
 
     // The cap, when set: /digest limit changes it.
     private static string Limit(int? limit) => limit is { } most
         ? string.Create(CultureInfo.InvariantCulture, $" Limit: {most} paper{(most == 1 ? "" : "s")} a delivery, the rest behind Show more (/digest limit off to remove).")
         : "";
 
-    public static JsonObject Home(Subscription? subscription, IReadOnlyList<StoredRule> rules)
+    /// <summary>A button's value: the command, and the channel it is for unless it is for the person's own subscription.</summary>
+    public static string ActionValue(string? channelId, string command) =>
+        channelId is null ? command : channelId + TargetSeparator + command;
+
+    /// <summary>Reads <see cref="ActionValue"/>: the channel (null: the person's own subscription) and the command.</summary>
+    public static (string? ChannelId, string Command) ReadActionValue(string value)
     {
-        ArgumentNullException.ThrowIfNull(rules);
-        var subscribed = subscription?.Subscribed == true;
-        var paused = subscription?.Paused == true;
-        var state = !subscribed ? "Not subscribed: papers matching your rules are not sent to you."
-            : paused ? "Subscribed, paused: nothing is sent until you resume."
-            : "Subscribed: papers matching your rules are sent to you here, in Messages.";
-        var blocks = new JsonArray
-        {
-            Header("Digest: your Hugging Face Daily Papers alerts"),
-            Section(state + " Mode: " + (subscription?.Mode ?? DeliveryMode.Instant) + "." + Limit(subscription?.MessageLimit)),
-            new JsonObject
-            {
-                ["type"] = "actions",
-                ["block_id"] = "subscription",
-                ["elements"] = new JsonArray
-                {
-                    subscribed ? Button("Unsubscribe", CommandAction, "unsubscribe") : Button("Subscribe", CommandAction, "subscribe", "primary"),
-                    paused ? Button("Resume", CommandAction, "resume") : Button("Pause", CommandAction, "pause"),
-                    Button("Change mode", ModeAction, "mode"),
-                    Button("Send digest now", CommandAction, "digest"),
-                },
-            },
-            new JsonObject { ["type"] = "divider" },
-            Header(rules.Count == 0 ? "Rules" : $"Rules ({rules.Count})"),
-        };
+        ArgumentNullException.ThrowIfNull(value);
+        var separator = value.IndexOf(TargetSeparator, StringComparison.Ordinal);
+        return separator > 0 && IsChannelId(value[..separator]) ? (value[..separator], value[(separator + 1)..]) : (null, value);
+    }
 
-        if (rules.Count == 0)
+    /// <summary>A Slack channel id (public <c>C…</c>, private <c>G…</c> or <c>C…</c>); not a DM's <c>D…</c>.</summary>
+    public static bool IsChannelId(string text) => ChannelId().IsMatch(text);
+
+    /// <summary>The Home: the person's own subscription first, then each channel they manage.</summary>
+    public static JsonObject Home(HomeSection personal, IReadOnlyList<HomeSection> channels)
+    {
+        ArgumentNullException.ThrowIfNull(personal);
+        ArgumentNullException.ThrowIfNull(channels);
+        List<HomeSection> sections = [personal, .. channels];
+        var ruleRows = MaxBlocks - 2 - (BlocksPerSection * sections.Count);
+        var blocks = new JsonArray { Header("Digest: your Hugging Face Daily Papers alerts") };
+        foreach (var section in sections)
         {
-            blocks.Add(Section("No rules yet. Add one: keywords, \"exact phrases\", AND / OR / NOT, title: / abstract: / author:, upvotes>=20."));
+            var shown = Math.Clamp(ruleRows, 0, section.Rules.Count);
+            ruleRows -= shown;
+            AddSection(blocks, section, shown);
         }
 
-        foreach (var rule in rules.Take(MaxRuleRows))
-        {
-            blocks.Add(RuleRow(rule, CommandAction));
-        }
-
-        if (rules.Count > MaxRuleRows)
-        {
-            blocks.Add(Context($"… and {rules.Count - MaxRuleRows} more."));
-        }
-
-        blocks.Add(new JsonObject
-        {
-            ["type"] = "actions",
-            ["block_id"] = "rules",
-            ["elements"] = new JsonArray { Button("Add a rule", AddRuleAction, "add", "primary") },
-        });
-        blocks.Add(Context("In a channel, /digest manages that channel's own alerts; /digest help lists the commands."));
+        blocks.Add(Context(channels.Count == 0
+            ? "In a channel, /digest manages that channel's own alerts, and the channel then shows here too; /digest help lists the commands."
+            : "Channels show here once you have used /digest in them; /digest help lists the commands."));
         return new JsonObject { ["type"] = "home", ["blocks"] = blocks };
     }
 
+    private static void AddSection(JsonArray blocks, HomeSection section, int rulesShown)
+    {
+        var (channel, subscription, rules) = (section.ChannelId, section.Subscription, section.Rules);
+        var subscribed = subscription?.Subscribed == true;
+        var paused = subscription?.Paused == true;
+        var state = channel is null
+            ? !subscribed ? "Not subscribed: papers matching your rules are not sent to you."
+                : paused ? "Subscribed, paused: nothing is sent until you resume."
+                : "Subscribed: papers matching your rules are sent to you here, in Messages."
+            : subscription?.Installed == false ? "The app is no longer in this channel: nothing is posted until someone adds it back."
+            : !subscribed ? "Not subscribed: papers matching its rules are not posted."
+                : paused ? "Subscribed, paused: nothing is posted until someone resumes."
+                : "Subscribed: papers matching its rules are posted in the channel.";
+        var title = channel is null ? "*Your own alerts*" : $"*<#{channel}>*";
+        var ruleCount = rules.Count == 0 ? "No rules yet: add one (keywords, \"exact phrases\", AND / OR / NOT, title: / abstract: / author:, upvotes>=20)."
+            : rules.Count == 1 ? "1 rule:" : string.Create(CultureInfo.InvariantCulture, $"{rules.Count} rules:");
+        blocks.Add(new JsonObject
+        {
+            ["type"] = "section",
+            // The title is the only markup: the rest is escaped, and a channel id is letters and digits.
+            ["text"] = new JsonObject
+            {
+                ["type"] = "mrkdwn",
+                ["text"] = title + "\n" + Escape(state + " Mode: " + (subscription?.Mode ?? DeliveryMode.Instant) + "." + Limit(subscription?.MessageLimit) + " " + ruleCount),
+            },
+        });
+        blocks.Add(new JsonObject
+        {
+            ["type"] = "actions",
+            ["block_id"] = "subscription" + (channel is null ? "" : "." + channel),
+            ["elements"] = new JsonArray
+            {
+                subscribed ? Button("Unsubscribe", CommandAction, ActionValue(channel, "unsubscribe")) : Button("Subscribe", CommandAction, ActionValue(channel, "subscribe"), "primary"),
+                paused ? Button("Resume", CommandAction, ActionValue(channel, "resume")) : Button("Pause", CommandAction, ActionValue(channel, "pause")),
+                Button("Change mode", ModeAction, ActionValue(channel, "mode")),
+                Button("Send digest now", CommandAction, ActionValue(channel, "digest")),
+                Button("Add a rule", AddRuleAction, ActionValue(channel, "add"), "primary"),
+            },
+        });
+        foreach (var rule in rules.Take(rulesShown))
+        {
+            blocks.Add(RuleRow(rule, CommandAction, channel is null ? null : channel + TargetSeparator));
+        }
+
+        if (rules.Count > rulesShown)
+        {
+            blocks.Add(Context(string.Create(CultureInfo.InvariantCulture,
+                $"… and {rules.Count - rulesShown} more; /digest rules {(channel is null ? "in a message to the app" : "in the channel")} lists them all.")));
+        }
+
+        blocks.Add(new JsonObject { ["type"] = "divider" });
+    }
+
     /// <summary>The modal to add a rule; its submission is checked by the parser, whose error shows under the input.</summary>
-    public static JsonObject AddRuleModal() => Modal(AddRuleCallback, "Add a rule", "Add",
+    public static JsonObject AddRuleModal(string? channelId) => Modal(AddRuleCallback, channelId, "Add a rule", "Add",
     [
         Input(RuleInput, "Rule", "title:diffusion AND (quantiz* OR \"low rank\") -survey", null, AddRuleCommand.MaxRuleLength),
         Context($"Words match title, abstract and authors, case- and accent-insensitive. After adding, you see what the rule would have matched in the last {AddRuleCommand.PreviewDays} days."),
@@ -105,16 +147,16 @@ public static class SlackHomeView
             blocks.Add(block!.DeepClone());
         }
 
-        var modal = Modal(AddRuleCallback + ".done", "Rule added", null, blocks);
+        var modal = Modal(AddRuleCallback + ".done", null, "Rule added", null, blocks);
         modal["close"] = PlainText("Done");
         return modal;
     }
 
     /// <summary>The modal to change the delivery mode, filled with the current one.</summary>
-    public static JsonObject ModeModal(DeliveryMode current)
+    public static JsonObject ModeModal(string? channelId, DeliveryMode current)
     {
         ArgumentNullException.ThrowIfNull(current);
-        return Modal(ModeCallback, "Delivery mode", "Save",
+        return Modal(ModeCallback, channelId, "Delivery mode", "Save",
         [
             Input(ModeInput, "Mode", "instant, or daily 08:30 Europe/Berlin", current.ToString(), 100),
             Context("instant: papers as soon as they are found. daily HH:mm Zone: one digest a day at that local time (an IANA time zone such as Europe/Berlin or UTC)."),
@@ -142,12 +184,21 @@ public static class SlackHomeView
         return new JsonObject { ["type"] = "input", ["block_id"] = id, ["label"] = PlainText(label), ["element"] = element };
     }
 
-    private static JsonObject Modal(string callbackId, string title, string? submit, JsonArray blocks)
+    [GeneratedRegex("^[CG][A-Z0-9]{2,20}$", RegexOptions.CultureInvariant)]
+    private static partial Regex ChannelId();
+
+    /// <summary>The channel a modal is for (its <c>private_metadata</c>); null for the person's own subscription.</summary>
+    public static string? ModalChannel(JsonObject? view) =>
+        view?["private_metadata"] is JsonValue value && value.TryGetValue<string>(out var text) && IsChannelId(text) ? text : null;
+
+    // The channel rides in private_metadata, which Slack hands back with the submission.
+    private static JsonObject Modal(string callbackId, string? channelId, string title, string? submit, JsonArray blocks)
     {
         var modal = new JsonObject
         {
             ["type"] = "modal",
             ["callback_id"] = callbackId,
+            ["private_metadata"] = channelId ?? "",
             ["title"] = PlainText(title),
             ["close"] = PlainText("Cancel"),
             ["blocks"] = blocks,

@@ -9,7 +9,8 @@ namespace Digest.FrontEnds.Slack;
 
 /// <summary>
 /// Interactivity (bot-protocol.md §5.2.4): buttons in the app's messages (a command, answered through the
-/// <c>response_url</c>), buttons in the App Home (a command on the person's own subscription, then the Home again;
+/// <c>response_url</c>), buttons in the App Home (a command on the person's own subscription or on a channel's they
+/// manage (<see cref="SlackChannelManagers"/>), then the Home again;
 /// the add-rule and mode modals through <c>views.open</c>), and the modals' submissions: a rule the parser refuses, or
 /// a mode that is not one, is shown under its input (<c>response_action: errors</c>); an added rule turns the modal into
 /// what the rule would have matched in the last days.
@@ -22,6 +23,7 @@ public sealed partial class SlackInteractionHandler(
     SlackWebApiClient slack,
     ISlackBotTokens tokens,
     SlackHome home,
+    SlackChannelManagers managers,
     SlackResponder responder,
     ILogger<SlackInteractionHandler> logger)
 {
@@ -52,32 +54,70 @@ public sealed partial class SlackInteractionHandler(
 
         var value = Text(actions[0], "value") ?? "";
         var fromHome = Text(payload["view"], "type") == "home";
+        if (actionId == SlackReplyRenderer.CommandAction && !fromHome && Text(payload["channel"], "id") is { } channel)
+        {
+            var work = AnswerButtonAsync(team, enterprise, channel, user, value, Text(payload, "response_url"));
+            await responder.FinishesInTimeAsync(work, "a button").ConfigureAwait(false);
+            return SlackAnswer.Ok;
+        }
+
+        if (actionId is not (SlackHomeView.CommandAction or SlackHomeView.AddRuleAction or SlackHomeView.ModeAction))
+        {
+            return SlackAnswer.Ok;
+        }
+
+        var (target, command) = SlackHomeView.ReadActionValue(value);
+        if (await HomeContactAsync(team, enterprise, user, target, cancellationToken).ConfigureAwait(false) is not { } contact)
+        {
+            return SlackAnswer.Ok;
+        }
+
         switch (actionId)
         {
-            case SlackReplyRenderer.CommandAction when !fromHome && Text(payload["channel"], "id") is { } channel:
-                var work = AnswerButtonAsync(SlackContacts.Of(team, enterprise, channel, user), value, Text(payload, "response_url"));
-                await responder.FinishesInTimeAsync(work, "a button").ConfigureAwait(false);
-                return SlackAnswer.Ok;
             case SlackHomeView.CommandAction when fromHome:
-                await commands.RunAsync(SlackContacts.Personal(team, enterprise, user), value, cancellationToken).ConfigureAwait(false);
+                await commands.RunAsync(contact, command, cancellationToken).ConfigureAwait(false);
                 responder.Forget(home.PublishAsync(team, enterprise, user, responder.Stopping), "publishing the Home");
-                return SlackAnswer.Ok;
+                break;
             case SlackHomeView.AddRuleAction:
-                await OpenAsync(team, enterprise, Text(payload, "trigger_id"), SlackHomeView.AddRuleModal(), cancellationToken).ConfigureAwait(false);
-                return SlackAnswer.Ok;
+                await OpenAsync(team, enterprise, Text(payload, "trigger_id"), SlackHomeView.AddRuleModal(target), cancellationToken).ConfigureAwait(false);
+                break;
             case SlackHomeView.ModeAction:
-                var current = await store.GetAsync(SlackContacts.Personal(team, enterprise, user).Key, cancellationToken).ConfigureAwait(false);
-                await OpenAsync(team, enterprise, Text(payload, "trigger_id"), SlackHomeView.ModeModal(current?.Mode ?? DeliveryMode.Instant), cancellationToken).ConfigureAwait(false);
-                return SlackAnswer.Ok;
+                var current = await store.GetAsync(contact.Key, cancellationToken).ConfigureAwait(false);
+                await OpenAsync(team, enterprise, Text(payload, "trigger_id"), SlackHomeView.ModeModal(target, current?.Mode ?? DeliveryMode.Instant), cancellationToken).ConfigureAwait(false);
+                break;
             default:
-                return SlackAnswer.Ok;
+                break;
         }
+
+        return SlackAnswer.Ok;
+    }
+
+    // The subscription a Home action or modal is for: the person's own, or a channel's they manage in this workspace.
+    // Anything else is refused (a value Slack would never send for this person: stale, or made up).
+    private async Task<ConversationContact?> HomeContactAsync(string team, string? enterprise, string user, string? channel, CancellationToken cancellationToken)
+    {
+        if (channel is null)
+        {
+            return SlackContacts.Personal(team, enterprise, user);
+        }
+
+        if (await managers.ManagesAsync(team, enterprise, user, channel, cancellationToken).ConfigureAwait(false))
+        {
+            return SlackContacts.Channel(team, enterprise, channel);
+        }
+
+        LogNotManager(logger, user, channel, team);
+        return null;
     }
 
     private async Task<SlackAnswer> SubmissionAsync(JsonObject payload, string team, string? enterprise, string user, CancellationToken cancellationToken)
     {
         var view = payload["view"] as JsonObject;
-        var contact = SlackContacts.Personal(team, enterprise, user);
+        if (await HomeContactAsync(team, enterprise, user, SlackHomeView.ModalChannel(view), cancellationToken).ConfigureAwait(false) is not { } contact)
+        {
+            return SlackAnswer.Ok;
+        }
+
         switch (Text(view, "callback_id"))
         {
             case SlackHomeView.AddRuleCallback:
@@ -112,9 +152,10 @@ public sealed partial class SlackInteractionHandler(
         }
     }
 
-    private async Task AnswerButtonAsync(ConversationContact contact, string command, string? responseUrl)
+    private async Task AnswerButtonAsync(string team, string? enterprise, string channel, string user, string command, string? responseUrl)
     {
-        var result = await commands.RunAsync(contact, command, responder.Stopping).ConfigureAwait(false);
+        await managers.RecordAsync(team, enterprise, user, channel, responder.Stopping).ConfigureAwait(false);
+        var result = await commands.RunAsync(SlackContacts.Of(team, enterprise, channel, user), command, responder.Stopping).ConfigureAwait(false);
         if (responseUrl is null || !slack.IsAllowedResponseUrl(responseUrl))
         {
             LogNoResponseUrl(logger);
@@ -149,6 +190,9 @@ public sealed partial class SlackInteractionHandler(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A Slack button had no usable response_url: its answer is not shown")]
     private static partial void LogNoResponseUrl(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a Home action of {UserId} on channel {ChannelId} of {TeamId}: not a channel they manage")]
+    private static partial void LogNotManager(ILogger logger, string userId, string channelId, string teamId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot open a Slack modal in {TeamId}: no trigger_id, or no bot token for the workspace")]
     private static partial void LogCannotOpen(ILogger logger, string teamId);

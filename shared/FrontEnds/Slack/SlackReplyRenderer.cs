@@ -89,12 +89,13 @@ public sealed class SlackReplyRenderer(BlockKitRenderer blockKit)
         return button;
     }
 
-    /// <summary>A rule with its Remove button (which names the rule, so a stale list never removes another one).</summary>
-    public static JsonObject RuleRow(StoredRule rule, string actionId)
+    /// <summary>A rule with its Remove button (which names the rule, so a stale list never removes another one);
+    /// <paramref name="valuePrefix"/> goes before the command in the button's value.</summary>
+    public static JsonObject RuleRow(StoredRule rule, string actionId, string? valuePrefix = null)
     {
         ArgumentNullException.ThrowIfNull(rule);
         var row = Section(FormattableString.Invariant($"{rule.Number}. {rule.Text}"));
-        row["accessory"] = Button("Remove", actionId, RemoveRuleCommand.ButtonCommand(rule), "danger");
+        row["accessory"] = Button("Remove", actionId, valuePrefix + RemoveRuleCommand.ButtonCommand(rule), "danger");
         return row;
     }
 

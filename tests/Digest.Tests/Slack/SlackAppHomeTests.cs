@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Digest.FrontEnds.Slack;
 using Digest.Platforms.Slack;
@@ -64,12 +66,36 @@ public sealed class SlackAppHomeTests(AzuriteFixture azurite) : IAsyncLifetime
         return published[before].Json["view"]!.AsObject();
     }
 
-    private async Task<JsonObject> SubmitAsync(string callbackId, string input, string value)
+    private async Task<JsonObject> SubmitAsync(string callbackId, string input, string value, string privateMetadata = "")
     {
-        using var response = await InteractAsync(SlackPayloads.ViewSubmission(Team, _user, callbackId, input, value));
+        using var response = await InteractAsync(SlackPayloads.ViewSubmission(Team, _user, callbackId, input, value, privateMetadata));
         var text = await response.Content.ReadAsStringAsync(Cancel);
         return text.Length == 0 ? [] : JsonNode.Parse(text)!.AsObject();
     }
+
+    private static string NewChannel() => "C" + Guid.NewGuid().ToString("N")[..10].ToUpperInvariant();
+
+    private static ConversationKey ChannelKey(string channel, string team = Team) => SlackAddress.Key(new SlackConversation(team, null, channel));
+
+    /// <summary>Types <c>/digest</c> in a channel, as the person; waits for the answer.</summary>
+    private async Task CommandInChannelAsync(string channel, string text, string? user = null)
+    {
+        using var response = await _client.CommandAsync(Team, channel, user ?? _user, text, _slack.NewResponseUrl(), Cancel);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    /// <summary>Opens the Home tab; returns the Home published.</summary>
+    private async Task<JsonObject> OpenHomeAsync()
+    {
+        var before = _slack.PublishedViews.Count;
+        using var response = await _client.EventAsync(SlackPayloads.Envelope(Team, SlackPayloads.AppHomeOpened(_user, "D0" + _user)), Cancel);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return (await _slack.WaitForAsync("/api/views.publish", before + 1, Cancel))[before].Json["view"]!.AsObject();
+    }
+
+    // The buttons of one subscription's part of the Home: its own actions block and its rules' Remove buttons.
+    private static List<JsonObject> ButtonsFor(JsonObject home, string channel) =>
+        [.. Buttons(home).Where(button => ((string)button["value"]!).StartsWith(channel + "|", StringComparison.Ordinal))];
 
     private static List<JsonObject> Buttons(JsonObject home) =>
         [.. home["blocks"]!.AsArray().SelectMany(block => block!["elements"] is JsonArray elements ? [.. elements] : new List<JsonNode?> { block["accessory"] })
@@ -228,5 +254,119 @@ public sealed class SlackAppHomeTests(AzuriteFixture azurite) : IAsyncLifetime
         posted.Path.ShouldBe(new Uri(responseUrl).AbsolutePath);
         ((string)posted.Json["text"]!).ShouldStartWith("Subscribed");
         (await Store.GetAsync(SlackAddress.Key(new SlackConversation(Team, null, channel)), Cancel))!.Subscribed.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Home_ListsTheChannelsThePersonUsedDigestIn_WithTheirStateAndRules()
+    {
+        var (research, other) = (NewChannel(), NewChannel());
+        await CommandInChannelAsync(research, "subscribe");
+        await CommandInChannelAsync(research, "add diffusion");
+        await CommandInChannelAsync(other, "add agents", user: "U0SOMEONEELSE");
+
+        var home = await OpenHomeAsync();
+
+        // Unescaped, so that the channel's mention reads as Slack reads it.
+        var text = home.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        text.ShouldContain("*Your own alerts*");
+        text.ShouldContain($"*<#{research}>*");
+        text.ShouldContain("Subscribed: papers matching its rules are posted in the channel.");
+        text.ShouldContain("1. diffusion");
+        text.ShouldNotContain(other); // used by someone else only
+        text.ShouldNotContain("agents");
+        ButtonsFor(home, research).Select(button => (string)button["text"]!["text"]!).ShouldBe(["Unsubscribe", "Pause", "Change mode", "Send digest now", "Add a rule", "Remove"]);
+    }
+
+    [Fact]
+    public async Task ChannelButtonsFromTheHome_ManageTheChannelsSubscription_NotThePersons()
+    {
+        var channel = NewChannel();
+        await CommandInChannelAsync(channel, "subscribe");
+        await CommandInChannelAsync(channel, "add diffusion");
+        await CommandInChannelAsync(channel, "add agents");
+        var home = await OpenHomeAsync();
+
+        var pause = ButtonsFor(home, channel).Single(button => (string)button["text"]!["text"]! == "Pause");
+        home = await ClickAsync((string)pause["action_id"]!, (string)pause["value"]!);
+        (await Store.GetAsync(ChannelKey(channel), Cancel))!.Paused.ShouldBeTrue();
+        (await Store.GetAsync(Personal, Cancel)).ShouldBeNull();
+        home.ToJsonString().ShouldContain("Subscribed, paused: nothing is posted until someone resumes.");
+
+        var removeDiffusion = ButtonsFor(home, channel).First(button => (string)button["text"]!["text"]! == "Remove");
+        home = await ClickAsync((string)removeDiffusion["action_id"]!, (string)removeDiffusion["value"]!);
+        (await Store.ListRulesAsync(ChannelKey(channel), Cancel)).Select(rule => rule.Text).ShouldBe(["agents"]);
+        home.ToJsonString().ShouldContain("1. agents");
+
+        var resume = ButtonsFor(home, channel).Single(button => (string)button["text"]!["text"]! == "Resume");
+        await ClickAsync((string)resume["action_id"]!, (string)resume["value"]!);
+        (await Store.GetAsync(ChannelKey(channel), Cancel))!.Active.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task ChannelModalsFromTheHome_AddARuleAndChangeTheModeOfTheChannel()
+    {
+        var channel = NewChannel();
+        await CommandInChannelAsync(channel, "subscribe");
+        var home = await OpenHomeAsync();
+
+        var add = ButtonsFor(home, channel).Single(button => (string)button["text"]!["text"]! == "Add a rule");
+        using (await InteractAsync(SlackPayloads.HomeAction(Team, _user, (string)add["action_id"]!, (string)add["value"]!)))
+        {
+        }
+
+        var modal = _slack.OpenedViews.ShouldHaveSingleItem().Json["view"]!;
+        ((string)modal["private_metadata"]!).ShouldBe(channel);
+        var answer = await SubmitAsync(SlackHomeView.AddRuleCallback, SlackHomeView.RuleInput, "title:(diffusion", channel);
+        ((string)answer["errors"]![SlackHomeView.RuleInput]!).ShouldBe(RuleParser.Parse("title:(diffusion").Error!.Text);
+        answer = await SubmitAsync(SlackHomeView.AddRuleCallback, SlackHomeView.RuleInput, "agents", channel);
+        ((string)answer["response_action"]!).ShouldBe("update");
+        (await Store.ListRulesAsync(ChannelKey(channel), Cancel)).Select(rule => rule.Text).ShouldBe(["agents"]);
+        (await Store.ListRulesAsync(Personal, Cancel)).ShouldBeEmpty();
+
+        (await SubmitAsync(SlackHomeView.ModeCallback, SlackHomeView.ModeInput, "daily 09:00 UTC", channel)).ShouldBeEmpty();
+        (await Store.GetAsync(ChannelKey(channel), Cancel))!.Mode.ShouldBe(new DeliveryMode(DeliveryCadence.Daily, new TimeOnly(9, 0), "UTC"));
+        (await Store.GetAsync(Personal, Cancel)).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task HomeActionOnAChannelThePersonNeverUsed_IsRefusedAndChangesNothing()
+    {
+        var channel = NewChannel();
+        await CommandInChannelAsync(channel, "subscribe", user: "U0SOMEONEELSE");
+        await CommandInChannelAsync(channel, "add diffusion", user: "U0SOMEONEELSE");
+        var rule = (await Store.ListRulesAsync(ChannelKey(channel), Cancel)).Single();
+
+        // Values Slack would never send this person: made up, or from another person's Home.
+        using (await InteractAsync(SlackPayloads.HomeAction(Team, _user, SlackHomeView.CommandAction, SlackHomeView.ActionValue(channel, "pause"))))
+        using (await InteractAsync(SlackPayloads.HomeAction(Team, _user, SlackHomeView.CommandAction, SlackHomeView.ActionValue(channel, "remove id:" + rule.RowKey))))
+        using (await InteractAsync(SlackPayloads.HomeAction(Team, _user, SlackHomeView.ModeAction, SlackHomeView.ActionValue(channel, "mode"))))
+        {
+        }
+
+        (await SubmitAsync(SlackHomeView.AddRuleCallback, SlackHomeView.RuleInput, "agents", channel)).ShouldBeEmpty();
+        (await SubmitAsync(SlackHomeView.ModeCallback, SlackHomeView.ModeInput, "daily 09:00 UTC", channel)).ShouldBeEmpty();
+
+        var subscription = (await Store.GetAsync(ChannelKey(channel), Cancel))!;
+        subscription.Active.ShouldBeTrue();
+        subscription.Mode.ShouldBe(DeliveryMode.Instant);
+        (await Store.ListRulesAsync(ChannelKey(channel), Cancel)).Select(stored => stored.Text).ShouldBe(["diffusion"]);
+        _slack.OpenedViews.ShouldBeEmpty();
+        _slack.PublishedViews.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task HomeActionFromAnotherWorkspace_CannotReachAChannelManagedInThisOne()
+    {
+        var channel = NewChannel();
+        await CommandInChannelAsync(channel, "subscribe");
+
+        // The same person id and channel id, but signed as a request from another workspace the app is not even
+        // installed in: the action is for that workspace's channel, which this person never used.
+        using (await InteractAsync(SlackPayloads.HomeAction("T0OTHERTEAM", _user, SlackHomeView.CommandAction, SlackHomeView.ActionValue(channel, "pause"))))
+        {
+        }
+
+        (await Store.GetAsync(ChannelKey(channel), Cancel))!.Active.ShouldBeTrue();
+        (await Store.GetAsync(ChannelKey(channel, "T0OTHERTEAM"), Cancel)).ShouldBeNull();
     }
 }

@@ -135,7 +135,9 @@ public sealed class SlackReplyRendererTests
     [Fact]
     public void Home_HostileRule_IsInert()
     {
-        var home = SlackHomeView.Home(null, [new StoredRule(1, "r", Hostile, default)]);
+        StoredRule[] rules = [new StoredRule(1, "r", Hostile, default)];
+
+        var home = SlackHomeView.Home(new HomeSection(null, null, rules), [new HomeSection("C0CHANNEL", null, rules)]);
 
         ShouldBeInert(new SlackMessage("", home["blocks"]!.AsArray()));
     }

@@ -84,8 +84,8 @@ public static class SlackPayloads
         ["actions"] = new JsonArray { new JsonObject { ["action_id"] = actionId, ["block_id"] = "b", ["value"] = value, ["type"] = "button" } },
     };
 
-    /// <summary>A modal submitted with one text input.</summary>
-    public static JsonObject ViewSubmission(string team, string user, string callbackId, string input, string value) => new()
+    /// <summary>A modal submitted with one text input; <paramref name="privateMetadata"/> is what the app opened it with.</summary>
+    public static JsonObject ViewSubmission(string team, string user, string callbackId, string input, string value, string privateMetadata = "") => new()
     {
         ["type"] = "view_submission",
         ["team"] = new JsonObject { ["id"] = team, ["domain"] = "loopback" },
@@ -93,7 +93,7 @@ public static class SlackPayloads
         ["api_app_id"] = "A0APP",
         ["view"] = new JsonObject
         {
-            ["id"] = "V0MODAL", ["type"] = "modal", ["callback_id"] = callbackId,
+            ["id"] = "V0MODAL", ["type"] = "modal", ["callback_id"] = callbackId, ["private_metadata"] = privateMetadata,
             ["state"] = new JsonObject { ["values"] = new JsonObject { [input] = new JsonObject { [input] = new JsonObject { ["type"] = "plain_text_input", ["value"] = value } } } },
         },
     };
