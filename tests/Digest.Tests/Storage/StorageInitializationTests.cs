@@ -41,8 +41,8 @@ public sealed class StorageInitializationTests(AzuriteFixture azurite)
         await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => storage.EnsureCreatedAsync(Cancel)));
 
         // One attempt for the five callers: one query for the tables, one existence check for the container, one listing
-        // of the queues, then a create for each of the ten tables, the container and the two queues.
-        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 3, Writes: 13));
+        // of the queues, then a create for each of the eleven tables, the container and the two queues.
+        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 3, Writes: 14));
         string[] tables = ["changes", "deliveries", "pages", "papers", "rules", "slackevents", "slackinstallations", "slackmanagers", "snapshots", "stepruns", "subscriptions"];
         (await TablesNamedAsync(prefix)).ShouldBe(tables.Select(table => prefix + table));
         (await azurite.BlobService.GetBlobContainerClient(prefix + "snapshots").ExistsAsync(Cancel)).Value.ShouldBeTrue();
