@@ -276,10 +276,10 @@ public sealed class DeliveryOutbox
         TraceParent = paper.TraceParent,
     };
 
-    /// <summary>Claims Pending rows for one sender: stamps <see cref="DeliveryRow.ClaimedAt"/> on each row still unchanged
-    /// since it was read (its ETag), so that two senders of one plan (a redelivered queue message, a digest asked for in
-    /// chat while the timer runs) never both send a row. One transaction per partition and 100 rows; when another sender
-    /// changed a row first, the batch is claimed row by row. Returns the rows claimed.</summary>
+    /// <summary>Claims Held rows for one "show more" click: stamps <see cref="DeliveryRow.ClaimedAt"/> on each row still
+    /// unchanged since it was read (its ETag), so that two clicks on one button never both send a row. One transaction per
+    /// partition and 100 rows; when another click changed a row first, the batch is claimed row by row. Returns the rows
+    /// claimed.</summary>
     public async Task<IReadOnlyList<DeliveryRow>> ClaimAsync(IReadOnlyList<DeliveryRow> rows, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rows);

@@ -96,27 +96,21 @@ public sealed partial class DeliveryPlanner(
         }
 
         // Rows wait while their subscription is paused, unsubscribed, removed or on a quiet day, and go once it is active
-        // again. The
-        // requests carry what this run read and wrote, so that a sender in this process does not read it again: where
-        // this run created the marker, the rows it planned are all there is to send.
+        // again. The requests carry what this run read and wrote, so that a sender in this process does not read it
+        // again: where this run created the marker and nothing touched it since, the rows it planned are all there is to
+        // send, and the marker's ETag lets the sender lease it without a read.
         // A daily or weekly digest due now that asks for a "nothing matched" note gets a request even with nothing to
         // send: the sender sends the note then. A subscription without a marker has no Pending rows.
-        var markerETags = marked.ToDictionary(request => request.Key, request => request.MarkerETag);
+        var markedKeys = marked.Select(request => request.Key).ToHashSet();
         var noting = due.Select(subscription => subscription.Subscription)
             .Where(subscription => subscription.NothingMatchedNote && subscription.Mode.Cadence != DeliveryCadence.Instant)
             .Select(subscription => subscription.Key).ToHashSet();
-        var requests = markerETags.Keys.Union(rows.Markers.Keys).Union(noting)
+        var requests = markedKeys.Union(rows.Markers.Keys).Union(noting)
             .Where(key => activeByKey.ContainsKey(key) && !quietNow.Contains(key))
             .OrderBy(key => key.PartitionKey, StringComparer.Ordinal)
-            .Select(key => new DeliveryRequest(key, now)
-            {
-                Subscription = activeByKey[key],
-                Papers = rows.Papers,
-                MarkerETag = rows.Markers.TryGetValue(key, out var etag) ? etag : markerETags.GetValueOrDefault(key),
-                Rows = rows.Created.Contains(key) && rows.Planned.TryGetValue(key, out var planned) ? planned
-                    : markerETags.ContainsKey(key) || rows.Markers.ContainsKey(key) ? null : [],
-                NothingNote = noting.Contains(key),
-            })
+            .Select(key => rows.Markers.TryGetValue(key, out var marker) && marker.Created && rows.Planned.TryGetValue(key, out var planned)
+                ? new DeliveryRequest(key, now) { Subscription = activeByKey[key], Papers = rows.Papers, NothingNote = noting.Contains(key), MarkerETag = marker.ETag, Rows = planned }
+                : new DeliveryRequest(key, now) { Subscription = activeByKey[key], Papers = rows.Papers, NothingNote = noting.Contains(key) })
             .ToList();
         var plan = new DeliveryPlan(now, [.. due.Select(subscription => subscription.Subscription.Key)], rows.Rules, rows.Papers.Count, rows.Planned.Values.Sum(planned => planned.Count), requests);
         LogPlanned(logger, due.Count, rows.Rules, rows.Papers.Count, plan.PapersPlanned, requests.Count);
@@ -162,14 +156,14 @@ public sealed partial class DeliveryPlanner(
 
     // Inserts the Pending rows of every due subscription's new matches (DeliveryOutbox: a tenant's in transactions of
     // 100, pairs an earlier run may have planned looked up first), with their subscriptions marked before (so that a
-    // crash leaves no Pending row unmarked) and after (so that a sender that read the marker before the rows were
-    // inserted cannot remove it). Returns the rules indexed, the papers considered, the rows each subscription got, the
-    // markers and which of them this run created.
+    // crash leaves no Pending row unmarked) and after (so that a sender that leased the marker before the rows were
+    // inserted cannot remove it). Returns the rules indexed, the papers considered, the rows each subscription got and
+    // the markers, with which of them this run created and still has untouched.
     private async Task<PlannedRows> PlanRowsAsync(List<DueSubscription> due, DateTimeOffset now, DateTimeOffset? lastPlannedAt, IReadOnlySet<ConversationKey> marked, CancellationToken cancellationToken)
     {
         if (due.Count == 0)
         {
-            return new PlannedRows(0, new Dictionary<string, Paper>(StringComparer.Ordinal), [], [], []);
+            return new PlannedRows(0, new Dictionary<string, Paper>(StringComparer.Ordinal), [], []);
         }
 
         var changed = await ChangedPapers.ReadAsync(papers, due.Min(subscription => subscription.Since), cancellationToken).ConfigureAwait(false);
@@ -188,14 +182,13 @@ public sealed partial class DeliveryPlanner(
         metrics.RuleMatches(rows.Count);
         var keys = due.ToDictionary(subscription => subscription.Subscription.Key.PartitionKey, subscription => subscription.Subscription.Key, StringComparer.Ordinal);
         var planned = rows.GroupBy(row => row.Conversation, StringComparer.Ordinal).ToDictionary(group => keys[group.Key], group => (IReadOnlyList<DeliveryRow>)[.. group]);
-        var markers = before.ToDictionary(marker => marker.Key, marker => marker.Value.ETag);
-        foreach (var (key, etag) in await pending.MarkAsync(planned.Keys, now, cancellationToken).ConfigureAwait(false))
+        var markers = await pending.MarkAgainAsync(before.Where(marker => planned.ContainsKey(marker.Key)).ToDictionary(), now, cancellationToken).ConfigureAwait(false);
+        foreach (var (key, marker) in before.Where(marker => !markers.ContainsKey(marker.Key)))
         {
-            markers[key] = etag;
+            markers[key] = marker with { Created = false }; // marked, but nothing planned for it after all
         }
 
-        return new PlannedRows(index.Count, changed.Current.ToDictionary(paper => paper.Id, StringComparer.Ordinal), planned, markers,
-            [.. before.Where(marker => marker.Value.Created).Select(marker => marker.Key)]);
+        return new PlannedRows(index.Count, changed.Current.ToDictionary(paper => paper.Id, StringComparer.Ordinal), planned, markers);
     }
 
     // A rule stored under an older grammar is skipped rather than failing the subscription (so is a like: rule whose
@@ -246,5 +239,5 @@ public sealed partial class DeliveryPlanner(
 
     private sealed record PlannedRows(
         int Rules, IReadOnlyDictionary<string, Paper> Papers, Dictionary<ConversationKey, IReadOnlyList<DeliveryRow>> Planned,
-        Dictionary<ConversationKey, Azure.ETag> Markers, HashSet<ConversationKey> Created);
+        Dictionary<ConversationKey, MarkerWrite> Markers);
 }

@@ -21,14 +21,14 @@ public sealed record DeliveryRequest(ConversationKey Key, DateTimeOffset Planned
     [JsonIgnore]
     public Subscription? Subscription { get; init; }
 
-    /// <summary>The ETag of the subscription's pending marker, read after the planner marked it and before the sender
-    /// reads its rows.</summary>
+    /// <summary>With <see cref="Rows"/>: the ETag of the subscription's pending marker, which the planner created before
+    /// inserting the rows and found untouched after (<see cref="PendingDeliveries.MarkAgainAsync"/>).</summary>
     [JsonIgnore]
     public ETag? MarkerETag { get; init; }
 
     /// <summary>When set, the subscription's Pending rows as the planner inserted them (with their ETags), all there is to
-    /// send: the planner created the subscription's marker after inserting them, so any row planned besides them marks
-    /// the subscription again. The sender claims them without listing the rows.</summary>
+    /// send as long as the marker is as <see cref="MarkerETag"/> says: the sender leases it conditional on that ETag and
+    /// then sends them without listing the rows; a marker changed since makes it list them.</summary>
     [JsonIgnore]
     public IReadOnlyList<DeliveryRow>? Rows { get; init; }
 

@@ -16,10 +16,10 @@ namespace Digest.Delivery;
 /// subscription: the result says what happened, nothing is thrown but cancellation.
 /// </summary>
 /// <remarks>
-/// <para>The rows it sends are the ones it claims (<see cref="DeliveryOutbox.ClaimAsync"/>): rows planned for this
-/// request, and rows an earlier sender left (a failed send, a crash) once <see cref="DeliveryOptions.PendingLease"/> has
-/// passed since they were planned or claimed. A claim is conditional on the row's ETag, so two senders of one request never
-/// send a row twice.</para>
+/// <para>It sends while it holds the subscription's lease (<see cref="PendingDeliveries.TryLeaseAsync"/>), every row
+/// then Pending: rows planned for this request, and rows an earlier sender left (a failed send keeps its lease until
+/// <see cref="DeliveryOptions.PendingLease"/> has passed; a crash leaves it). A lease is taken conditional on the
+/// marker's ETag, so two senders of one subscription never send a row twice.</para>
 /// <para>A crash, or a lost answer, after the platform accepted a message but before its rows were marked Sent makes a
 /// later sender send those papers once more: neither the Bot Connector nor Slack has an idempotency key, so that window
 /// cannot be closed from this side. It is one message, at most once per crash, never a loop.</para>
@@ -75,13 +75,29 @@ public sealed partial class DeliverySender(
                 return new SubscriptionDelivery(key, DeliveryOutcome.Failed, 0, 0, DeliveryFailureKind.Transient);
             }
 
-            // Read before the rows, so that clearing it fails if a planner marks the subscription again meanwhile.
-            var marker = request.MarkerETag ?? await pending.GetETagAsync(key, cancellationToken).ConfigureAwait(false);
-            // Copies: a request handled twice at once must not share the rows it claims.
-            var listed = request.Rows is { } planned
-                ? [.. planned.Select(row => row.Copy())]
-                : await outbox.ListPendingAsync(key, cancellationToken).ConfigureAwait(false);
-            var rows = await outbox.ClaimAsync([.. listed.Where(row => IsClaimable(row, request, now))], now, cancellationToken).ConfigureAwait(false);
+            // The lease makes this the subscription's one sender: every row it finds Pending is its to send.
+            MarkerLease? lease;
+            IReadOnlyList<DeliveryRow> rows;
+            if (request is { Rows: { } planned, MarkerETag: { } created } && await pending.TryLeaseCreatedAsync(key, created, now, cancellationToken).ConfigureAwait(false) is { } fresh)
+            {
+                // Copies: the request's rows are changed below (held, failed).
+                (lease, rows) = (fresh, [.. planned.Select(row => row.Copy())]);
+            }
+            else
+            {
+                var attempt = await pending.TryLeaseAsync(key, now, _options.PendingLease, cancellationToken).ConfigureAwait(false);
+                if (attempt.Held)
+                {
+                    LogLeaseHeld(logger, key.ToString());
+                    return new SubscriptionDelivery(key, DeliveryOutcome.NothingToSend, 0, 0);
+                }
+
+                // No marker: nothing is Pending (every row is marked before it is inserted).
+                lease = attempt.Lease;
+                rows = lease is null ? [] : await outbox.ListPendingAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+
+            progress.Lease = lease;
             var items = await ranking.OrderAsync(subscription, await ToMatchedPapersAsync(rows, request.Papers, now, cancellationToken).ConfigureAwait(false), item => item.Paper.Paper, cancellationToken).ConfigureAwait(false);
             var heading = Heading(items.Count);
             var held = new HeldBack(null, 0);
@@ -98,14 +114,15 @@ public sealed partial class DeliverySender(
             }
 
             await SendMessagesAsync(subscription, messenger, heading, items, held.More, progress, cancellationToken).ConfigureAwait(false);
-            var noted = items.Count == 0 && listed.Count == 0 && request.NothingNote
+            var noted = items.Count == 0 && rows.Count == 0 && request.NothingNote
                 && await SendNothingNoteAsync(subscription, messenger, request.PlannedAt, cancellationToken).ConfigureAwait(false);
             await RecordDeliveredAsync(subscription, progress.PapersSent, progress.MessagesSent, now, cancellationToken).ConfigureAwait(false);
-            // Every row that was Pending is now Sent, Held or Failed: the marker can go. Rows planned since make a planner
-            // mark the subscription again after inserting them, which changes the marker's ETag and keeps it.
-            if (marker is { } etag && rows.Count == listed.Count)
+            // Every row that was Pending is now Sent, Held or Failed: the marker can go, unless a planner marked the
+            // subscription again since the lease (new rows), which keeps it for the next sender.
+            if (lease is not null)
             {
-                await pending.TryClearAsync(key, etag, cancellationToken).ConfigureAwait(false);
+                progress.Lease = null;
+                await pending.ClearAsync(lease, cancellationToken).ConfigureAwait(false);
             }
 
             return new SubscriptionDelivery(key, progress.MessagesSent > 0 ? DeliveryOutcome.Sent : DeliveryOutcome.NothingToSend, progress.PapersSent, progress.MessagesSent)
@@ -243,7 +260,7 @@ public sealed partial class DeliverySender(
             LogDeactivated(logger, key.ToString(), exception);
             metrics.SubscriptionDeactivated(progress.Platform, exception.Kind.ToString());
             await RecordDeliveredAsync(key, progress.PapersSent, progress.MessagesSent, now, cancellationToken).ConfigureAwait(false);
-            return await DeactivateAsync(key, progress.PapersSent, progress.MessagesSent, cancellationToken).ConfigureAwait(false);
+            return await DeactivateAsync(key, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (DeliveryFailedException exception) when (exception.Kind == DeliveryFailureKind.Unauthorized)
         {
@@ -290,6 +307,10 @@ public sealed partial class DeliverySender(
         public int MessagesSent { get; set; }
 
         public List<DeliveryRow> Sending { get; set; } = [];
+
+        /// <summary>The subscription's lease while this sender holds it. A failed send keeps it, so that its papers
+        /// wait <see cref="DeliveryOptions.PendingLease"/> before a later run tries them again.</summary>
+        public MarkerLease? Lease { get; set; }
     }
 
     // A failed message: by reason, throttled when the platform said so, and retried when its papers stay Pending for a
@@ -310,10 +331,6 @@ public sealed partial class DeliverySender(
 
     private static string TelemetryPlatform(string platform) =>
         platform == ConversationPlatforms.BotFramework ? TelemetryPlatforms.Teams : platform;
-
-    // This request's own rows, not yet claimed; or rows whose planning or claim is older than the lease.
-    private bool IsClaimable(DeliveryRow row, DeliveryRequest request, DateTimeOffset now) =>
-        (row.ClaimedAt is null && row.PlannedAt == request.PlannedAt) || (row.ClaimedAt ?? row.PlannedAt) <= now - _options.PendingLease;
 
     // The papers of the rows, in the rows' order. A row whose paper is no longer stored cannot be sent: it becomes a
     // dead letter at once rather than blocking its subscription's marker for ever.
@@ -422,18 +439,24 @@ public sealed partial class DeliverySender(
         }
     }
 
-    private async Task<SubscriptionDelivery> DeactivateAsync(ConversationKey key, int papersSent, int messagesSent, CancellationToken cancellationToken)
+    private async Task<SubscriptionDelivery> DeactivateAsync(ConversationKey key, Progress progress, CancellationToken cancellationToken)
     {
         try
         {
-            // Like the app's removal: not installed any more, rules, receipts and Pending rows kept for a reinstall.
+            // Like the app's removal: not installed any more, rules, receipts and Pending rows kept (marked) for a
+            // reinstall, whose first sender need not wait for this one's lease.
             await subscriptions.UpdateAsync(key, null, current => current with { Installed = false }, cancellationToken).ConfigureAwait(false);
-            return new SubscriptionDelivery(key, DeliveryOutcome.Deactivated, papersSent, messagesSent, DeliveryFailureKind.ConversationGone);
+            if (progress.Lease is { } lease)
+            {
+                await pending.ReleaseAsync(lease, cancellationToken).ConfigureAwait(false);
+            }
+
+            return new SubscriptionDelivery(key, DeliveryOutcome.Deactivated, progress.PapersSent, progress.MessagesSent, DeliveryFailureKind.ConversationGone);
         }
         catch (RequestFailedException exception)
         {
             LogStorageFailed(logger, key.ToString(), exception);
-            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, papersSent, messagesSent);
+            return new SubscriptionDelivery(key, DeliveryOutcome.Failed, progress.PapersSent, progress.MessagesSent);
         }
     }
 
@@ -448,6 +471,9 @@ public sealed partial class DeliverySender(
 
     [LoggerMessage(EventId = 1506, Level = LogLevel.Error, Message = "{Count} papers for {Conversation} failed {MaxAttempts} sends and are dead letters, never sent again; last error: {Error}")]
     private static partial void LogDeadLettered(ILogger logger, string conversation, int count, int maxAttempts, string error);
+
+    [LoggerMessage(EventId = 1509, Level = LogLevel.Information, Message = "Another sender is sending to {Conversation}; left to it")]
+    private static partial void LogLeaseHeld(ILogger logger, string conversation);
 
     [LoggerMessage(EventId = 1507, Level = LogLevel.Error, Message = "No messenger for platform {Platform} of {Conversation}; its papers stay Pending")]
     private static partial void LogNoMessenger(ILogger logger, string conversation, string platform);

@@ -6,26 +6,40 @@ using Digest.Subscriptions;
 namespace Digest.Delivery;
 
 /// <summary>
-/// The index of subscriptions that have Pending rows: one marker row per subscription in one partition of the
-/// deliveries table, so that the planner finds every subscription with papers still to send in a single query, without
-/// a query per subscription or a scan of every receipt. The planner adds markers after it plans rows; a sender removes
-/// its subscription's marker once no Pending row is left, and only if no planner touched the marker meanwhile.
+/// The index of subscriptions that have Pending rows, and the lock of the one sender that sends them: one marker row per
+/// subscription (<see cref="DigestStorage.PendingDeliveries"/>, partition = the subscription's tenant partition of the
+/// outbox), so that the planner finds every subscription with papers still to send in a single query, without a query
+/// per subscription or a scan of every receipt.
 /// </summary>
+/// <remarks>
+/// <para>Planners add markers before they insert rows and mark them again after; a sender removes its subscription's
+/// marker once it sent everything Pending, and only if no planner touched the marker meanwhile (its ETag). Planners
+/// merge, so they never remove a sender's lease.</para>
+/// <para>A sender sends only while it holds the marker's lease (<see cref="TryLeaseAsync"/>): two senders of one
+/// subscription (a queue message handled twice, the <c>digest</c> command while a run sends) never both send a row, and
+/// the rows need no claim of their own, which would cost a write per paper. A lease older than
+/// <see cref="DeliveryOptions.PendingLease"/> is taken to be a sender's that died, and is taken over.</para>
+/// </remarks>
 public sealed class PendingDeliveries(DigestStorage storage)
 {
-    // Subscription partitions are base64url hashes, so '~' sorts after all of them and never collides.
-    internal const string Partition = "~pending";
+    // Markers once lived in this partition of the deliveries table; a run moves any left there (LegacyMarkersAsync).
+    private const string LegacyPartition = "~pending";
+    private const string LeaseId = "LeaseId";
+    private const string LeasedAt = "LeasedAt";
     private const int MaxBatch = 100;
 
-    /// <summary>Marks subscriptions as having Pending rows, in batches of 100; returns each marker's new ETag.</summary>
+    // Set once the legacy partition was found empty: from then on nobody writes there.
+    private volatile bool _noLegacyMarkers;
+
+    /// <summary>Marks subscriptions as having Pending rows, in transactions of 100 a partition; returns each marker's new ETag.</summary>
     public async Task<Dictionary<ConversationKey, ETag>> MarkAsync(IEnumerable<ConversationKey> keys, DateTimeOffset plannedAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
         var written = new Dictionary<ConversationKey, ETag>();
-        foreach (var batch in keys.DistinctBy(key => key.PartitionKey).Chunk(MaxBatch))
+        foreach (var batch in Batches(keys))
         {
-            var response = await storage.Deliveries.SubmitTransactionAsync(
-                batch.Select(key => new TableTransactionAction(TableTransactionActionType.UpsertReplace, Marker(key, plannedAt))),
+            var response = await storage.PendingDeliveries.SubmitTransactionAsync(
+                batch.Select(key => new TableTransactionAction(TableTransactionActionType.UpsertMerge, Marker(key, plannedAt))),
                 cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < batch.Length; i++)
             {
@@ -36,23 +50,22 @@ public sealed class PendingDeliveries(DigestStorage storage)
         return written;
     }
 
-    /// <summary>Marks the subscriptions a planner is about to plan rows for, before it inserts them, in batches of 100: a
-    /// subscription in <paramref name="marked"/> (its marker read before) gets its marker replaced, any other a new one,
-    /// inserted only if none is there. Returns each marker's ETag and whether this call created it. A marker created
-    /// here means the subscription had no Pending rows: every row is inserted after its subscription is marked, and a
-    /// marker is removed only by a sender that saw every Pending row sent, so the rows this planner inserts next are all
-    /// there is to send, but for rows of other planners, which mark the subscription again after inserting them.</summary>
+    /// <summary>Marks the subscriptions a planner is about to plan rows for, before it inserts them: a subscription in
+    /// <paramref name="marked"/> (its marker read before) gets its marker merged, any other a new one, inserted only if
+    /// none is there. Returns each marker's ETag and whether this call created it. A marker created here means the
+    /// subscription had no Pending rows: every row is inserted after its subscription is marked, and a marker is removed
+    /// only by a sender that saw every Pending row sent.</summary>
     public async Task<Dictionary<ConversationKey, MarkerWrite>> MarkPlannedAsync(IEnumerable<ConversationKey> keys, IReadOnlySet<ConversationKey> marked, DateTimeOffset plannedAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(marked);
         var written = new Dictionary<ConversationKey, MarkerWrite>();
-        foreach (var batch in keys.DistinctBy(key => key.PartitionKey).Chunk(MaxBatch))
+        foreach (var batch in Batches(keys))
         {
             try
             {
-                var response = await storage.Deliveries.SubmitTransactionAsync(
-                    batch.Select(key => new TableTransactionAction(marked.Contains(key) ? TableTransactionActionType.UpsertReplace : TableTransactionActionType.Add, Marker(key, plannedAt))),
+                var response = await storage.PendingDeliveries.SubmitTransactionAsync(
+                    batch.Select(key => new TableTransactionAction(marked.Contains(key) ? TableTransactionActionType.UpsertMerge : TableTransactionActionType.Add, Marker(key, plannedAt))),
                     cancellationToken).ConfigureAwait(false);
                 for (var i = 0; i < batch.Length; i++)
                 {
@@ -72,60 +85,219 @@ public sealed class PendingDeliveries(DigestStorage storage)
         return written;
     }
 
+    /// <summary>Marks the subscriptions again once their rows are inserted, so that a sender that read a marker before
+    /// cannot remove it. A marker <see cref="MarkPlannedAsync"/> created is written only if nothing touched it since
+    /// (conditional on its ETag), and is then still <see cref="MarkerWrite.Created"/>: no sender has leased it, and the
+    /// rows this planner inserted are all there is to send. Any other marker is merged, and is not.</summary>
+    public async Task<Dictionary<ConversationKey, MarkerWrite>> MarkAgainAsync(IReadOnlyDictionary<ConversationKey, MarkerWrite> before, DateTimeOffset plannedAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        var written = new Dictionary<ConversationKey, MarkerWrite>();
+        foreach (var (key, etag) in await MarkAsync(before.Where(marker => !marker.Value.Created).Select(marker => marker.Key), plannedAt, cancellationToken).ConfigureAwait(false))
+        {
+            written[key] = new MarkerWrite(etag, Created: false);
+        }
+
+        var created = before.Where(marker => marker.Value.Created).Select(marker => marker.Key);
+        foreach (var batch in Batches(created))
+        {
+            try
+            {
+                var response = await storage.PendingDeliveries.SubmitTransactionAsync(
+                    batch.Select(key => new TableTransactionAction(TableTransactionActionType.UpdateMerge, Marker(key, plannedAt), before[key].ETag)),
+                    cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    written[batch[i]] = new MarkerWrite(response.Value[i].Headers.ETag ?? default, Created: true);
+                }
+            }
+            catch (TableTransactionFailedException exception) when (exception.Status is 412 or 404)
+            {
+                foreach (var key in batch)
+                {
+                    written[key] = await MarkAgainOneAsync(key, before[key].ETag, plannedAt, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        return written;
+    }
+
+    private async Task<MarkerWrite> MarkAgainOneAsync(ConversationKey key, ETag etag, DateTimeOffset plannedAt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var updated = await storage.PendingDeliveries.UpdateEntityAsync(Marker(key, plannedAt), etag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            return new MarkerWrite(updated.Headers.ETag ?? default, Created: true);
+        }
+        catch (RequestFailedException exception) when (exception.Status is 412 or 404)
+        {
+            // A sender leased it (or sent and removed it) meanwhile: marked again, and the sender lists the rows.
+            var merged = await storage.PendingDeliveries.UpsertEntityAsync(Marker(key, plannedAt), TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            return new MarkerWrite(merged.Headers.ETag ?? default, Created: false);
+        }
+    }
+
     private async Task<MarkerWrite> MarkOneAsync(ConversationKey key, bool create, DateTimeOffset plannedAt, CancellationToken cancellationToken)
     {
         if (create)
         {
             try
             {
-                var added = await storage.Deliveries.AddEntityAsync(Marker(key, plannedAt), cancellationToken).ConfigureAwait(false);
+                var added = await storage.PendingDeliveries.AddEntityAsync(Marker(key, plannedAt), cancellationToken).ConfigureAwait(false);
                 return new MarkerWrite(added.Headers.ETag ?? default, Created: true);
             }
             catch (RequestFailedException exception) when (exception.Status == 409)
             {
-                // There already: replaced below, like a marker read before.
+                // There already: merged below, like a marker read before.
             }
         }
 
-        var replaced = await storage.Deliveries.UpsertEntityAsync(Marker(key, plannedAt), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-        return new MarkerWrite(replaced.Headers.ETag ?? default, Created: false);
+        var merged = await storage.PendingDeliveries.UpsertEntityAsync(Marker(key, plannedAt), TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+        return new MarkerWrite(merged.Headers.ETag ?? default, Created: false);
     }
 
-    /// <summary>Every marked subscription, with when it was marked and its marker's ETag.</summary>
+    /// <summary>Every marked subscription, with when it was marked.</summary>
     public async Task<IReadOnlyList<DeliveryRequest>> ListAsync(CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
-        return await storage.Deliveries.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken)
-            .Select(row => new DeliveryRequest(
-                ConversationKey.Create(row.GetString("ChannelId"), row.GetString("TenantId"), row.GetString("ConversationId")),
-                row.GetDateTimeOffset("PlannedAt") ?? default) { MarkerETag = row.ETag })
+        await MoveLegacyMarkersAsync(cancellationToken).ConfigureAwait(false);
+        return await storage.PendingDeliveries.QueryAsync<TableEntity>(filter: (string?)null, maxPerPage: 1000, cancellationToken: cancellationToken)
+            .Select(row => new DeliveryRequest(KeyOf(row), row.GetDateTimeOffset("PlannedAt") ?? default))
             .ToListAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The ETag of the subscription's marker as it is now, or null when it has none.</summary>
-    public async Task<ETag?> GetETagAsync(ConversationKey key, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        var marker = await storage.Deliveries.GetEntityIfExistsAsync<TableEntity>(Partition, key.PartitionKey, select: [nameof(ITableEntity.PartitionKey)], cancellationToken: cancellationToken).ConfigureAwait(false);
-        return marker.HasValue ? marker.Value!.ETag : null;
-    }
-
-    /// <summary>Removes a marker read (its <paramref name="etag"/>) before the sender's last look at the Pending rows,
-    /// unless it changed since.</summary>
-    public async Task TryClearAsync(ConversationKey key, ETag etag, CancellationToken cancellationToken)
+    /// <summary>Takes the sending lease of a marker the caller's planner created and found untouched
+    /// (<see cref="MarkAgainAsync"/>), without reading it: no sender can hold it unless it changed since its ETag, and
+    /// then null is returned.</summary>
+    public async Task<MarkerLease?> TryLeaseCreatedAsync(ConversationKey key, ETag created, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         try
         {
-            await storage.Deliveries.DeleteEntityAsync(Partition, key.PartitionKey, etag, cancellationToken).ConfigureAwait(false);
+            return await LeaseAsync(key, created, now, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException exception) when (exception.Status is 412 or 404)
         {
-            // A planner marked the subscription again (new rows to send), or another sender cleared it: keep what is there.
+            return null;
         }
     }
 
-    private static TableEntity Marker(ConversationKey key, DateTimeOffset plannedAt) => new(Partition, key.PartitionKey)
+    /// <summary>Takes the subscription's sending lease: none when it has no marker (nothing is Pending), or when another
+    /// sender holds a lease younger than <paramref name="leaseLength"/>.</summary>
+    public async Task<LeaseAttempt> TryLeaseAsync(ConversationKey key, DateTimeOffset now, TimeSpan leaseLength, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        while (true)
+        {
+            var marker = await storage.PendingDeliveries.GetEntityIfExistsAsync<TableEntity>(PartitionOf(key), key.PartitionKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!marker.HasValue || marker.Value is not { } row)
+            {
+                return LeaseAttempt.NoMarker;
+            }
+
+            if (row.GetString(LeaseId) is { Length: > 0 } && row.GetDateTimeOffset(LeasedAt) is { } leasedAt && now - leasedAt < leaseLength)
+            {
+                return LeaseAttempt.HeldByAnother;
+            }
+
+            try
+            {
+                return new LeaseAttempt(await LeaseAsync(key, row.ETag, now, cancellationToken).ConfigureAwait(false), Held: false);
+            }
+            catch (RequestFailedException exception) when (exception.Status is 412 or 404)
+            {
+                // Changed since it was read: read it again.
+            }
+        }
+    }
+
+    private async Task<MarkerLease> LeaseAsync(ConversationKey key, ETag etag, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        var lease = new TableEntity(PartitionOf(key), key.PartitionKey) { [LeaseId] = id, [LeasedAt] = now };
+        var response = await storage.PendingDeliveries.UpdateEntityAsync(lease, etag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+        return new MarkerLease(key, id, response.Headers.ETag ?? default);
+    }
+
+    /// <summary>The lease's sender sent every row that was Pending: removes the marker, unless a planner marked the
+    /// subscription again meanwhile (new rows), in which case it stays, with the lease given back, for the next sender.</summary>
+    public async Task ClearAsync(MarkerLease lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        try
+        {
+            await storage.PendingDeliveries.DeleteEntityAsync(PartitionOf(lease.Key), lease.Key.PartitionKey, lease.ETag, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException exception) when (exception.Status is 412 or 404)
+        {
+            await ReleaseAsync(lease, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Gives the lease back, keeping the marker: the next sender need not wait for it to expire. Nothing
+    /// happens when another sender took it over (this one outlived its lease) or the marker is gone.</summary>
+    public async Task ReleaseAsync(MarkerLease lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        while (true)
+        {
+            var marker = await storage.PendingDeliveries.GetEntityIfExistsAsync<TableEntity>(PartitionOf(lease.Key), lease.Key.PartitionKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!marker.HasValue || marker.Value is not { } row || row.GetString(LeaseId) != lease.Id)
+            {
+                return;
+            }
+
+            var released = new TableEntity(row.PartitionKey, row.RowKey) { [LeaseId] = "" };
+            try
+            {
+                await storage.PendingDeliveries.UpdateEntityAsync(released, row.ETag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (RequestFailedException exception) when (exception.Status is 412 or 404)
+            {
+                // A planner marked it again meanwhile: read it again.
+            }
+        }
+    }
+
+    // Markers written before they had a table of their own are moved there, so that their subscriptions' Pending rows
+    // are still sent. Once none is left this costs one query of an empty partition per process.
+    private async Task MoveLegacyMarkersAsync(CancellationToken cancellationToken)
+    {
+        if (_noLegacyMarkers)
+        {
+            return;
+        }
+
+        var legacy = await storage.Deliveries.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {LegacyPartition}"), maxPerPage: 1000, cancellationToken: cancellationToken)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        if (legacy.Count == 0)
+        {
+            _noLegacyMarkers = true;
+            return;
+        }
+
+        foreach (var group in legacy.GroupBy(row => row.GetDateTimeOffset("PlannedAt") ?? default))
+        {
+            await MarkAsync(group.Select(KeyOf), group.Key, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var batch in legacy.Chunk(MaxBatch))
+        {
+            await storage.Deliveries.SubmitTransactionAsync(batch.Select(row => new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All)), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static IEnumerable<ConversationKey[]> Batches(IEnumerable<ConversationKey> keys) =>
+        keys.DistinctBy(key => key.PartitionKey).GroupBy(PartitionOf, StringComparer.Ordinal).SelectMany(partition => partition.Chunk(MaxBatch));
+
+    // A tenant's markers share a partition, so that a run writes them in transactions of 100.
+    private static string PartitionOf(ConversationKey key) => DeliveryOutbox.PartitionOf(key);
+
+    private static ConversationKey KeyOf(TableEntity row) =>
+        ConversationKey.Create(row.GetString("ChannelId"), row.GetString("TenantId"), row.GetString("ConversationId"));
+
+    private static TableEntity Marker(ConversationKey key, DateTimeOffset plannedAt) => new(PartitionOf(key), key.PartitionKey)
     {
         ["ChannelId"] = key.ChannelId,
         ["TenantId"] = key.TenantId,
@@ -134,5 +306,18 @@ public sealed class PendingDeliveries(DigestStorage storage)
     };
 }
 
-/// <summary>A marker a planner wrote: its ETag, and whether the planner created it (none was there).</summary>
+/// <summary>A marker a planner wrote: its ETag, and whether the planner created it (none was there) and, after
+/// <see cref="PendingDeliveries.MarkAgainAsync"/>, still has it untouched.</summary>
 public sealed record MarkerWrite(ETag ETag, bool Created);
+
+/// <summary>A sender's lease on a subscription's marker: its id, and the marker's ETag as the lease left it.</summary>
+public sealed record MarkerLease(ConversationKey Key, string Id, ETag ETag);
+
+/// <summary>What <see cref="PendingDeliveries.TryLeaseAsync"/> found: the lease taken, no marker (nothing Pending), or a
+/// marker another sender holds.</summary>
+public sealed record LeaseAttempt(MarkerLease? Lease, bool Held)
+{
+    public static LeaseAttempt NoMarker { get; } = new(null, Held: false);
+
+    public static LeaseAttempt HeldByAnother { get; } = new(null, Held: true);
+}

@@ -33,6 +33,7 @@ public sealed class DigestStorage
         Subscriptions = tables.GetTableClient(prefix + StorageNames.Subscriptions);
         Rules = tables.GetTableClient(prefix + StorageNames.Rules);
         Deliveries = tables.GetTableClient(prefix + StorageNames.Deliveries);
+        PendingDeliveries = tables.GetTableClient(prefix + StorageNames.PendingDeliveries);
         DeliveryQueue = queues.GetQueueClient(prefix + StorageNames.DeliveryQueue);
         DeliveryPoisonQueue = queues.GetQueueClient(prefix + StorageNames.DeliveryQueue + StorageNames.PoisonSuffix);
         SlackInstallations = tables.GetTableClient(prefix + StorageNames.SlackInstallations);
@@ -68,6 +69,10 @@ public sealed class DigestStorage
     /// <summary>The notifier's outbox and receipts: one row per (subscription, paper) ever planned.</summary>
     public TableClient Deliveries { get; }
 
+    /// <summary>One marker per subscription with Pending rows (partition = the subscription's tenant partition of
+    /// <see cref="Deliveries"/>, row = its conversation key), leased by the one sender that sends them.</summary>
+    public TableClient PendingDeliveries { get; }
+
     /// <summary>One message per due subscription to send to (the notifier's plan), read by <c>DeliverToSubscription</c>.</summary>
     public QueueClient DeliveryQueue { get; }
 
@@ -87,7 +92,7 @@ public sealed class DigestStorage
     /// <summary>The last run of each step (partition <c>step</c>, row = the step's name).</summary>
     public TableClient StepRuns { get; }
 
-    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations, SlackEvents, SlackManagers, StepRuns];
+    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, PendingDeliveries, SlackInstallations, SlackEvents, SlackManagers, StepRuns];
 
     /// <summary>
     /// Creates every table, the container and the queues that are missing; once per process. Concurrent callers share one attempt.
@@ -113,7 +118,7 @@ public sealed class DigestStorage
 
     /// <summary>
     /// Creates what is missing. A process that finds everything in place (every <c>digest once</c> after the first)
-    /// spends three reads here instead of fourteen create requests that fail with 409 but are billed as writes.
+    /// spends three reads here instead of fifteen create requests that fail with 409 but are billed as writes.
     /// </summary>
     private async Task CreateMissingAsync(CancellationToken cancellationToken)
     {

@@ -30,6 +30,9 @@ public static partial class StorageNames
     /// <summary>The notifier's outbox and delivery receipts.</summary>
     public const string Deliveries = "deliveries";
 
+    /// <summary>One marker per subscription with Pending rows, which its sender leases.</summary>
+    public const string PendingDeliveries = "pendingdeliveries";
+
     /// <summary>One row per Slack workspace (or Enterprise Grid org) the app is installed in, its tokens encrypted.</summary>
     public const string SlackInstallations = "slackinstallations";
 
@@ -53,7 +56,7 @@ public static partial class StorageNames
     public const string PoisonSuffix = "-poison";
 
     /// <summary>Every table's base name.</summary>
-    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, SlackInstallations, SlackEvents, SlackManagers, StepRuns];
+    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, PendingDeliveries, SlackInstallations, SlackEvents, SlackManagers, StepRuns];
 
     /// <summary>Every blob container's base name.</summary>
     public static IReadOnlyList<string> Containers { get; } = [SnapshotContainer];

@@ -1,15 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Azure;
 using Digest.Subscriptions;
 
 namespace Digest.Delivery.Queue;
 
 /// <summary>
 /// A <see cref="DeliveryRequest"/> as the body of a queue message: the conversation's three key parts and the plan's
-/// time, never papers (the sender reads the subscription's Pending rows, so a message handled twice sends nothing twice),
-/// and the ETag of the subscription's pending marker as the planner left it, which spares the consumer a read: a marker
-/// changed since (a later plan) keeps its ETag from matching, so the consumer leaves that marker for the later message.
+/// time, never papers: the consumer leases the subscription's pending marker and reads its Pending rows, so a message
+/// handled twice sends nothing twice.
 /// </summary>
 public static class DeliveryMessage
 {
@@ -18,7 +16,7 @@ public static class DeliveryMessage
     {
         ArgumentNullException.ThrowIfNull(request);
         return JsonSerializer.Serialize(
-            new DeliveryMessageBody(request.Key.ChannelId, request.Key.TenantId, request.Key.ConversationId, request.PlannedAt, request.NothingNote ? true : null, request.MarkerETag?.ToString()),
+            new DeliveryMessageBody(request.Key.ChannelId, request.Key.TenantId, request.Key.ConversationId, request.PlannedAt, request.NothingNote ? true : null),
             DeliveryMessageJsonContext.Default.DeliveryMessageBody);
     }
 
@@ -45,7 +43,6 @@ public static class DeliveryMessage
         return new DeliveryRequest(ConversationKey.Create(message.ChannelId, message.TenantId, message.ConversationId), message.PlannedAt) 
         {
             NothingNote = message.NothingNote == true,
-            MarkerETag = message.MarkerETag is { Length: > 0 } etag ? new ETag(etag) : null,
         };
     }
 }
@@ -53,10 +50,10 @@ public static class DeliveryMessage
 /// <summary>A queue message that is not a delivery message; it fails every time and ends in the poison queue.</summary>
 public sealed class InvalidDeliveryMessageException(string message, Exception? innerException = null) : Exception(message, innerException);
 
-// NothingNote and MarkerETag are left out unless set: a message without them is read as before.
+// NothingNote is left out unless set: a message without it is read as before. (A markerETag that messages once carried
+// is ignored.)
 internal sealed record DeliveryMessageBody(string ChannelId, string? TenantId, string ConversationId, DateTimeOffset PlannedAt,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? NothingNote = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? MarkerETag = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? NothingNote = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(DeliveryMessageBody))]

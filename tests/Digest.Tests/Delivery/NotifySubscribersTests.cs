@@ -1,6 +1,8 @@
+using Azure.Data.Tables;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Schema;
 using Digest.Delivery;
+using Digest.Storage;
 using Digest.Subscriptions;
 using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
@@ -287,7 +289,7 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task RunAsync_PendingRowWithinItsLease_IsLeftToTheRunThatPlannedItThenRecovered()
+    public async Task RunAsync_SubscriptionLeasedByAnotherSender_IsLeftToItThenRecoveredAfterTheLease()
     {
         await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
         var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
@@ -295,21 +297,69 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*");
         var expected = DeliveryHarness.Expected(papers, "agent*");
 
-        // Another run (a digest asked for in chat) marked the subscription and planned this paper a minute ago, and may
-        // be sending it right now.
+        // Another sender (a digest asked for in chat) marked the subscription, planned this paper and took the lease a
+        // minute ago, and may be sending it right now.
         var inFlight = papers.First(paper => expected.Contains(paper.Id));
-        await harness.Services.GetRequiredService<PendingDeliveries>().MarkAsync([key], Morning.AddMinutes(-1), Cancel);
+        var pending = harness.Services.GetRequiredService<PendingDeliveries>();
+        await pending.MarkAsync([key], Morning.AddMinutes(-1), Cancel);
         await harness.Outbox.TryPlanAsync(key, inFlight.Id, ["agents"], Morning.AddMinutes(-1), Cancel);
+        (await pending.TryLeaseAsync(key, Morning.AddMinutes(-1), harness.Options.PendingLease, Cancel)).Lease.ShouldNotBeNull();
 
-        await harness.Notifier.RunAsync(Cancel);
-        harness.PapersSentTo(conversation, papers).ToHashSet().SetEquals(expected.Except([inFlight.Id])).ShouldBeTrue();
+        (await harness.Notifier.RunAsync(Cancel)).For(key)!.Outcome.ShouldBe(DeliveryOutcome.NothingToSend);
+        harness.PapersSentTo(conversation, papers).ShouldBeEmpty();
 
-        // That run never finished: once the lease has passed, the next run sends it.
+        // That sender never finished: once the lease has passed, the next run sends everything, once.
         harness.Time.Advance(harness.Options.PendingLease + TimeSpan.FromMinutes(1));
-        (await harness.Notifier.RunAsync(Cancel)).For(key)!.PapersSent.ShouldBe(1);
+        (await harness.Notifier.RunAsync(Cancel)).For(key)!.PapersSent.ShouldBe(expected.Count);
         var sent = harness.PapersSentTo(conversation, papers);
         sent.ShouldBeUnique();
         sent.ToHashSet().SetEquals(expected).ShouldBeTrue();
+        (await pending.ListAsync(Cancel)).ShouldNotContain(request => request.Key == key);
+    }
+
+    [Fact]
+    public async Task RunAsync_LeaseGivenBackAfterItsSenderFinished_NextRunSendsWhatWasPlannedMeanwhile()
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        var conversation = NewConversation();
+        var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*");
+        var expected = DeliveryHarness.Expected(papers, "agent*");
+        var pending = harness.Services.GetRequiredService<PendingDeliveries>();
+        await pending.MarkAsync([key], Morning.AddMinutes(-1), Cancel);
+        var lease = (await pending.TryLeaseAsync(key, Morning.AddMinutes(-1), harness.Options.PendingLease, Cancel)).Lease!;
+
+        // While that sender sends (nothing, here), this run plans the papers and marks the subscription again.
+        (await harness.Notifier.RunAsync(Cancel)).For(key)!.Outcome.ShouldBe(DeliveryOutcome.NothingToSend);
+        // The sender finishes: the marker changed since its lease, so it stays, with the lease given back.
+        await pending.ClearAsync(lease, Cancel);
+        (await pending.ListAsync(Cancel)).ShouldContain(request => request.Key == key);
+
+        harness.Time.Advance(TimeSpan.FromMinutes(1)); // well within the lease it gave back
+        (await harness.Notifier.RunAsync(Cancel)).For(key)!.PapersSent.ShouldBe(expected.Count);
+        harness.PapersSentTo(conversation, papers).ToHashSet().SetEquals(expected).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task RunAsync_MarkerLeftInTheOldPartition_IsMovedAndItsPendingRowsSent()
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        var conversation = NewConversation();
+        var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "nothingmatchesthisword");
+        // Written by a version that kept markers in the deliveries table: a Pending row and its marker there.
+        var storage = harness.Services.GetRequiredService<DigestStorage>();
+        await storage.Deliveries.AddEntityAsync(new TableEntity("~pending", key.PartitionKey)
+        {
+            ["ChannelId"] = key.ChannelId, ["TenantId"] = key.TenantId, ["ConversationId"] = key.ConversationId, ["PlannedAt"] = Morning.AddDays(-1),
+        }, Cancel);
+        await harness.Outbox.TryPlanAsync(key, papers[0].Id, ["old"], Morning.AddDays(-1), Cancel);
+
+        (await harness.Notifier.RunAsync(Cancel)).For(key)!.PapersSent.ShouldBe(1);
+
+        harness.PapersSentTo(conversation, papers).ShouldBe([papers[0].Id]);
+        (await storage.Deliveries.GetEntityIfExistsAsync<TableEntity>("~pending", key.PartitionKey, cancellationToken: Cancel)).HasValue.ShouldBeFalse();
+        (await harness.Services.GetRequiredService<PendingDeliveries>().ListAsync(Cancel)).ShouldNotContain(request => request.Key == key);
     }
 
     [Theory]
