@@ -49,8 +49,10 @@ public sealed class DeliveryRow : ITableEntity
 
     public DateTimeOffset PlannedAt { get; set; }
 
-    /// <summary>When a sender took the row to send it; null until then. A claim older than the lease is stale (its
-    /// sender died) and the row can be claimed again.</summary>
+    /// <summary>While <see cref="DeliveryState.Held"/>: when a "show more" click took the row to send it; null until
+    /// then. A claim older than <see cref="DeliveryOptions.PendingLease"/> is stale (that click failed or died) and the
+    /// row can be claimed again. (Pending rows are sent under their subscription's lease instead:
+    /// <see cref="PendingDeliveries"/>.)</summary>
     public DateTimeOffset? ClaimedAt { get; set; }
 
     public DateTimeOffset? SentAt { get; set; }

@@ -69,8 +69,8 @@ public sealed class DigestStorage
     /// <summary>The notifier's outbox and receipts: one row per (subscription, paper) ever planned.</summary>
     public TableClient Deliveries { get; }
 
-    /// <summary>One marker per subscription with Pending rows (partition = the subscription's tenant partition of
-    /// <see cref="Deliveries"/>, row = its conversation key), leased by the one sender that sends them.</summary>
+    /// <summary>One marker per subscription with Pending rows (partition = one of sixteen, by the conversation key; row =
+    /// the conversation key), leased by the one sender that sends them.</summary>
     public TableClient PendingDeliveries { get; }
 
     /// <summary>One message per due subscription to send to (the notifier's plan), read by <c>DeliverToSubscription</c>.</summary>
