@@ -37,6 +37,29 @@ public sealed class DeliveryPlannerTests(AzuriteFixture azurite)
         arrived.ToHashSet().SetEquals(expected).ShouldBeTrue();
     }
 
+    [Fact]
+    public async Task SendAsync_PlannersRowsSentByAnotherSenderFirst_SendsThemNoMore()
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        var conversation = "a:" + Guid.NewGuid().ToString("N");
+        var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*", "diffusion");
+        var expected = DeliveryHarness.Expected(papers, "agent*", "diffusion");
+        var request = (await harness.Services.GetRequiredService<DeliveryPlanner>().PlanAsync(Cancel)).Requests.ShouldHaveSingleItem();
+        request.Rows.ShouldNotBeNull(); // the planner created the marker: its rows are handed over
+        var sender = harness.Services.GetRequiredService<DeliverySender>();
+
+        // Before the planner's own sender gets to it, another sender (a digest asked for in chat) sends everything, and
+        // a later plan marks the subscription again.
+        (await sender.SendAsync(new DeliveryRequest(key, Morning), Cancel)).PapersSent.ShouldBe(expected.Count);
+        await harness.Services.GetRequiredService<PendingDeliveries>().MarkAsync([key], Morning, Cancel);
+
+        (await sender.SendAsync(request, Cancel)).PapersSent.ShouldBe(0);
+        var arrived = harness.PapersSentTo(conversation, papers);
+        arrived.ShouldBeUnique();
+        arrived.ToHashSet().SetEquals(expected).ShouldBeTrue();
+    }
+
     [Theory]
     [InlineData(3)]
     [InlineData(30)]
