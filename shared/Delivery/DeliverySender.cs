@@ -121,7 +121,6 @@ public sealed partial class DeliverySender(
             // subscription again since the lease (new rows), which keeps it for the next sender.
             if (lease is not null)
             {
-                progress.Lease = null;
                 await pending.ClearAsync(lease, cancellationToken).ConfigureAwait(false);
             }
 
