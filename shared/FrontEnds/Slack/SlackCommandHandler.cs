@@ -58,7 +58,7 @@ public sealed partial class SlackCommandHandler(
     {
         ["response_type"] = "ephemeral",
         ["text"] = message.Text,
-        ["blocks"] = message.Blocks.DeepClone(),
+        ["blocks"] = message.Blocks,
     };
 
     private async Task<CommandResult> RunAsync(string team, string? enterprise, string channel, string user, string command)
