@@ -89,7 +89,7 @@ public sealed partial class DeliverySender(
                 if (attempt.Held)
                 {
                     LogLeaseHeld(logger, key.ToString());
-                    return new SubscriptionDelivery(key, DeliveryOutcome.NothingToSend, 0, 0);
+                    return new SubscriptionDelivery(key, DeliveryOutcome.NothingToSend, 0, 0) { LeftToAnotherSender = true };
                 }
 
                 // No marker: nothing is Pending (every row is marked before it is inserted).

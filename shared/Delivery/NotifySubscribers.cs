@@ -31,6 +31,10 @@ public sealed record SubscriptionDelivery(ConversationKey Key, DeliveryOutcome O
 
     /// <summary>The "nothing matched" note of a daily or weekly digest was sent.</summary>
     public bool NothingNoted { get; init; }
+
+    /// <summary>Nothing was sent because another sender holds the subscription's lease: it is sending now, or its send
+    /// failed and its papers wait out <see cref="DeliveryOptions.PendingLease"/>.</summary>
+    public bool LeftToAnotherSender { get; init; }
 }
 
 /// <summary>What a <see cref="NotifySubscribers.RunAsync"/> did.</summary>

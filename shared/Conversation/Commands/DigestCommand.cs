@@ -26,6 +26,8 @@ internal sealed class DigestCommand(SubscriptionStore store, NotifySubscribers n
             // The papers are the answer.
             DeliveryOutcome.Sent => new CommandResult(null, FormattableString.Invariant(
                 $"{SubscribeCommand.Plural(delivery.PapersSent, "paper")} sent in {SubscribeCommand.Plural(delivery.MessagesSent, "message")}.")),
+            DeliveryOutcome.NothingToSend when delivery.LeftToAnotherSender => CommandResult.Text(Plain(
+                "Papers are being sent to this conversation right now (or a send just failed and is tried again within minutes); they arrive without asking again.")),
             DeliveryOutcome.NothingToSend => CommandResult.Text(Plain(FormattableString.Invariant($"Nothing new matched your rules since {since:yyyy-MM-dd HH:mm} UTC."))),
             DeliveryOutcome.Deactivated => new CommandResult(null, "The conversation is gone; deliveries stopped."),
             _ => CommandResult.Text(Plain("Sending the digest failed; the papers will go out with the next delivery.")),

@@ -331,6 +331,24 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Digest_WhileAnotherSenderHoldsTheSubscription_SaysSoInsteadOfNothingNew()
+    {
+        var conversation = TestActivities.PersonalConversationId();
+        await SayAsync(conversation, "add agents");
+        // A scheduled run (or a digest asked for a moment ago) is sending to this conversation right now.
+        var pending = _bot.Services.GetRequiredService<PendingDeliveries>();
+        var now = TimeProvider.System.GetUtcNow();
+        await pending.MarkAsync([Key(conversation)], now, Cancel);
+        (await pending.TryLeaseAsync(Key(conversation), now, TimeSpan.FromMinutes(5), Cancel)).Lease.ShouldNotBeNull();
+        var before = _connector.All.Count;
+
+        var digest = await SayAsync(conversation, "digest");
+
+        digest.Text!.ShouldStartWith("Papers are being sent to this conversation right now");
+        _connector.All.Count.ShouldBe(before + 1); // the answer, and no papers from this sender
+    }
+
+    [Fact]
     public async Task DigestFeedbackButtons_ClickedTwiceThenChanged_StoredOnceOnTheReceiptThenReplaced()
     {
         var conversation = TestActivities.PersonalConversationId();
