@@ -1,3 +1,4 @@
+using Azure;
 using Azure.Data.Tables;
 using Digest.Caching;
 using Digest.Storage;
@@ -34,6 +35,23 @@ public sealed class SlackChannelManagers(DigestStorage storage, TimeProvider tim
         var row = new TableEntity(person, channel) { ["ChannelId"] = channelId, ["UsedAt"] = time.GetUtcNow() };
         await storage.SlackManagers.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         _recorded.Set((person, channel), true);
+    }
+
+    /// <summary>Takes the channel off the person's Home (they left it, or do not care for it there); its subscription is
+    /// untouched, and their next use of the app in the channel records it again.</summary>
+    public async Task ForgetAsync(string teamId, string? enterpriseId, string userId, string channelId, CancellationToken cancellationToken)
+    {
+        var (person, channel) = Keys(teamId, enterpriseId, userId, channelId);
+        _recorded.Remove((person, channel));
+        await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await storage.SlackManagers.DeleteEntityAsync(person, channel, ETag.All, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException exception) when (exception.Status == 404)
+        {
+            // not on the Home already
+        }
     }
 
     /// <summary>Whether the person may manage the channel's subscription from their Home.</summary>

@@ -21,6 +21,9 @@ public static partial class SlackHomeView
     /// <summary>Opens the mode modal (value: <see cref="ActionValue"/> of <c>mode</c>).</summary>
     public const string ModeAction = "home.mode";
 
+    /// <summary>Takes a channel off the person's Home (value: the channel id).</summary>
+    public const string ForgetChannelAction = "home.forget-channel";
+
     public const string AddRuleCallback = "digest.add-rule";
     public const string ModeCallback = "digest.mode";
 
@@ -73,7 +76,7 @@ public static partial class SlackHomeView
 
         blocks.Add(Context(channels.Count == 0
             ? "In a channel, /digest manages that channel's own alerts, and the channel then shows here too; /digest help lists the commands."
-            : "Channels show here once you have used /digest in them; /digest help lists the commands."));
+            : "Channels show here once you have used /digest in them (hidden ones again after the next use); /digest help lists the commands."));
         return new JsonObject { ["type"] = "home", ["blocks"] = blocks };
     }
 
@@ -103,19 +106,20 @@ public static partial class SlackHomeView
                 ["text"] = title + "\n" + Escape(state + " Mode: " + (subscription?.Mode ?? DeliveryMode.Instant) + "." + Limit(subscription?.MessageLimit) + " " + ruleCount),
             },
         });
-        blocks.Add(new JsonObject
+        var buttons = new JsonArray
         {
-            ["type"] = "actions",
-            ["block_id"] = "subscription" + (channel is null ? "" : "." + channel),
-            ["elements"] = new JsonArray
-            {
-                subscribed ? Button("Unsubscribe", CommandAction, ActionValue(channel, "unsubscribe")) : Button("Subscribe", CommandAction, ActionValue(channel, "subscribe"), "primary"),
-                paused ? Button("Resume", CommandAction, ActionValue(channel, "resume")) : Button("Pause", CommandAction, ActionValue(channel, "pause")),
-                Button("Change mode", ModeAction, ActionValue(channel, "mode")),
-                Button("Send digest now", CommandAction, ActionValue(channel, "digest")),
-                Button("Add a rule", AddRuleAction, ActionValue(channel, "add"), "primary"),
-            },
-        });
+            subscribed ? Button("Unsubscribe", CommandAction, ActionValue(channel, "unsubscribe")) : Button("Subscribe", CommandAction, ActionValue(channel, "subscribe"), "primary"),
+            paused ? Button("Resume", CommandAction, ActionValue(channel, "resume")) : Button("Pause", CommandAction, ActionValue(channel, "pause")),
+            Button("Change mode", ModeAction, ActionValue(channel, "mode")),
+            Button("Send digest now", CommandAction, ActionValue(channel, "digest")),
+            Button("Add a rule", AddRuleAction, ActionValue(channel, "add"), "primary"),
+        };
+        if (channel is not null)
+        {
+            buttons.Add(Button("Hide from my Home", ForgetChannelAction, channel));
+        }
+
+        blocks.Add(new JsonObject { ["type"] = "actions", ["block_id"] = "subscription" + (channel is null ? "" : "." + channel), ["elements"] = buttons });
         foreach (var rule in rules.Take(rulesShown))
         {
             blocks.Add(RuleRow(rule, CommandAction, channel is null ? null : channel + TargetSeparator));

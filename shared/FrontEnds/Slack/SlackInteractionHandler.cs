@@ -61,6 +61,13 @@ public sealed partial class SlackInteractionHandler(
             return SlackAnswer.Ok;
         }
 
+        if (actionId == SlackHomeView.ForgetChannelAction && fromHome && SlackHomeView.IsChannelId(value))
+        {
+            await managers.ForgetAsync(team, enterprise, user, value, cancellationToken).ConfigureAwait(false);
+            responder.Forget(home.PublishAsync(team, enterprise, user, responder.Stopping), "publishing the Home");
+            return SlackAnswer.Ok;
+        }
+
         if (actionId is not (SlackHomeView.CommandAction or SlackHomeView.AddRuleAction or SlackHomeView.ModeAction))
         {
             return SlackAnswer.Ok;

@@ -369,4 +369,28 @@ public sealed class SlackAppHomeTests(AzuriteFixture azurite) : IAsyncLifetime
         (await Store.GetAsync(ChannelKey(channel), Cancel))!.Active.ShouldBeTrue();
         (await Store.GetAsync(ChannelKey(channel, "T0OTHERTEAM"), Cancel)).ShouldBeNull();
     }
+
+    [Fact]
+    public async Task HideFromMyHome_TakesTheChannelOffUntilTheNextUseAndLeavesItsSubscription()
+    {
+        var channel = NewChannel();
+        await CommandInChannelAsync(channel, "subscribe");
+        var home = await OpenHomeAsync();
+        var hide = Buttons(home).Single(button => (string)button["text"]!["text"]! == "Hide from my Home");
+        ((string)hide["value"]!).ShouldBe(channel);
+
+        home = await ClickAsync((string)hide["action_id"]!, (string)hide["value"]!);
+
+        home.ToJsonString().ShouldNotContain(channel);
+        (await Store.GetAsync(ChannelKey(channel), Cancel))!.Active.ShouldBeTrue();
+        // No longer managed from the Home: its buttons there do nothing now.
+        using (await InteractAsync(SlackPayloads.HomeAction(Team, _user, SlackHomeView.CommandAction, SlackHomeView.ActionValue(channel, "pause"))))
+        {
+        }
+
+        (await Store.GetAsync(ChannelKey(channel), Cancel))!.Active.ShouldBeTrue();
+
+        await CommandInChannelAsync(channel, "status");
+        (await OpenHomeAsync()).ToJsonString().ShouldContain(channel);
+    }
 }
