@@ -134,8 +134,7 @@ public sealed class PendingDeliveries(DigestStorage storage)
         catch (RequestFailedException exception) when (exception.Status is 412 or 404)
         {
             // A sender leased it (or sent and removed it) meanwhile: marked again, and the sender lists the rows.
-            var merged = await storage.PendingDeliveries.UpsertEntityAsync(Marker(key, plannedAt), TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
-            return new MarkerWrite(merged.Headers.ETag ?? default, Created: false);
+            return await MergeAsync(key, plannedAt, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -154,8 +153,20 @@ public sealed class PendingDeliveries(DigestStorage storage)
             }
         }
 
+        return await MergeAsync(key, plannedAt, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Marks the subscription whatever is there; a lease on the marker survives it.
+    private async Task<MarkerWrite> MergeAsync(ConversationKey key, DateTimeOffset plannedAt, CancellationToken cancellationToken)
+    {
         var merged = await storage.PendingDeliveries.UpsertEntityAsync(Marker(key, plannedAt), TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
         return new MarkerWrite(merged.Headers.ETag ?? default, Created: false);
+    }
+
+    private async Task<TableEntity?> ReadAsync(ConversationKey key, CancellationToken cancellationToken)
+    {
+        var marker = await storage.PendingDeliveries.GetEntityIfExistsAsync<TableEntity>(PartitionOf(key), key.PartitionKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return marker.HasValue ? marker.Value : null;
     }
 
     /// <summary>Every marked subscription, with when it was marked.</summary>
@@ -190,8 +201,7 @@ public sealed class PendingDeliveries(DigestStorage storage)
         ArgumentNullException.ThrowIfNull(key);
         while (true)
         {
-            var marker = await storage.PendingDeliveries.GetEntityIfExistsAsync<TableEntity>(PartitionOf(key), key.PartitionKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!marker.HasValue || marker.Value is not { } row)
+            if (await ReadAsync(key, cancellationToken).ConfigureAwait(false) is not { } row)
             {
                 return LeaseAttempt.NoMarker;
             }
@@ -242,8 +252,7 @@ public sealed class PendingDeliveries(DigestStorage storage)
         ArgumentNullException.ThrowIfNull(lease);
         while (true)
         {
-            var marker = await storage.PendingDeliveries.GetEntityIfExistsAsync<TableEntity>(PartitionOf(lease.Key), lease.Key.PartitionKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!marker.HasValue || marker.Value is not { } row || row.GetString(LeaseId) != lease.Id)
+            if (await ReadAsync(lease.Key, cancellationToken).ConfigureAwait(false) is not { } row || row.GetString(LeaseId) != lease.Id)
             {
                 return;
             }

@@ -122,7 +122,7 @@ public static partial class SlackHomeView
         blocks.Add(new JsonObject { ["type"] = "actions", ["block_id"] = "subscription" + (channel is null ? "" : "." + channel), ["elements"] = buttons });
         foreach (var rule in rules.Take(rulesShown))
         {
-            blocks.Add(RuleRow(rule, CommandAction, channel is null ? null : channel + TargetSeparator));
+            blocks.Add(RuleRow(rule, CommandAction, ActionValue(channel, "")));
         }
 
         if (rules.Count > rulesShown)
