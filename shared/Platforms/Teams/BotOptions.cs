@@ -59,12 +59,12 @@ public sealed class BotOptions
     public int MaxRequestBodyBytes { get; set; } = 256 * 1024;
 
     /// <summary>How often the signing keys are re-read even when nothing asks for it (the docs ask for at least daily).</summary>
-    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    [Range(typeof(TimeSpan), "00:05:00", "1.00:00:00")]
     public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromHours(12);
 
     /// <summary>Least time between two key refreshes forced by a token with an unknown <c>kid</c>, so forged
     /// tokens cannot make the bot hammer the metadata endpoint.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan KeyRefreshMinimumInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>True when no app id is configured: only ever allowed in Development (checked at start-up).</summary>

@@ -60,7 +60,11 @@ public static class TeamsServiceCollectionExtensions
             .AddResilienceHandler("bot-connector", (pipeline, context) => Resilience(pipeline, context.ServiceProvider, retryTimeouts: false))
             .SelectPipelineByAuthority();
         services.TryAddSingleton(provider => ActivatorUtilities.CreateInstance<BotConnectorClient>(provider, Client(provider, nameof(BotConnectorClient))));
-        services.AddHttpClient(nameof(OpenIdKeySource), client => client.Timeout = TimeSpan.FromSeconds(10));
+        services.AddHttpClient(nameof(OpenIdKeySource), client =>
+        {
+            client.Timeout = TimeSpan.FromSeconds(10);
+            client.MaxResponseContentBufferSize = 512 * 1024; // a metadata document or key set is a few KiB
+        });
         services.TryAddSingleton<BotTokenValidator>();
         return services;
     }

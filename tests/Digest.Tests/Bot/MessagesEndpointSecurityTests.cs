@@ -589,6 +589,34 @@ public sealed class MessagesEndpointSecurityTests(AzuriteFixture azurite) : IAsy
     }
 
     [Fact]
+    public async Task Post_KeysEndpointDownDuringARefresh_KeepsTheLastGoodKeys()
+    {
+        using var first = await _bot.PostAsync(MessageJson(), ValidToken(), Cancel);
+        first.StatusCode.ShouldBe(HttpStatusCode.OK);
+        await _handler.NextAsync(Cancel);
+        _identity.KeysDown = true;
+        var fetchesBefore = _identity.BotFrameworkKeyFetches;
+
+        // Unknown kids ask for a refresh, which fails: those tokens are refused, the keys already held are not dropped,
+        // and the failed refresh is not tried again within the minimum interval.
+        using var stranger = RSA.Create(2048);
+        var fetchesAfterFirst = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            using var unknown = await _bot.PostAsync(MessageJson(), TestIdentityProvider.Mint(stranger, $"bf-unknown-{i}", "https://api.botframework.com", _appId, new() { ["serviceurl"] = ServiceUrl }, null, null), Cancel);
+            unknown.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+            fetchesAfterFirst = i == 0 ? _identity.BotFrameworkKeyFetches : fetchesAfterFirst;
+        }
+
+        fetchesAfterFirst.ShouldBeGreaterThan(fetchesBefore);
+        _identity.BotFrameworkKeyFetches.ShouldBe(fetchesAfterFirst);
+        using var another = await _bot.PostAsync(MessageJson(), _identity.ChannelToken(ServiceUrl, expires: TimeProvider.System.GetUtcNow().AddMinutes(47)), Cancel);
+
+        another.StatusCode.ShouldBe(HttpStatusCode.OK);
+        await _handler.NextAsync(Cancel);
+    }
+
+    [Fact]
     public async Task Post_SameTokenAgainAfterItsKeyWasRetiredAndTheKeysRefreshed_Returns401()
     {
         var token = ValidToken();

@@ -29,6 +29,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     private int _botFrameworkKeyFetches;
     private int _tokensIssued;
     private int _tokenFailuresPlanned;
+    private volatile bool _keysDown;
 
     private TestIdentityProvider(string appId, string tenantId)
     {
@@ -73,6 +74,9 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         provider.BaseAddress = new Uri(address + "/");
         return provider;
     }
+
+    /// <summary>While true, the Bot Framework key set answers 503.</summary>
+    public bool KeysDown { get => _keysDown; set => _keysDown = value; }
 
     /// <summary>The next <paramref name="count"/> token requests get a 503 with an OAuth error body, as Entra gives
     /// during an outage.</summary>
@@ -159,6 +163,11 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         app.MapGet("/botframework/v1/.well-known/keys", () =>
         {
             Interlocked.Increment(ref _botFrameworkKeyFetches);
+            if (_keysDown)
+            {
+                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+            }
+
             var keys = new JsonArray();
             foreach (var (kid, (key, endorsements)) in _botFrameworkKeys)
             {
