@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -67,12 +68,21 @@ public sealed class AdaptiveCardRenderer
         return card;
     }
 
+    private static readonly SearchValues<char> NeedsEscaping = SearchValues.Create("\\*_[]`~#|<>\r\n\t");
+
     /// <summary>Escapes Markdown (and the angle brackets of <c>&lt;at&gt;</c>-style tags) in untrusted text.</summary>
     public static string Escape(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var builder = new StringBuilder(text.Length + 8);
-        foreach (var c in text)
+        // Most text needs nothing escaped, and every card escapes many strings: those are returned as they are.
+        var first = text.AsSpan().IndexOfAny(NeedsEscaping);
+        if (first < 0)
+        {
+            return text;
+        }
+
+        var builder = new StringBuilder(text.Length + 16).Append(text, 0, first);
+        foreach (var c in text.AsSpan(first))
         {
             switch (c)
             {
