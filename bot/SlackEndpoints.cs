@@ -124,7 +124,12 @@ public sealed partial class SlackEndpoints(
         if (answer.Body is { } json)
         {
             response.ContentType = "application/json; charset=utf-8";
-            await response.WriteAsync(json.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
+            await using (var writer = new Utf8JsonWriter(response.BodyWriter))
+            {
+                json.WriteTo(writer);
+            }
+
+            await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace Digest.FrontEnds.Slack;
@@ -37,53 +38,60 @@ public static class SlackForm
 
     private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
 
-    // '+' is a space; a run of %XX escapes is UTF-8 bytes, decoded strictly.
+    // '+' is a space and %XX an escaped byte; the field's bytes are then decoded as UTF-8, strictly. A literal
+    // character never encodes to a UTF-8 continuation byte, so a broken sequence of escapes stays broken beside it.
     private static string? Decode(string encoded)
     {
-        var builder = new StringBuilder(encoded.Length);
-        var bytes = new List<byte>();
-        for (var index = 0; index < encoded.Length; index++)
+        var next = encoded.AsSpan().IndexOfAny('%', '+');
+        if (next < 0)
         {
-            var c = encoded[index];
-            if (c == '%')
+            return encoded;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(encoded.Length));
+        try
+        {
+            var length = 0;
+            var index = 0;
+            while (index < encoded.Length)
             {
-                if (index + 2 >= encoded.Length || !char.IsAsciiHexDigit(encoded[index + 1]) || !char.IsAsciiHexDigit(encoded[index + 2]))
+                var literal = next < 0 ? encoded.AsSpan(index) : encoded.AsSpan(index, next);
+                length += Encoding.UTF8.GetBytes(literal, buffer.AsSpan(length));
+                index += literal.Length;
+                if (index == encoded.Length)
+                {
+                    break;
+                }
+
+                if (encoded[index] == '+')
+                {
+                    buffer[length++] = (byte)' ';
+                    index++;
+                }
+                else if (index + 2 < encoded.Length && char.IsAsciiHexDigit(encoded[index + 1]) && char.IsAsciiHexDigit(encoded[index + 2]))
+                {
+                    buffer[length++] = (byte)((HexDigit(encoded[index + 1]) << 4) | HexDigit(encoded[index + 2]));
+                    index += 3;
+                }
+                else
                 {
                     return null;
                 }
 
-                bytes.Add(Convert.ToByte(encoded.Substring(index + 1, 2), 16));
-                index += 2;
-                continue;
+                next = encoded.AsSpan(index).IndexOfAny('%', '+');
             }
 
-            if (!Flush(bytes, builder))
-            {
-                return null;
-            }
-
-            builder.Append(c == '+' ? ' ' : c);
-        }
-
-        return Flush(bytes, builder) ? builder.ToString() : null;
-    }
-
-    private static bool Flush(List<byte> bytes, StringBuilder builder)
-    {
-        if (bytes.Count == 0)
-        {
-            return true;
-        }
-
-        try
-        {
-            builder.Append(StrictUtf8.GetString([.. bytes]));
-            bytes.Clear();
-            return true;
+            return StrictUtf8.GetString(buffer, 0, length);
         }
         catch (DecoderFallbackException)
         {
-            return false;
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    private static int HexDigit(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }

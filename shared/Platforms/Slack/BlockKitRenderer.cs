@@ -137,8 +137,15 @@ public sealed class BlockKitRenderer
     public static string Escape(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var builder = new StringBuilder(text.Length + 16);
-        foreach (var c in text)
+        // Most text has none of the three, and every message escapes many strings: those are returned as they are.
+        var first = text.AsSpan().IndexOfAny('&', '<', '>');
+        if (first < 0)
+        {
+            return text;
+        }
+
+        var builder = new StringBuilder(text.Length + 16).Append(text, 0, first);
+        foreach (var c in text.AsSpan(first))
         {
             _ = c switch
             {

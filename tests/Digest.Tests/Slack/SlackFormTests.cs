@@ -20,8 +20,22 @@ public sealed class SlackFormTests
     }
 
     [Theory]
+    [InlineData("a=plain", "plain")]
+    [InlineData("a=%E2%82%AC+and+€", "€ and €")]
+    [InlineData("a=été%20%C3%A9", "été é")]
+    [InlineData("a=%F0%9F%93%84x", "📄x")]
+    [InlineData("a=%2B%25", "+%")]
+    public void TryParse_LiteralAndEscapedCharacters_DecodeToTheSameText(string body, string expected)
+    {
+        Parse(body)!["a"].ShouldBe(expected);
+    }
+
+    [Theory]
     [InlineData("a=%zz")]
     [InlineData("a=%4")]
+    [InlineData("a=%C3x")]
+    [InlineData("a=é%A9")]
+    [InlineData("a=%E2%82+")]
     [InlineData("a=1&a=2")]
     [InlineData("a=%C3%28")]
     [InlineData("=value")]
