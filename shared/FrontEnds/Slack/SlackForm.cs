@@ -22,11 +22,17 @@ public static class SlackForm
         }
 
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in text.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var range in text.AsSpan().Split('&'))
         {
-            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            var pair = text.AsSpan(range);
+            if (pair.IsEmpty)
+            {
+                continue;
+            }
+
+            var equals = pair.IndexOf('=');
             var name = Decode(equals < 0 ? pair : pair[..equals]);
-            var value = Decode(equals < 0 ? "" : pair[(equals + 1)..]);
+            var value = Decode(equals < 0 ? [] : pair[(equals + 1)..]);
             if (name is null || value is null || name.Length == 0 || !fields.TryAdd(name, value))
             {
                 return null;
@@ -40,12 +46,12 @@ public static class SlackForm
 
     // '+' is a space and %XX an escaped byte; the field's bytes are then decoded as UTF-8, strictly. A literal
     // character never encodes to a UTF-8 continuation byte, so a broken sequence of escapes stays broken beside it.
-    private static string? Decode(string encoded)
+    private static string? Decode(ReadOnlySpan<char> encoded)
     {
-        var next = encoded.AsSpan().IndexOfAny('%', '+');
+        var next = encoded.IndexOfAny('%', '+');
         if (next < 0)
         {
-            return encoded;
+            return encoded.IsEmpty ? "" : new string(encoded);
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(encoded.Length));
@@ -55,7 +61,7 @@ public static class SlackForm
             var index = 0;
             while (index < encoded.Length)
             {
-                var literal = next < 0 ? encoded.AsSpan(index) : encoded.AsSpan(index, next);
+                var literal = next < 0 ? encoded[index..] : encoded.Slice(index, next);
                 length += Encoding.UTF8.GetBytes(literal, buffer.AsSpan(length));
                 index += literal.Length;
                 if (index == encoded.Length)
@@ -78,7 +84,7 @@ public static class SlackForm
                     return null;
                 }
 
-                next = encoded.AsSpan(index).IndexOfAny('%', '+');
+                next = encoded[index..].IndexOfAny('%', '+');
             }
 
             return StrictUtf8.GetString(buffer, 0, length);
