@@ -70,6 +70,29 @@ public sealed class BotHealthAndTelemetryTests(AzuriteFixture azurite) : IAsyncL
     }
 
     [Fact]
+    public async Task Readyz_SigningKeysBackAfterAnOutage_Answers200Again()
+    {
+        _identity.KeysDown = true;
+        await using var bot = await BotTestHost.StartAsync(BotTestHost.Configuration(_identity, _connector, azurite.ConnectionString), Cancel);
+        using (var down = await bot.Client.GetAsync(new Uri(BotHostingExtensions.ReadinessPath, UriKind.Relative), Cancel))
+        {
+            down.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+        }
+
+        // A failed first read is tried again after a short backoff, not after the 12-hour refresh interval.
+        _identity.KeysDown = false;
+        var status = HttpStatusCode.ServiceUnavailable;
+        for (var attempt = 0; attempt < 60 && status != HttpStatusCode.OK; attempt++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), Cancel);
+            using var ready = await bot.Client.GetAsync(new Uri(BotHostingExtensions.ReadinessPath, UriKind.Relative), Cancel);
+            status = ready.StatusCode;
+        }
+
+        status.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task MessagesEndpoint_RequestsAnsweredWithSeveralStatuses_CountedByStatus()
     {
         await using var bot = await BotTestHost.StartAsync(
