@@ -62,7 +62,7 @@ public sealed partial class BotTokenValidator
         _verified = new RecentMap<string, VerifiedToken>(TimeSpan.FromMinutes(10), 1_000, time, StringComparer.Ordinal);
 
         var http = httpClientFactory.CreateClient(nameof(OpenIdKeySource));
-        OpenIdKeySource Source(Uri url) => new(url, http, settings.KeyRefreshInterval, settings.KeyRefreshMinimumInterval);
+        OpenIdKeySource Source(Uri url) => new(url, http, settings.KeyRefreshInterval, settings.KeyRefreshMinimumInterval, logger);
 
         _issuers[BotOptions.BotFrameworkIssuer] = (BotTokenIssuerKind.BotFramework, Source(settings.OpenIdMetadataUrls.BotFramework));
         if (Guid.TryParse(settings.TenantId, out var tenant))

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
@@ -8,7 +9,7 @@ namespace Digest.Platforms.Teams.Authentication;
 /// <see cref="ConfigurationManager{T}"/>, which re-reads them every <see cref="BotOptions.KeyRefreshInterval"/>, keeps the
 /// last good keys while the endpoint fails, and honours a refresh request (an unknown <c>kid</c>) at most once per
 /// <see cref="BotOptions.KeyRefreshMinimumInterval"/>.</summary>
-public sealed class OpenIdKeySource
+public sealed partial class OpenIdKeySource
 {
     private readonly ConfigurationManager<OpenIdConnectConfiguration> _metadata;
 
@@ -23,14 +24,15 @@ public sealed class OpenIdKeySource
     /// <param name="http">The client the documents are read with; its response buffer limit bounds their size.</param>
     /// <param name="refreshInterval">How often the keys are re-read unasked.</param>
     /// <param name="minimumForcedRefreshInterval">Least time between two refreshes asked for by unknown keys.</param>
-    public OpenIdKeySource(Uri metadataUrl, HttpClient http, TimeSpan refreshInterval, TimeSpan minimumForcedRefreshInterval)
+    /// <param name="logger">Where each document read, and each failure to read one, is logged (IdentityModel logs elsewhere).</param>
+    public OpenIdKeySource(Uri metadataUrl, HttpClient http, TimeSpan refreshInterval, TimeSpan minimumForcedRefreshInterval, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(metadataUrl);
         MetadataUrl = metadataUrl;
         _metadata = new ConfigurationManager<OpenIdConnectConfiguration>(
             metadataUrl.AbsoluteUri,
             new OpenIdConnectConfigurationRetriever(),
-            new HttpDocumentRetriever(http) { RequireHttps = !metadataUrl.IsLoopback })
+            new LoggedDocumentRetriever(new HttpDocumentRetriever(http) { RequireHttps = !metadataUrl.IsLoopback }, logger))
         {
             AutomaticRefreshInterval = refreshInterval,
             RefreshInterval = minimumForcedRefreshInterval,
@@ -62,4 +64,35 @@ public sealed class OpenIdKeySource
         _metadata.RequestRefresh();
         return await GetKeysAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    // Logs each read of the metadata or the key set, and each failure without handling it (ConfigurationManager keeps
+    // the last good keys and decides when to try again).
+    private sealed class LoggedDocumentRetriever(IDocumentRetriever inner, ILogger logger) : IDocumentRetriever
+    {
+        public async Task<string> GetDocumentAsync(string address, CancellationToken cancel)
+        {
+            try
+            {
+                var document = await inner.GetDocumentAsync(address, cancel).ConfigureAwait(false);
+                LogDocumentRead(logger, address, document.Length);
+                return document;
+            }
+            catch (Exception exception) when (Failed(address, exception))
+            {
+                throw; // never reached: the filter logs and declines
+            }
+        }
+
+        private bool Failed(string address, Exception exception)
+        {
+            LogDocumentFailed(logger, address, exception);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Read {Address} for the token signing keys ({Length} characters)")]
+    private static partial void LogDocumentRead(ILogger logger, string address, int length);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read {Address} for the token signing keys; the last good keys, if any, stay in use")]
+    private static partial void LogDocumentFailed(ILogger logger, string address, Exception exception);
 }
