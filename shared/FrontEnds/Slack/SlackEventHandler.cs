@@ -102,6 +102,10 @@ public sealed partial class SlackEventHandler(
             case "app_home_opened" when user is not null && Text(slackEvent, "tab") == "home":
                 await home.PublishAsync(team, enterprise, user, cancellationToken).ConfigureAwait(false);
                 break;
+            case "member_left_channel" when user is not null && channel is not null:
+                // No longer in the channel, so no longer one who manages its alerts: off their Home, the subscription kept.
+                await managers.ForgetAsync(team, enterprise, user, channel, cancellationToken).ConfigureAwait(false);
+                break;
             case "app_uninstalled":
                 await workspaces.DeactivateAsync(team, enterprise, cancellationToken).ConfigureAwait(false);
                 break;

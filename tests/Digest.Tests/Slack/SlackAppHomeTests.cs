@@ -393,4 +393,31 @@ public sealed class SlackAppHomeTests(AzuriteFixture azurite) : IAsyncLifetime
         await CommandInChannelAsync(channel, "status");
         (await OpenHomeAsync()).ToJsonString().ShouldContain(channel);
     }
+
+    [Fact]
+    public async Task PersonLeavesTheChannel_ItLeavesTheirHomeAndKeepsItsSubscription()
+    {
+        var channel = NewChannel();
+        var stays = NewChannel();
+        await CommandInChannelAsync(channel, "subscribe");
+        await CommandInChannelAsync(stays, "subscribe");
+        (await OpenHomeAsync()).ToJsonString().ShouldContain(channel);
+
+        using (var left = await _client.EventAsync(SlackPayloads.Envelope(Team, SlackPayloads.MemberLeftChannel(Team, _user, channel)), Cancel))
+        {
+            left.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var home = (await OpenHomeAsync()).ToJsonString();
+        home.ShouldNotContain(channel);
+        home.ShouldContain(stays);
+        (await Store.GetAsync(ChannelKey(channel), Cancel))!.Active.ShouldBeTrue();
+        // Someone else leaving a channel changes nothing on this person's Home.
+        using (var other = await _client.EventAsync(SlackPayloads.Envelope(Team, SlackPayloads.MemberLeftChannel(Team, "U0SOMEONE", stays)), Cancel))
+        {
+            other.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        (await OpenHomeAsync()).ToJsonString().ShouldContain(stays);
+    }
 }

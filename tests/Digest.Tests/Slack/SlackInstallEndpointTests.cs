@@ -49,7 +49,7 @@ public sealed class SlackInstallEndpointTests(AzuriteFixture azurite) : IAsyncLi
         authorize.GetLeftPart(UriPartial.Path).ShouldBe("https://slack.com/oauth/v2/authorize");
         var query = QueryHelpers.ParseQuery(authorize.Query);
         query["client_id"].ToString().ShouldBe("1234567890.1234567890");
-        query["scope"].ToString().ShouldBe("commands,chat:write,im:history,app_mentions:read");
+        query["scope"].ToString().ShouldBe("commands,chat:write,chat:write.public,im:history,app_mentions:read,channels:read,groups:read");
         query["redirect_uri"].ToString().ShouldBe(new Uri(bot.BaseAddress, "api/slack/oauth").AbsoluteUri);
         query["state"].ToString().ShouldStartWith("v1.");
         setCookie.ShouldStartWith("digest_slack_install=");

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Digest.Bot;
+using Digest.Platforms.Slack.Installations;
 using Shouldly;
 
 namespace Digest.Tests.Slack;
@@ -36,9 +37,9 @@ public sealed class SlackManifestTests
         var manifest = Manifest();
 
         manifest["settings"]!["event_subscriptions"]!["bot_events"]!.AsArray().Select(node => (string)node!)
-            .ShouldBe(["app_home_opened", "app_mention", "app_uninstalled", "message.im", "tokens_revoked"], ignoreOrder: true);
+            .ShouldBe(["app_home_opened", "app_mention", "app_uninstalled", "member_left_channel", "message.im", "tokens_revoked"], ignoreOrder: true);
         manifest["oauth_config"]!["scopes"]!["bot"]!.AsArray().Select(node => (string)node!)
-            .ShouldBe(["commands", "chat:write", "chat:write.public", "app_mentions:read", "im:history"], ignoreOrder: true);
+            .ShouldBe(SlackInstallFlow.BotScopes, ignoreOrder: true);
         ((bool)manifest["features"]!["app_home"]!["home_tab_enabled"]!).ShouldBeTrue();
         ((bool)manifest["settings"]!["interactivity"]!["is_enabled"]!).ShouldBeTrue();
     }

@@ -47,9 +47,10 @@ public sealed partial class SlackInstallFlow(
     /// <summary>Slack's authorize page.</summary>
     public static readonly Uri AuthorizeEndpoint = new("https://slack.com/oauth/v2/authorize");
 
-    /// <summary>The bot scopes asked for: slash commands, posting alerts, reading direct messages and mentions. They
-    /// must match the app manifest's.</summary>
-    public static readonly IReadOnlyList<string> BotScopes = ["commands", "chat:write", "im:history", "app_mentions:read"];
+    /// <summary>The bot scopes asked for: slash commands, posting alerts (in public channels without an invitation
+    /// too), reading direct messages and mentions, and hearing that a person left a channel (public, private). They are
+    /// the app manifest's (<c>SlackManifestTests</c>).</summary>
+    public static readonly IReadOnlyList<string> BotScopes = ["commands", "chat:write", "chat:write.public", "im:history", "app_mentions:read", "channels:read", "groups:read"];
 
     /// <summary>The authorize URL for a new install, with a new state.</summary>
     /// <exception cref="InvalidOperationException">OAuth is not configured (<c>Slack:ClientId</c>,

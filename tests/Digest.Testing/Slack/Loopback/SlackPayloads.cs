@@ -49,6 +49,13 @@ public static class SlackPayloads
         ["type"] = "app_home_opened", ["user"] = user, ["channel"] = dmChannel, ["tab"] = "home",
     };
 
+    /// <summary>A person left a channel the app is in (<c>member_left_channel</c>, as Slack documents it).</summary>
+    public static JsonObject MemberLeftChannel(string team, string user, string channel) => new()
+    {
+        ["type"] = "member_left_channel", ["user"] = user, ["channel"] = channel, ["channel_type"] = "C", ["team"] = team,
+        ["event_ts"] = "1776271073.000300",
+    };
+
     public static JsonObject AppUninstalled() => new() { ["type"] = "app_uninstalled" };
 
     public static JsonObject TokensRevoked(bool bot) => new()
