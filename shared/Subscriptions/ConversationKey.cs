@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -14,8 +16,7 @@ public sealed record ConversationKey
         ChannelId = channelId;
         TenantId = tenantId;
         ConversationId = conversationId;
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes($"{channelId}\n{tenantId}\n{conversationId}"));
-        PartitionKey = Convert.ToBase64String(digest).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        PartitionKey = KeyOf($"{channelId}\n{tenantId}\n{conversationId}");
     }
 
     public string ChannelId { get; }
@@ -36,4 +37,27 @@ public sealed record ConversationKey
     }
 
     public override string ToString() => $"{ChannelId}/{TenantId}/{ConversationId}";
+
+    // Base64url without padding of the SHA-256 of the UTF-8 text; every request computes one, so without copies.
+    private static string KeyOf(string text)
+    {
+        const int StackLimit = 1024;
+        var length = Encoding.UTF8.GetByteCount(text);
+        var rented = length > StackLimit ? ArrayPool<byte>.Shared.Rent(length) : null;
+        try
+        {
+            var utf8 = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
+            Encoding.UTF8.GetBytes(text, utf8);
+            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(utf8, digest);
+            return Base64Url.EncodeToString(digest);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
 }
