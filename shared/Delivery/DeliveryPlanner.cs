@@ -105,12 +105,19 @@ public sealed partial class DeliveryPlanner(
         var noting = due.Select(subscription => subscription.Subscription)
             .Where(subscription => subscription.NothingMatchedNote && subscription.Mode.Cadence != DeliveryCadence.Instant)
             .Select(subscription => subscription.Key).ToHashSet();
+        var untouched = rows.Markers.Where(marker => marker.Value.Created && rows.Planned.ContainsKey(marker.Key))
+            .ToDictionary(marker => marker.Key, marker => marker.Value.ETag);
         var requests = markedKeys.Union(rows.Markers.Keys).Union(noting)
             .Where(key => activeByKey.ContainsKey(key) && !quietNow.Contains(key))
             .OrderBy(key => key.PartitionKey, StringComparer.Ordinal)
-            .Select(key => rows.Markers.TryGetValue(key, out var marker) && marker.Created && rows.Planned.TryGetValue(key, out var planned)
-                ? new DeliveryRequest(key, now) { Subscription = activeByKey[key], Papers = rows.Papers, NothingNote = noting.Contains(key), MarkerETag = marker.ETag, Rows = planned }
-                : new DeliveryRequest(key, now) { Subscription = activeByKey[key], Papers = rows.Papers, NothingNote = noting.Contains(key) })
+            .Select(key => new DeliveryRequest(key, now)
+            {
+                Subscription = activeByKey[key],
+                Papers = rows.Papers,
+                NothingNote = noting.Contains(key),
+                MarkerETag = untouched.TryGetValue(key, out var etag) ? etag : null,
+                Rows = untouched.ContainsKey(key) ? rows.Planned[key] : null,
+            })
             .ToList();
         var plan = new DeliveryPlan(now, [.. due.Select(subscription => subscription.Subscription.Key)], rows.Rules, rows.Papers.Count, rows.Planned.Values.Sum(planned => planned.Count), requests);
         LogPlanned(logger, due.Count, rows.Rules, rows.Papers.Count, plan.PapersPlanned, requests.Count);

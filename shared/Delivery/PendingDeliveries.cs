@@ -22,7 +22,7 @@ namespace Digest.Delivery;
 /// </remarks>
 public sealed class PendingDeliveries(DigestStorage storage)
 {
-    // Markers once lived in this partition of the deliveries table; a run moves any left there (LegacyMarkersAsync).
+    // Markers once lived in this partition of the deliveries table; a run moves any left there (MoveLegacyMarkersAsync).
     private const string LegacyPartition = "~pending";
     private const string LeaseId = "LeaseId";
     private const string LeasedAt = "LeasedAt";
