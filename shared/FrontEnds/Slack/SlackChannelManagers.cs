@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using Digest.Caching;
+using Digest.Conversation;
 using Digest.Storage;
 
 namespace Digest.FrontEnds.Slack;
@@ -22,8 +23,16 @@ public sealed class SlackChannelManagers(DigestStorage storage, TimeProvider tim
 
     private readonly RecentMap<(string Person, string Channel), bool> _recorded = new(RecordedWindow, 100_000, time);
 
-    /// <summary>Records that the person used the app in the channel (not for DMs: those are the person's own).</summary>
-    public async Task RecordAsync(string teamId, string? enterpriseId, string userId, string channelId, CancellationToken cancellationToken)
+    /// <summary>The subscription a person's use of the app in a conversation speaks for (<see cref="SlackContacts.Of"/>);
+    /// a channel is recorded as one they manage, since whoever uses the app there manages its alerts.</summary>
+    public async Task<ConversationContact> UsedAsync(string teamId, string? enterpriseId, string channelId, string userId, CancellationToken cancellationToken)
+    {
+        await RecordAsync(teamId, enterpriseId, userId, channelId, cancellationToken).ConfigureAwait(false);
+        return SlackContacts.Of(teamId, enterpriseId, channelId, userId);
+    }
+
+    // Records that the person used the app in the channel (not for DMs: those are the person's own).
+    private async Task RecordAsync(string teamId, string? enterpriseId, string userId, string channelId, CancellationToken cancellationToken)
     {
         var (person, channel) = Keys(teamId, enterpriseId, userId, channelId);
         if (SlackContacts.IsDirectMessage(channelId) || _recorded.TryGetValue((person, channel), out _))

@@ -49,7 +49,7 @@ public sealed partial class SlackCommandHandler(
     public JsonObject Ephemeral(CommandResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        return Ephemeral(result.Reply is { } reply ? replies.Render(reply) : replies.Render(new TextReply(RichText.Plain(result.Summary))));
+        return Ephemeral(replies.Render(result));
     }
 
     private JsonObject Ephemeral(RichText text) => Ephemeral(replies.Render(new TextReply(text)));
@@ -63,15 +63,14 @@ public sealed partial class SlackCommandHandler(
 
     private async Task<CommandResult> RunAsync(string team, string? enterprise, string channel, string user, string command)
     {
-        // Whoever uses /digest in a channel manages its alerts there, and from their App Home too.
-        await managers.RecordAsync(team, enterprise, user, channel, responder.Stopping).ConfigureAwait(false);
-        return await commands.RunAsync(SlackContacts.Of(team, enterprise, channel, user), command, responder.Stopping).ConfigureAwait(false);
+        var contact = await managers.UsedAsync(team, enterprise, channel, user, responder.Stopping).ConfigureAwait(false);
+        return await commands.RunAsync(contact, command, responder.Stopping).ConfigureAwait(false);
     }
 
     private async Task FollowUpAsync(Task<CommandResult> work, string responseUrl)
     {
         var result = await work.ConfigureAwait(false);
-        var message = result.Reply is { } reply ? replies.Render(reply) : replies.Render(new TextReply(RichText.Plain(result.Summary)));
+        var message = replies.Render(result);
         await slack.PostToResponseUrlAsync(responseUrl, message, inChannel: false, replaceOriginal: false, responder.Stopping).ConfigureAwait(false);
     }
 

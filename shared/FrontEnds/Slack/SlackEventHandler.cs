@@ -92,8 +92,7 @@ public sealed partial class SlackEventHandler(
         switch (Text(slackEvent, "type"))
         {
             case "app_mention" when user is not null && channel is not null && IsPerson(slackEvent):
-                await managers.RecordAsync(team, enterprise, user, channel, cancellationToken).ConfigureAwait(false);
-                await AnswerAsync(team, enterprise, SlackContacts.Of(team, enterprise, channel, user), channel, Text(slackEvent, "text"), cancellationToken).ConfigureAwait(false);
+                await AnswerAsync(team, enterprise, await managers.UsedAsync(team, enterprise, channel, user, cancellationToken).ConfigureAwait(false), channel, Text(slackEvent, "text"), cancellationToken).ConfigureAwait(false);
                 break;
             case "message" when user is not null && channel is not null && IsPerson(slackEvent)
                 && Text(slackEvent, "channel_type") == "im" && Text(slackEvent, "subtype") is null:
@@ -129,7 +128,7 @@ public sealed partial class SlackEventHandler(
 
         var command = SlackText.Command(text);
         var result = await commands.RunAsync(contact, command.Length == 0 ? "help" : command, cancellationToken).ConfigureAwait(false);
-        var message = result.Reply is { } reply ? replies.Render(reply) : replies.Render(new TextReply(RichText.Plain(result.Summary)));
+        var message = replies.Render(result);
         await slack.PostMessageAsync(token, team, channel, message, cancellationToken).ConfigureAwait(false);
     }
 

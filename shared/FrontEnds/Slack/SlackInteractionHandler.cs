@@ -64,7 +64,7 @@ public sealed partial class SlackInteractionHandler(
         if (actionId == SlackHomeView.ForgetChannelAction && fromHome && SlackHomeView.IsChannelId(value))
         {
             await managers.ForgetAsync(team, enterprise, user, value, cancellationToken).ConfigureAwait(false);
-            responder.Forget(home.PublishAsync(team, enterprise, user, responder.Stopping), "publishing the Home");
+            PublishHomeLater(team, enterprise, user);
             return SlackAnswer.Ok;
         }
 
@@ -83,7 +83,7 @@ public sealed partial class SlackInteractionHandler(
         {
             case SlackHomeView.CommandAction when fromHome:
                 await commands.RunAsync(contact, command, cancellationToken).ConfigureAwait(false);
-                responder.Forget(home.PublishAsync(team, enterprise, user, responder.Stopping), "publishing the Home");
+                PublishHomeLater(team, enterprise, user);
                 break;
             case SlackHomeView.AddRuleAction:
                 await OpenAsync(team, enterprise, Text(payload, "trigger_id"), SlackHomeView.AddRuleModal(target), cancellationToken).ConfigureAwait(false);
@@ -142,7 +142,7 @@ public sealed partial class SlackInteractionHandler(
                     return Errors(SlackHomeView.RuleInput, added.Summary);
                 }
 
-                responder.Forget(home.PublishAsync(team, enterprise, user, responder.Stopping), "publishing the Home");
+                PublishHomeLater(team, enterprise, user);
                 return Update(SlackHomeView.AddedModal(preview.Heading, replies.PaperBlocks(preview.Papers)));
             case SlackHomeView.ModeCallback:
                 var mode = (SlackHomeView.InputValue(view, SlackHomeView.ModeInput) ?? "").Trim();
@@ -152,24 +152,28 @@ public sealed partial class SlackInteractionHandler(
                 }
 
                 await commands.RunAsync(contact, "mode " + mode, cancellationToken).ConfigureAwait(false);
-                responder.Forget(home.PublishAsync(team, enterprise, user, responder.Stopping), "publishing the Home");
+                PublishHomeLater(team, enterprise, user);
                 return SlackAnswer.Ok; // an empty answer closes the modal
             default:
                 return SlackAnswer.Ok;
         }
     }
 
+    // The Home shows the change once published; the answer to Slack does not wait for it.
+    private void PublishHomeLater(string team, string? enterprise, string user) =>
+        responder.Forget(home.PublishAsync(team, enterprise, user, responder.Stopping), "publishing the Home");
+
     private async Task AnswerButtonAsync(string team, string? enterprise, string channel, string user, string command, string? responseUrl)
     {
-        await managers.RecordAsync(team, enterprise, user, channel, responder.Stopping).ConfigureAwait(false);
-        var result = await commands.RunAsync(SlackContacts.Of(team, enterprise, channel, user), command, responder.Stopping).ConfigureAwait(false);
+        var contact = await managers.UsedAsync(team, enterprise, channel, user, responder.Stopping).ConfigureAwait(false);
+        var result = await commands.RunAsync(contact, command, responder.Stopping).ConfigureAwait(false);
         if (responseUrl is null || !slack.IsAllowedResponseUrl(responseUrl))
         {
             LogNoResponseUrl(logger);
             return;
         }
 
-        var message = result.Reply is { } reply ? replies.Render(reply) : replies.Render(new TextReply(RichText.Plain(result.Summary)));
+        var message = replies.Render(result);
         await slack.PostToResponseUrlAsync(responseUrl, message, inChannel: false, replaceOriginal: false, responder.Stopping).ConfigureAwait(false);
     }
 

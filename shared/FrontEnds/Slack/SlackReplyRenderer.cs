@@ -25,6 +25,13 @@ public sealed class SlackReplyRenderer(BlockKitRenderer blockKit)
     private const int MaxRuleRows = 45;
     private const int MaxSectionChars = 2_900;
 
+    /// <summary>A command's answer: its reply, or, when it has none (a digest that went out as messages), its summary.</summary>
+    public SlackMessage Render(CommandResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return Render(result.Reply ?? new TextReply(RichText.Plain(result.Summary)));
+    }
+
     public SlackMessage Render(Reply reply)
     {
         ArgumentNullException.ThrowIfNull(reply);
