@@ -51,7 +51,7 @@ public static class SlackForm
         var next = encoded.IndexOfAny('%', '+');
         if (next < 0)
         {
-            return encoded.IsEmpty ? "" : new string(encoded);
+            return new string(encoded);
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(encoded.Length));
