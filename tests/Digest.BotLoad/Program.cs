@@ -14,6 +14,9 @@ using Digest.Tests.Slack.Loopback;
 // The bot is its own host (bot/'s Program) in a process of its own, configured through the environment; --in-process
 // hosts it in this process instead, beside the load generator and the loopback servers. Prints latency percentiles,
 // errors and this process's garbage collections. --warmup S (default 10): seconds at the rate before the measured ones.
+// --bot-env NAME=VALUE (repeatable): an environment variable for the bot's own process only (a runtime setting such as
+// DOTNET_GCgen0size, so the bot can be measured without touching the load generator). --timeline FILE: one CSV line per
+// measured request (its start in ms from the first, its latency in ms, its status), to see when the slow ones happen.
 //   dotnet run -c Release --project tests/Digest.BotLoad -- --platform teams --rate 1000 --seconds 10
 //   dotnet run -c Release --project tests/Digest.BotLoad -- --platform slack --rate 1000 --seconds 10
 var platform = Text("--platform", "teams");
@@ -36,6 +39,19 @@ foreach (var (key, value) in SlackTestSettings.Configuration(slack, azurite.Conn
 }
 
 var inProcess = args.Contains("--in-process");
+foreach (var setting in Values("--bot-env"))
+{
+    var equals = setting.IndexOf('=', StringComparison.Ordinal);
+    if (equals <= 0 || inProcess)
+    {
+        Console.Error.WriteLine(inProcess ? "--bot-env applies to the bot's own process, not to --in-process." : $"--bot-env takes NAME=VALUE, not '{setting}'.");
+        return 2;
+    }
+
+    // A name without ':' reaches the bot's environment as it is.
+    configuration[setting[..equals]] = setting[(equals + 1)..];
+}
+
 await using IAsyncDisposable bot = inProcess ? await BotTestHost.StartAsync(configuration, cancellationToken) : await BotProcess.StartAsync(configuration, cancellationToken);
 var botAddress = bot is BotTestHost host ? host.BaseAddress : ((BotProcess)bot).BaseAddress;
 
@@ -50,17 +66,17 @@ var channels = Enumerable.Range(0, 100).Select(index => "C0LOAD" + index.ToStrin
 using var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { BaseAddress = botAddress };
 var slackClient = new SlackTestClient(client, SlackTestSettings.SigningSecret);
 
-async Task<(double Milliseconds, HttpStatusCode? Status)> SendAsync(int index)
+async Task<(long Started, double Milliseconds, HttpStatusCode? Status)> SendAsync(int index)
 {
     var started = Stopwatch.GetTimestamp();
     try
     {
         using var response = platform == "slack" ? await SlackAsync(index) : await TeamsAsync(index);
-        return (Stopwatch.GetElapsedTime(started).TotalMilliseconds, response.StatusCode);
+        return (started, Stopwatch.GetElapsedTime(started).TotalMilliseconds, response.StatusCode);
     }
     catch (HttpRequestException)
     {
-        return (Stopwatch.GetElapsedTime(started).TotalMilliseconds, null);
+        return (started, Stopwatch.GetElapsedTime(started).TotalMilliseconds, null);
     }
 }
 
@@ -127,6 +143,20 @@ foreach (var group in results.Where(result => result.Status != HttpStatusCode.OK
 
 Console.WriteLine(string.Create(invariant, $"garbage collections while sending: {gcDuring.Gen0} gen0, {gcDuring.Gen1} gen1, {gcDuring.Gen2} gen2; paused {gcDuring.Paused.TotalMilliseconds:F0} ms in all; {gcDuring.Allocated / total / 1024.0:F0} KB allocated per request in this process (the load generator and the loopback servers{(inProcess ? ", and the bot" : "")})"));
 Console.WriteLine(string.Create(invariant, $"latency ms: p50 {Percentile(50):F2}  p90 {Percentile(90):F2}  p99 {Percentile(99):F2}  max {latencies[^1]:F2}"));
+// Slow requests come in bursts (each a few tens of milliseconds in which every request waits), not spread out: counted
+// as the requests over 10 ms that started less than 50 ms after the one before them.
+var slow = results.Where(result => result.Milliseconds > 10).Select(result => result.Started).Order().ToArray();
+var bursts = slow.Where((started, index) => index == 0 || Stopwatch.GetElapsedTime(slow[index - 1], started) >= TimeSpan.FromMilliseconds(50)).Count();
+Console.WriteLine(string.Create(invariant, $"requests over 10 ms: {slow.Length}, in {bursts} bursts"));
+if (Text("--timeline", "") is { Length: > 0 } timeline)
+{
+    await File.WriteAllLinesAsync(timeline, results.Select(result => string.Create(invariant,
+        $"{Stopwatch.GetElapsedTime(results[0].Started, result.Started).TotalMilliseconds:F3},{result.Milliseconds:F3},{(result.Status is { } status ? (int)status : 0)}"))
+        .Prepend("start_ms,latency_ms,status"), cancellationToken);
+    // Stopwatch ticks are CLOCK_MONOTONIC nanoseconds on Linux: what perf record --clockid=monotonic stamps its samples with.
+    Console.WriteLine(string.Create(invariant, $"timeline: {timeline}, start_ms counted from Stopwatch timestamp {results[0].Started} (frequency {Stopwatch.Frequency}/s)"));
+}
+
 if (platform != "slack")
 {
     Console.WriteLine(string.Create(invariant, $"replies through the connector: {connector.ArrivedCount - sentBefore} for {accepted} requests answered 200, all sent {(drained - sendingTook).TotalSeconds:F1} s after the last request"));
@@ -135,9 +165,9 @@ if (platform != "slack")
 return errors == 0 ? 0 : 1;
 
 // A request every 1/rate s from the start, whatever the answers do.
-async Task<(double Milliseconds, HttpStatusCode? Status)[]> OpenLoopAsync(int firstIndex, int count)
+async Task<(long Started, double Milliseconds, HttpStatusCode? Status)[]> OpenLoopAsync(int firstIndex, int count)
 {
-    var tasks = new Task<(double Milliseconds, HttpStatusCode? Status)>[count];
+    var tasks = new Task<(long Started, double Milliseconds, HttpStatusCode? Status)>[count];
     var started = Stopwatch.StartNew();
     for (var i = 0; i < count; i++)
     {
@@ -157,6 +187,14 @@ int Argument(string name, int fallback)
 {
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+IEnumerable<string> Values(string name)
+{
+    for (var index = Array.IndexOf(args, name); index >= 0 && index + 1 < args.Length; index = Array.IndexOf(args, name, index + 2))
+    {
+        yield return args[index + 1];
+    }
 }
 
 string Text(string name, string fallback)
