@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Azure;
 using Azure.Data.Tables;
 using Digest.Storage;
@@ -116,8 +114,7 @@ public sealed class DeliveryOutbox
     public static string PartitionOf(ConversationKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes($"{key.ChannelId}\n{key.TenantId}"));
-        return Convert.ToBase64String(digest).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return ConversationKey.HashKey($"{key.ChannelId}\n{key.TenantId}");
     }
 
     /// <summary>The row key of a (subscription, paper) pair.</summary>

@@ -16,7 +16,7 @@ public sealed record ConversationKey
         ChannelId = channelId;
         TenantId = tenantId;
         ConversationId = conversationId;
-        PartitionKey = KeyOf($"{channelId}\n{tenantId}\n{conversationId}");
+        PartitionKey = HashKey($"{channelId}\n{tenantId}\n{conversationId}");
     }
 
     public string ChannelId { get; }
@@ -38,8 +38,9 @@ public sealed record ConversationKey
 
     public override string ToString() => $"{ChannelId}/{TenantId}/{ConversationId}";
 
-    // Base64url without padding of the SHA-256 of the UTF-8 text; every request computes one, so without copies.
-    private static string KeyOf(string text)
+    /// <summary>A storage key for the text: base64url without padding of the SHA-256 of its UTF-8 bytes. Every request
+    /// computes one, so without copies. Stored rows are found by these keys: the definition must never change.</summary>
+    internal static string HashKey(string text)
     {
         const int StackLimit = 1024;
         var length = Encoding.UTF8.GetByteCount(text);
