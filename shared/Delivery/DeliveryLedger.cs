@@ -9,19 +9,13 @@ public sealed record DeliveryEntry(ConversationKey? Conversation, DeliveryRow Ro
 
 /// <summary>The outbox across every subscription, for operators: what is pending, sent and failed, and a second chance
 /// for dead letters.</summary>
-public sealed class DeliveryLedger(DigestStorage storage, SubscriptionStore subscriptions, PendingDeliveries pending, TimeProvider time)
+public sealed class DeliveryLedger(DigestStorage storage, DeliveryOutbox outbox, SubscriptionStore subscriptions, PendingDeliveries pending, TimeProvider time)
 {
-    // Subscription partitions are base64url; the bookkeeping partitions start with '~' and sort after them.
-    private const string BookkeepingPrefix = "~";
-
     /// <summary>Every delivery row, or only those in <paramref name="state"/>, newest plan first.</summary>
     public async Task<IReadOnlyList<DeliveryEntry>> ListAsync(string? state, CancellationToken cancellationToken)
     {
         await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var filter = state is null
-            ? TableClient.CreateQueryFilter($"PartitionKey lt {BookkeepingPrefix}")
-            : TableClient.CreateQueryFilter($"PartitionKey lt {BookkeepingPrefix} and State eq {state}");
-        var rows = await storage.Deliveries.QueryAsync<DeliveryRow>(filter, maxPerPage: 1000, cancellationToken: cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var rows = (await outbox.ListEveryAsync(cancellationToken).ConfigureAwait(false)).Where(row => state is null || row.State == state);
         var keys = await KeysAsync(cancellationToken).ConfigureAwait(false);
         return [.. rows.OrderByDescending(row => row.PlannedAt).ThenBy(row => row.PartitionKey, StringComparer.Ordinal).ThenBy(row => row.RowKey, StringComparer.Ordinal)
             .Select(row => new DeliveryEntry(keys.GetValueOrDefault(row.Conversation), row))];

@@ -24,7 +24,8 @@ public static class DeliveryState
     public const string Held = "Held";
 }
 
-/// <summary>One (subscription, paper) pair: the outbox entry while Pending, the delivery receipt once Sent. Partition =
+/// <summary>One (subscription, paper) pair: the outbox entry while Pending, the delivery receipt once Sent (a
+/// <see cref="SentMessage"/> that carried it says so; the row itself is not written again). Partition =
 /// the subscription's tenant (<see cref="DeliveryOutbox.PartitionOf"/>), row = the subscription's
 /// <see cref="ConversationKey.PartitionKey"/> and the paper id (<see cref="DeliveryOutbox.RowKeyOf"/>); the row is
 /// inserted only when absent and never deleted, so a pair is planned, and therefore delivered, at most once. A tenant's
@@ -101,12 +102,17 @@ public sealed class DeliveryOutbox
     // one range of its tenant's partition.
     private const char Separator = '|';
     private const char AfterSeparator = '}';
+
+    // Subscription partitions are base64url; the bookkeeping partitions (the planner's state) start with '~'.
+    private const string BookkeepingPrefix = "~";
     private readonly TableClient _table;
+    private readonly TableClient _sentMessages;
 
     public DeliveryOutbox(DigestStorage storage)
     {
         ArgumentNullException.ThrowIfNull(storage);
         _table = storage.Deliveries;
+        _sentMessages = storage.SentMessages;
     }
 
     /// <summary>The partition of a subscription's rows: its channel and tenant, hashed (base64url, so it sorts before the
@@ -124,12 +130,12 @@ public sealed class DeliveryOutbox
         return key.PartitionKey + Separator + paperId;
     }
 
-    /// <summary>Rows planned for <paramref name="key"/> but not yet marked sent, oldest first.</summary>
+    /// <summary>Rows planned for <paramref name="key"/> but not yet sent, oldest first.</summary>
     public async Task<IReadOnlyList<DeliveryRow>> ListPendingAsync(ConversationKey key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         var rows = await QueryAsync(key, TableClient.CreateQueryFilter($"State eq {DeliveryState.Pending}"), cancellationToken).ConfigureAwait(false);
-        return [.. rows.OrderBy(row => row.PlannedAt).ThenBy(row => row.RowKey, StringComparer.Ordinal)];
+        return [.. rows.Where(row => row.State == DeliveryState.Pending).OrderBy(row => row.PlannedAt).ThenBy(row => row.RowKey, StringComparer.Ordinal)];
     }
 
     /// <summary>Rows held back by the subscription's cap, in the order "show more" offers them (batch, then place).</summary>
@@ -137,13 +143,26 @@ public sealed class DeliveryOutbox
     {
         ArgumentNullException.ThrowIfNull(key);
         var rows = await QueryAsync(key, TableClient.CreateQueryFilter($"State eq {DeliveryState.Held}"), cancellationToken).ConfigureAwait(false);
-        return [.. rows.OrderBy(row => row.HeldBatch, StringComparer.Ordinal).ThenBy(row => row.HeldRank).ThenBy(row => row.RowKey, StringComparer.Ordinal)];
+        return [.. rows.Where(row => row.State == DeliveryState.Held).OrderBy(row => row.HeldBatch, StringComparer.Ordinal).ThenBy(row => row.HeldRank).ThenBy(row => row.RowKey, StringComparer.Ordinal)];
     }
 
     /// <summary>Every row of <paramref name="key"/>: its receipts and pending entries.</summary>
     public Task<List<DeliveryRow>> ListAsync(ConversationKey key, CancellationToken cancellationToken) =>
         QueryAsync(key, null, cancellationToken);
 
+    /// <summary>Every row of every subscription, as the messages sent left them.</summary>
+    public async Task<List<DeliveryRow>> ListEveryAsync(CancellationToken cancellationToken)
+    {
+        var rows = await _table.QueryAsync<DeliveryRow>(TableClient.CreateQueryFilter($"PartitionKey lt {BookkeepingPrefix}"), maxPerPage: 1000, cancellationToken: cancellationToken)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        var messages = await _sentMessages.QueryAsync<SentMessage>(filter: (string?)null, maxPerPage: 1000, cancellationToken: cancellationToken)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        SentMessage.Resolve(rows, messages);
+        return rows;
+    }
+
+    // The subscription's rows that meet the condition as stored, shown as its messages left them: a row stored Pending
+    // may come back Sent.
     private async Task<List<DeliveryRow>> QueryAsync(ConversationKey key, string? condition, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -152,8 +171,18 @@ public sealed class DeliveryOutbox
         var end = key.PartitionKey + AfterSeparator;
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {first} and RowKey lt {end}");
         filter = condition is null ? filter : $"{filter} and {condition}";
-        return await _table.QueryAsync<DeliveryRow>(filter, cancellationToken: cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await _table.QueryAsync<DeliveryRow>(filter, cancellationToken: cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
+        if (rows.Count > 0)
+        {
+            SentMessage.Resolve(rows, await ListSentMessagesAsync(key, cancellationToken).ConfigureAwait(false));
+        }
+
+        return rows;
     }
+
+    private async Task<List<SentMessage>> ListSentMessagesAsync(ConversationKey key, CancellationToken cancellationToken) =>
+        await _sentMessages.QueryAsync<SentMessage>(TableClient.CreateQueryFilter($"PartitionKey eq {key.PartitionKey}"), cancellationToken: cancellationToken)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
 
     /// <summary>Plans a paper for a subscription: inserts a Pending row unless one (pending or sent) exists. Returns the
     /// new row, or null when the pair was already planned or delivered.</summary>
@@ -419,21 +448,19 @@ public sealed class DeliveryOutbox
     /// <summary>The name of batch <paramref name="index"/> of a chain of held rows.</summary>
     public static string BatchOf(string chain, int index) => string.Create(CultureInfo.InvariantCulture, $"{chain}-{index:D4}");
 
-    /// <summary>Marks rows Sent with the activity that carried them, in batches of one partition.</summary>
+    /// <summary>Marks the rows of one message Sent with the activity that carried them: one <see cref="SentMessage"/>
+    /// inserted, the rows themselves not written (in memory they become Sent).</summary>
     public async Task MarkSentAsync(IReadOnlyList<DeliveryRow> rows, string? activityId, DateTimeOffset sentAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        foreach (var batch in rows.GroupBy(row => row.PartitionKey, StringComparer.Ordinal).SelectMany(partition => partition.Chunk(MaxBatch)))
+        if (rows.Count == 0)
         {
-            var actions = batch.Select(row =>
-            {
-                row.State = DeliveryState.Sent;
-                row.SentAt = sentAt;
-                row.ActivityId = activityId;
-                return new TableTransactionAction(TableTransactionActionType.UpdateMerge, row, ETag.All);
-            });
-            await _table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            return;
         }
+
+        var message = SentMessage.For(rows, activityId, sentAt);
+        await _sentMessages.AddEntityAsync(message, cancellationToken).ConfigureAwait(false);
+        SentMessage.Resolve(rows, [message]);
     }
 
     /// <summary>Stores feedback on a delivered paper's receipt (a merge of two properties, so nothing else of the row
@@ -447,9 +474,18 @@ public sealed class DeliveryOutbox
         while (true)
         {
             var existing = await _table.GetEntityIfExistsAsync<DeliveryRow>(partition, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (existing is not { HasValue: true, Value: { State: DeliveryState.Sent } row })
+            if (existing is not { HasValue: true, Value: { } row })
             {
                 return FeedbackRecorded.NotDelivered;
+            }
+
+            if (row.State != DeliveryState.Sent)
+            {
+                SentMessage.Resolve([row], await ListSentMessagesAsync(key, cancellationToken).ConfigureAwait(false));
+                if (row.State != DeliveryState.Sent)
+                {
+                    return FeedbackRecorded.NotDelivered;
+                }
             }
 
             if (row.Feedback == name)

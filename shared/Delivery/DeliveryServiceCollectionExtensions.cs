@@ -74,6 +74,7 @@ public static class DeliveryServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddDigestSubscriptions();
         services.TryAddSingleton<PendingDeliveries>();
+        services.TryAddSingleton<DeliveryOutbox>();
         services.TryAddSingleton<DeliveryLedger>();
         services.TryAddSingleton<PlannerState>();
         if (!services.Any(descriptor => descriptor.ServiceType == typeof(DeliveryQueue)))

@@ -34,6 +34,7 @@ public sealed class DigestStorage
         Rules = tables.GetTableClient(prefix + StorageNames.Rules);
         Deliveries = tables.GetTableClient(prefix + StorageNames.Deliveries);
         PendingDeliveries = tables.GetTableClient(prefix + StorageNames.PendingDeliveries);
+        SentMessages = tables.GetTableClient(prefix + StorageNames.SentMessages);
         DeliveryQueue = queues.GetQueueClient(prefix + StorageNames.DeliveryQueue);
         DeliveryPoisonQueue = queues.GetQueueClient(prefix + StorageNames.DeliveryQueue + StorageNames.PoisonSuffix);
         SlackInstallations = tables.GetTableClient(prefix + StorageNames.SlackInstallations);
@@ -73,6 +74,10 @@ public sealed class DigestStorage
     /// the conversation key), leased by the one sender that sends them.</summary>
     public TableClient PendingDeliveries { get; }
 
+    /// <summary>One row per message sent (partition = the subscription's conversation key): the receipt of the papers it
+    /// carried, so that sending marks no row of <see cref="Deliveries"/>.</summary>
+    public TableClient SentMessages { get; }
+
     /// <summary>One message per due subscription to send to (the notifier's plan), read by <c>DeliverToSubscription</c>.</summary>
     public QueueClient DeliveryQueue { get; }
 
@@ -92,7 +97,7 @@ public sealed class DigestStorage
     /// <summary>The last run of each step (partition <c>step</c>, row = the step's name).</summary>
     public TableClient StepRuns { get; }
 
-    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, PendingDeliveries, SlackInstallations, SlackEvents, SlackManagers, StepRuns];
+    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, PendingDeliveries, SentMessages, SlackInstallations, SlackEvents, SlackManagers, StepRuns];
 
     /// <summary>
     /// Creates every table, the container and the queues that are missing; once per process. Concurrent callers share one attempt.

@@ -33,6 +33,9 @@ public static partial class StorageNames
     /// <summary>One marker per subscription with Pending rows, which its sender leases.</summary>
     public const string PendingDeliveries = "pendingdeliveries";
 
+    /// <summary>One row per message the notifier sent: the papers it carried, and when.</summary>
+    public const string SentMessages = "sentmessages";
+
     /// <summary>One row per Slack workspace (or Enterprise Grid org) the app is installed in, its tokens encrypted.</summary>
     public const string SlackInstallations = "slackinstallations";
 
@@ -56,7 +59,7 @@ public static partial class StorageNames
     public const string PoisonSuffix = "-poison";
 
     /// <summary>Every table's base name.</summary>
-    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, PendingDeliveries, SlackInstallations, SlackEvents, SlackManagers, StepRuns];
+    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, PendingDeliveries, SentMessages, SlackInstallations, SlackEvents, SlackManagers, StepRuns];
 
     /// <summary>Every blob container's base name.</summary>
     public static IReadOnlyList<string> Containers { get; } = [SnapshotContainer];
