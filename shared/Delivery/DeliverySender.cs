@@ -116,7 +116,6 @@ public sealed partial class DeliverySender(
             await SendMessagesAsync(subscription, messenger, heading, items, held.More, progress, cancellationToken).ConfigureAwait(false);
             var noted = items.Count == 0 && rows.Count == 0 && request.NothingNote
                 && await SendNothingNoteAsync(subscription, messenger, request.PlannedAt, cancellationToken).ConfigureAwait(false);
-            await RecordDeliveredAsync(subscription, progress.PapersSent, progress.MessagesSent, now, cancellationToken).ConfigureAwait(false);
             // Every row that was Pending is now Sent, Held or Failed: the marker can go, unless a planner marked the
             // subscription again since the lease (new rows), which keeps it for the next sender.
             if (lease is not null)
@@ -168,7 +167,6 @@ public sealed partial class DeliverySender(
             var more = next is null ? (ValueTuple<string, string>?)null : ShowMoreButton.For(rest.Count(row => row.HeldBatch == next), rest.Count, next);
             var heading = string.Create(CultureInfo.InvariantCulture, $"{items.Count} more paper{(items.Count == 1 ? "" : "s")} that matched your rules");
             await SendMessagesAsync(subscription, messenger, heading, items, more, progress, cancellationToken).ConfigureAwait(false);
-            await RecordDeliveredAsync(subscription, progress.PapersSent, progress.MessagesSent, now, cancellationToken).ConfigureAwait(false);
             return new SubscriptionDelivery(key, progress.MessagesSent > 0 ? DeliveryOutcome.Sent : DeliveryOutcome.NothingToSend, progress.PapersSent, progress.MessagesSent)
             {
                 PapersHeld = rest.Count,
@@ -258,7 +256,6 @@ public sealed partial class DeliverySender(
         {
             LogDeactivated(logger, key.ToString(), exception);
             metrics.SubscriptionDeactivated(progress.Platform, exception.Kind.ToString());
-            await RecordDeliveredAsync(key, progress.PapersSent, progress.MessagesSent, now, cancellationToken).ConfigureAwait(false);
             return await DeactivateAsync(key, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (DeliveryFailedException exception) when (exception.Kind == DeliveryFailureKind.Unauthorized)
@@ -266,7 +263,6 @@ public sealed partial class DeliverySender(
             // The app's own credentials, not this message: no attempt is counted against its papers.
             LogSendFailed(logger, key.ToString(), exception.Kind, exception);
             RecordFailedSend(progress.Platform, exception, retried: true);
-            await RecordDeliveredAsync(key, progress.PapersSent, progress.MessagesSent, now, cancellationToken).ConfigureAwait(false);
             return new SubscriptionDelivery(key, DeliveryOutcome.Failed, progress.PapersSent, progress.MessagesSent, exception.Kind);
         }
         catch (DeliveryFailedException exception)
@@ -274,7 +270,6 @@ public sealed partial class DeliverySender(
             // A timeout, a token endpoint, 5xx, a 429 beyond the retries, a refused payload: this message's papers stay
             // Pending (or Held) for a later run (or click), one attempt nearer to becoming dead letters.
             LogSendFailed(logger, key.ToString(), exception.Kind, exception);
-            await RecordDeliveredAsync(key, progress.PapersSent, progress.MessagesSent, now, cancellationToken).ConfigureAwait(false);
             var deadLettered = await RecordFailedAttemptAsync(key, progress.Sending, exception.Message, _options.MaxAttempts, cancellationToken).ConfigureAwait(false);
             RecordFailedSend(progress.Platform, exception, retried: deadLettered == 0);
             if (deadLettered > 0)
@@ -363,54 +358,6 @@ public sealed partial class DeliverySender(
         return [.. rows.Where(row => found.ContainsKey(row.PaperId))
             .Select(row => (row, new MatchedPaper(found[row.PaperId], row.Highlights.Split('\n', StringSplitOptions.RemoveEmptyEntries))))];
     }
-
-    // What status shows: the papers and messages that went out, counted even when a later message of the run failed.
-    private async Task RecordDeliveredAsync(ConversationKey key, int papersSent, int messagesSent, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        if (messagesSent == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            await subscriptions.UpdateAsync(key, null, current => Delivered(current, papersSent, messagesSent, now), cancellationToken).ConfigureAwait(false);
-        }
-        catch (RequestFailedException exception)
-        {
-            // The counts are for show; the receipts on the rows are what matter, and they are written.
-            LogStorageFailed(logger, key.ToString(), exception);
-        }
-    }
-
-    // The same from the subscription as the planner read it: one write, unless the row changed since.
-    private async Task RecordDeliveredAsync(Subscription subscription, int papersSent, int messagesSent, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        if (messagesSent == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            if (!await subscriptions.TryUpdateDeliveredAsync(Delivered(subscription, papersSent, messagesSent, now), cancellationToken).ConfigureAwait(false))
-            {
-                await RecordDeliveredAsync(subscription.Key, papersSent, messagesSent, now, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (RequestFailedException exception)
-        {
-            LogStorageFailed(logger, subscription.Key.ToString(), exception);
-        }
-    }
-
-    private static Subscription Delivered(Subscription current, int papersSent, int messagesSent, DateTimeOffset now) => current with
-    {
-        LastDeliveryAt = now,
-        DeliveryCount = current.DeliveryCount + 1,
-        PapersDelivered = current.PapersDelivered + papersSent,
-        MessagesDelivered = current.MessagesDelivered + messagesSent,
-    };
 
     // Counts a failed send against the rows it carried; returns how many became dead letters.
     private async Task<int> RecordFailedAttemptAsync(ConversationKey key, List<DeliveryRow> rows, string error, int maxAttempts, CancellationToken cancellationToken)

@@ -101,21 +101,9 @@ public sealed record Subscription
     /// note however often its request is handled.</summary>
     public DateTimeOffset? NothingNotedFor { get; init; }
 
-    /// <summary>When papers were last delivered to this conversation.</summary>
-    public DateTimeOffset? LastDeliveryAt { get; init; }
-
     /// <summary>The notifier's watermark: the time of its last run that planned this conversation's papers. Papers first
     /// seen before it (less the overlap of <c>Delivery:ChangeOverlap</c>) have been considered.</summary>
     public DateTimeOffset? DeliveryWatermark { get; init; }
-
-    /// <summary>How many deliveries (runs, or <c>digest</c> commands, that sent at least one message) were made.</summary>
-    public int DeliveryCount { get; init; }
-
-    /// <summary>How many papers were sent here, over all deliveries.</summary>
-    public int PapersDelivered { get; init; }
-
-    /// <summary>How many messages carried them (a delivery of many papers is split into several).</summary>
-    public int MessagesDelivered { get; init; }
 
     /// <summary>Delivered papers the subscriber gave feedback on (More like this / Not interested); from
     /// the feedback ranking's minimum on, digests are ordered by what it learned.</summary>

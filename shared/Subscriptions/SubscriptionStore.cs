@@ -85,35 +85,6 @@ public sealed class SubscriptionStore
         await _subscriptions.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Writes a subscription's delivery counts (<see cref="Subscription.LastDeliveryAt"/>, the counters) with
-    /// one write, conditional on the <see cref="Subscription.Version"/> it was read with; false, with nothing written,
-    /// when it has none or the row changed since (then <see cref="UpdateAsync"/> applies the change to the row as it is).</summary>
-    public async Task<bool> TryUpdateDeliveredAsync(Subscription delivered, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(delivered);
-        if (delivered.Version is not { } version)
-        {
-            return false;
-        }
-
-        var entity = new TableEntity(delivered.Key.PartitionKey, SubscriptionRowKey)
-        {
-            ["LastDeliveryAt"] = delivered.LastDeliveryAt,
-            ["DeliveryCount"] = delivered.DeliveryCount,
-            ["PapersDelivered"] = delivered.PapersDelivered,
-            ["MessagesDelivered"] = delivered.MessagesDelivered,
-        };
-        try
-        {
-            await _subscriptions.UpdateEntityAsync(entity, version, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (RequestFailedException exception) when (exception.Status is 412 or 404)
-        {
-            return false;
-        }
-    }
-
     /// <summary>Claims the "nothing matched" note of the period delivered at <paramref name="period"/>: true when this
     /// call recorded it (no note was claimed for it or a later period), false when one was, so that a request handled twice
     /// (a redelivered queue message, two processes) sends one note.</summary>
@@ -349,10 +320,6 @@ public sealed class SubscriptionStore
             ["MessageLimit"] = subscription.MessageLimit,
             ["NothingMatchedNote"] = subscription.NothingMatchedNote,
             ["NothingNotedFor"] = subscription.NothingNotedFor,
-            ["LastDeliveryAt"] = subscription.LastDeliveryAt,
-            ["DeliveryCount"] = subscription.DeliveryCount,
-            ["PapersDelivered"] = subscription.PapersDelivered,
-            ["MessagesDelivered"] = subscription.MessagesDelivered,
             ["FeedbackCount"] = subscription.FeedbackCount,
             ["DeliveryWatermark"] = subscription.DeliveryWatermark,
             ["VerifiedAt"] = subscription.VerifiedAt,
@@ -394,10 +361,6 @@ public sealed class SubscriptionStore
             MessageLimit = row.GetInt32("MessageLimit") is { } limit and >= 1 and <= Subscription.MaxMessageLimit ? limit : null,
             NothingMatchedNote = row.GetBoolean("NothingMatchedNote") ?? false,
             NothingNotedFor = row.GetDateTimeOffset("NothingNotedFor"),
-            LastDeliveryAt = row.GetDateTimeOffset("LastDeliveryAt"),
-            DeliveryCount = row.GetInt32("DeliveryCount") ?? 0,
-            PapersDelivered = row.GetInt32("PapersDelivered") ?? 0,
-            MessagesDelivered = row.GetInt32("MessagesDelivered") ?? 0,
             FeedbackCount = row.GetInt32("FeedbackCount") ?? 0,
             DeliveryWatermark = row.GetDateTimeOffset("DeliveryWatermark"),
             VerifiedAt = row.GetDateTimeOffset("VerifiedAt") ?? default,

@@ -19,7 +19,7 @@ internal sealed class DigestCommand(SubscriptionStore store, NotifySubscribers n
 
         // The scheduled deliveries' path (outbox, receipts, watermark): a paper sent either way is never sent again.
         var subscription = await request.GetSubscriptionAsync(cancellationToken).ConfigureAwait(false);
-        var since = subscription.DeliveryWatermark ?? subscription.LastDeliveryAt ?? time.GetUtcNow().AddDays(-1);
+        var since = subscription.DeliveryWatermark ?? time.GetUtcNow().AddDays(-1);
         var delivery = await notifier.DeliverNowAsync(subscription, cancellationToken).ConfigureAwait(false);
         return delivery.Outcome switch
         {

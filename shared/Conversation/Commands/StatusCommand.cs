@@ -15,7 +15,11 @@ internal sealed class StatusCommand(SubscriptionStore store, IPaperSource papers
         var subscription = await request.GetSubscriptionAsync(cancellationToken).ConfigureAwait(false);
         var crawl = await papers.GetCrawlStatusAsync(cancellationToken).ConfigureAwait(false);
         var ruleCount = (await store.ListRulesAsync(request.Key, cancellationToken).ConfigureAwait(false)).Count;
-        var held = (await outbox.ListHeldAsync(request.Key, cancellationToken).ConfigureAwait(false)).Count;
+        var rows = await outbox.ListAsync(request.Key, cancellationToken).ConfigureAwait(false);
+        var held = rows.Count(row => row.State == DeliveryState.Held);
+        var sent = rows.Where(row => row.State == DeliveryState.Sent).ToList();
+        // A message's papers share its time and id.
+        var messages = sent.Select(row => (row.SentAt, row.ActivityId)).Distinct().Count();
         var state = !subscription.Subscribed ? "not subscribed" : subscription.Paused ? "subscribed, paused" : "subscribed";
         KeyValuePair<string, string>[] facts =
         [
@@ -28,10 +32,10 @@ internal sealed class StatusCommand(SubscriptionStore store, IPaperSource papers
             new("Held back", held == 0 ? "none" : $"{SubscribeCommand.Plural(held, "paper")} (Show more, or type more)"),
             new("Nothing-matched note", subscription.NothingMatchedNote ? "on" : "off"),
             new("Rules", ruleCount.ToString(CultureInfo.InvariantCulture)),
-            new("Delivered", subscription.MessagesDelivered == 0
+            new("Delivered", messages == 0
                 ? "nothing yet"
-                : $"{SubscribeCommand.Plural(subscription.PapersDelivered, "paper")} in {SubscribeCommand.Plural(subscription.MessagesDelivered, "message")}"),
-            new("Last delivery", Time(subscription.LastDeliveryAt)),
+                : $"{SubscribeCommand.Plural(sent.Count, "paper")} in {SubscribeCommand.Plural(messages, "message")}"),
+            new("Last delivery", Time(sent.Max(row => row.SentAt))),
         ];
         return CommandResult.Of(new FactsReply("Status", facts), $"Status: {state}.");
     }

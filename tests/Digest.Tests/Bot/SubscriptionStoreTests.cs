@@ -197,8 +197,8 @@ public sealed class SubscriptionStoreTests(AzuriteFixture azurite)
         var key = ConversationKey.Create("msteams", "t", "a:1");
         await store.RecordContactAsync(key, TeamsAddress.From(Reference(key)), Cancel);
 
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => store.UpdateAsync(key, null, s => s with { DeliveryCount = s.DeliveryCount + 1 }, Cancel)));
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => store.UpdateAsync(key, null, s => s with { FeedbackCount = s.FeedbackCount + 1 }, Cancel)));
 
-        (await store.GetAsync(key, Cancel))!.DeliveryCount.ShouldBe(4);
+        (await store.GetAsync(key, Cancel))!.FeedbackCount.ShouldBe(4);
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Digest.Delivery;
 using Digest.FrontEnds.Slack;
 using Digest.Platforms.Slack;
 using Digest.Rules;
@@ -239,7 +240,7 @@ public sealed class SlackAppHomeTests(AzuriteFixture azurite) : IAsyncLifetime
         var sent = (await _slack.WaitForAsync("/api/chat.postMessage", 1, Cancel)).ShouldHaveSingleItem().Json;
         ((string)sent["channel"]!).ShouldBe(_user);
         sent["blocks"]!.ToJsonString().ShouldContain("WebChallenger");
-        (await Store.GetAsync(Personal, Cancel))!.PapersDelivered.ShouldBe(1);
+        (await _bot.Services.GetRequiredService<DeliveryOutbox>().ListAsync(Personal, Cancel)).ShouldHaveSingleItem().State.ShouldBe(DeliveryState.Sent);
     }
 
     [Fact]
