@@ -24,11 +24,11 @@ public sealed record DeliveryPlan(DateTimeOffset PlannedAt, IReadOnlyList<Conver
 /// most once, whoever plans it and however often.
 /// </summary>
 /// <remarks>
-/// Its cost does not grow with subscriptions that have nothing new: subscriptions, rules and the index of subscriptions
-/// with Pending rows (<see cref="PendingDeliveries"/>) are each read with one paged query, and an instant subscription's
+/// Its cost does not grow with subscriptions that have nothing new: subscriptions, their watermarks, rules and the index
+/// of subscriptions with Pending rows (<see cref="PendingDeliveries"/>) are each read with one paged query, and an instant subscription's
 /// window starts at the later of its own watermark and the last finished run (<see cref="PlannerState"/>), so nothing is
 /// written for it unless papers were planned for it. A daily subscription's watermark is written when it is due (the
-/// schedule reads it), a new subscription's once.
+/// schedule reads it), a new subscription's once; both 100 to a transaction (<see cref="DeliveryWatermarks"/>).
 /// </remarks>
 public sealed partial class DeliveryPlanner(
     SubscriptionStore subscriptions,
@@ -36,6 +36,7 @@ public sealed partial class DeliveryPlanner(
     DigestStorage storage,
     DeliveryOutbox outbox,
     PendingDeliveries pending,
+    DeliveryWatermarks watermarks,
     PlannerState state,
     PaperCorpus corpus,
     IOptions<DeliveryOptions> options,
@@ -56,7 +57,9 @@ public sealed partial class DeliveryPlanner(
         var activeByKey = new Dictionary<ConversationKey, Subscription>();
         var quietNow = new HashSet<ConversationKey>();
         var active = new List<Subscription>();
-        await foreach (var subscription in subscriptions.ListActiveAsync(cancellationToken).ConfigureAwait(false))
+        var stored = await subscriptions.ListActiveAsync(cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var watermarkOf = stored.Count == 0 ? [] : await watermarks.ListAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var subscription in stored.Select(subscription => DeliveryWatermarks.Apply(subscription, watermarkOf)))
         {
             activeByKey[subscription.Key] = subscription;
             if (DeliverySchedule.IsQuiet(subscription.QuietDays, now))
@@ -85,10 +88,10 @@ public sealed partial class DeliveryPlanner(
 
         // Only now does the run count as finished: a crash before leaves the window where it was, and the next run plans
         // again (the receipts keep it from planning twice); rows a crash left are marked, so a later run sends them.
-        foreach (var subscription in due.Where(subscription => subscription.Subscription.DeliveryWatermark is null || subscription.Subscription.Mode.Cadence != DeliveryCadence.Instant))
-        {
-            await subscriptions.SetWatermarkAsync(subscription.Subscription.Key, now, cancellationToken).ConfigureAwait(false);
-        }
+        await watermarks.SetAsync(
+            due.Where(subscription => subscription.Subscription.DeliveryWatermark is null || subscription.Subscription.Mode.Cadence != DeliveryCadence.Instant)
+                .Select(subscription => subscription.Subscription.Key),
+            now, cancellationToken).ConfigureAwait(false);
 
         if (due.Count > 0)
         {
@@ -131,6 +134,7 @@ public sealed partial class DeliveryPlanner(
         ArgumentNullException.ThrowIfNull(subscription);
         var now = time.GetUtcNow();
         await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        subscription = await watermarks.ApplyAsync(subscription, cancellationToken).ConfigureAwait(false);
         var stored = await subscriptions.ListRulesAsync(subscription.Key, cancellationToken).ConfigureAwait(false);
         var rules = Compile(subscription.Key, stored, await StatisticsForAsync(stored, cancellationToken).ConfigureAwait(false));
         if (rules.Count == 0)
@@ -142,7 +146,7 @@ public sealed partial class DeliveryPlanner(
         // Its marker is replaced, never taken as created: the sender lists the rows, since the scheduled run may be
         // planning the same subscription.
         await PlanRowsAsync([new DueSubscription(subscription, rules, Since(subscription, lastPlannedAt, now))], now, lastPlannedAt, new HashSet<ConversationKey> { subscription.Key }, cancellationToken).ConfigureAwait(false);
-        await subscriptions.SetWatermarkAsync(subscription.Key, now, cancellationToken).ConfigureAwait(false);
+        await watermarks.SetAsync([subscription.Key], now, cancellationToken).ConfigureAwait(false);
         return new DeliveryRequest(subscription.Key, now) { Subscription = subscription };
     }
 

@@ -32,6 +32,7 @@ public static class DeliveryServiceCollectionExtensions
         services.TryAddSingleton<PaperStore>();
         services.TryAddSingleton<PaperCorpus>();
         services.TryAddSingleton<DeliveryOutbox>();
+        services.TryAddSingleton<DeliveryWatermarks>();
         services.TryAddSingleton<PendingDeliveries>();
         services.TryAddSingleton<PlannerState>();
         services.TryAddSingleton<PaperCardSplitter>();
@@ -75,6 +76,7 @@ public static class DeliveryServiceCollectionExtensions
         services.AddDigestSubscriptions();
         services.TryAddSingleton<PendingDeliveries>();
         services.TryAddSingleton<DeliveryOutbox>();
+        services.TryAddSingleton<DeliveryWatermarks>();
         services.TryAddSingleton<DeliveryLedger>();
         services.TryAddSingleton<PlannerState>();
         if (!services.Any(descriptor => descriptor.ServiceType == typeof(DeliveryQueue)))

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
 using Digest.Storage;
@@ -26,8 +25,6 @@ public sealed class PendingDeliveries(DigestStorage storage)
     private const string LegacyPartition = "~pending";
     private const string LeaseId = "LeaseId";
     private const string LeasedAt = "LeasedAt";
-    private const string Base64UrlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    private const int MaxBatch = 100;
 
     // Set once the legacy partition was found empty: from then on nobody writes there.
     private volatile bool _noLegacyMarkers;
@@ -292,21 +289,16 @@ public sealed class PendingDeliveries(DigestStorage storage)
             await MarkAsync(group.Select(KeyOf), group.Key, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var batch in legacy.Chunk(MaxBatch))
+        foreach (var batch in legacy.Chunk(SubscriptionSpread.MaxBatch))
         {
             await storage.Deliveries.SubmitTransactionAsync(batch.Select(row => new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All)), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static IEnumerable<ConversationKey[]> Batches(IEnumerable<ConversationKey> keys) =>
-        keys.DistinctBy(key => key.PartitionKey).GroupBy(PartitionOf, StringComparer.Ordinal).SelectMany(partition => partition.Chunk(MaxBatch));
+    private static IEnumerable<ConversationKey[]> Batches(IEnumerable<ConversationKey> keys) => SubscriptionSpread.Batches(keys);
 
-    // Sixteen partitions, by the first character of the (base64url, hashed) conversation key: a run still writes
-    // markers 100 to a transaction whatever the tenants, while their writes spread over partitions (Table Storage
-    // serves about 2,000 entities a second from one) and a point write searches a sixteenth of them (Azurite scans
-    // the partition for it).
-    internal static string PartitionOf(ConversationKey key) =>
-        string.Create(CultureInfo.InvariantCulture, $"m{Base64UrlAlphabet.IndexOf(key.PartitionKey[0], StringComparison.Ordinal) / 4:D2}");
+    // One of sixteen partitions (SubscriptionSpread).
+    internal static string PartitionOf(ConversationKey key) => SubscriptionSpread.PartitionOf(key);
 
     private static ConversationKey KeyOf(TableEntity row) =>
         ConversationKey.Create(row.GetString("ChannelId"), row.GetString("TenantId"), row.GetString("ConversationId"));

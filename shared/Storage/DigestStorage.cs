@@ -35,6 +35,7 @@ public sealed class DigestStorage
         Deliveries = tables.GetTableClient(prefix + StorageNames.Deliveries);
         PendingDeliveries = tables.GetTableClient(prefix + StorageNames.PendingDeliveries);
         SentMessages = tables.GetTableClient(prefix + StorageNames.SentMessages);
+        Watermarks = tables.GetTableClient(prefix + StorageNames.Watermarks);
         DeliveryQueue = queues.GetQueueClient(prefix + StorageNames.DeliveryQueue);
         DeliveryPoisonQueue = queues.GetQueueClient(prefix + StorageNames.DeliveryQueue + StorageNames.PoisonSuffix);
         SlackInstallations = tables.GetTableClient(prefix + StorageNames.SlackInstallations);
@@ -78,6 +79,10 @@ public sealed class DigestStorage
     /// carried, so that sending marks no row of <see cref="Deliveries"/>.</summary>
     public TableClient SentMessages { get; }
 
+    /// <summary>The notifier's watermark of each subscription (partition = one of sixteen, by the conversation key; row =
+    /// the conversation key), so that a run writes them 100 to a transaction.</summary>
+    public TableClient Watermarks { get; }
+
     /// <summary>One message per due subscription to send to (the notifier's plan), read by <c>DeliverToSubscription</c>.</summary>
     public QueueClient DeliveryQueue { get; }
 
@@ -97,7 +102,7 @@ public sealed class DigestStorage
     /// <summary>The last run of each step (partition <c>step</c>, row = the step's name).</summary>
     public TableClient StepRuns { get; }
 
-    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, PendingDeliveries, SentMessages, SlackInstallations, SlackEvents, SlackManagers, StepRuns];
+    private IEnumerable<TableClient> AllTables => [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, PendingDeliveries, SentMessages, Watermarks, SlackInstallations, SlackEvents, SlackManagers, StepRuns];
 
     /// <summary>
     /// Creates every table, the container and the queues that are missing; once per process. Concurrent callers share one attempt.

@@ -36,6 +36,9 @@ public static partial class StorageNames
     /// <summary>One row per message the notifier sent: the papers it carried, and when.</summary>
     public const string SentMessages = "sentmessages";
 
+    /// <summary>The notifier's watermark of each subscription it planned.</summary>
+    public const string Watermarks = "watermarks";
+
     /// <summary>One row per Slack workspace (or Enterprise Grid org) the app is installed in, its tokens encrypted.</summary>
     public const string SlackInstallations = "slackinstallations";
 
@@ -59,7 +62,7 @@ public static partial class StorageNames
     public const string PoisonSuffix = "-poison";
 
     /// <summary>Every table's base name.</summary>
-    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, PendingDeliveries, SentMessages, SlackInstallations, SlackEvents, SlackManagers, StepRuns];
+    public static IReadOnlyList<string> Tables { get; } = [Pages, SnapshotLog, Papers, Changes, Subscriptions, Rules, Deliveries, PendingDeliveries, SentMessages, Watermarks, SlackInstallations, SlackEvents, SlackManagers, StepRuns];
 
     /// <summary>Every blob container's base name.</summary>
     public static IReadOnlyList<string> Containers { get; } = [SnapshotContainer];

@@ -102,7 +102,9 @@ public sealed record Subscription
     public DateTimeOffset? NothingNotedFor { get; init; }
 
     /// <summary>The notifier's watermark: the time of its last run that planned this conversation's papers. Papers first
-    /// seen before it (less the overlap of <c>Delivery:ChangeOverlap</c>) have been considered.</summary>
+    /// seen before it (less the overlap of <c>Delivery:ChangeOverlap</c>) have been considered. The notifier keeps it in a
+    /// table of its own (<c>DeliveryWatermarks</c>) and sets it here on the subscriptions it reads; the subscription row
+    /// carries only the one an older version wrote there.</summary>
     public DateTimeOffset? DeliveryWatermark { get; init; }
 
     /// <summary>Delivered papers the subscriber gave feedback on (More like this / Not interested); from

@@ -75,16 +75,6 @@ public sealed class SubscriptionStore
     public bool RecordedRecently(ConversationKey key, ConversationAddress address) =>
         _recentContacts.TryGetValue(key, out var recorded) && recorded == address;
 
-    /// <summary>Moves the notifier's watermark of an existing subscription with one write and no read: only that column
-    /// changes, so a concurrent change of anything else (a mode, a pause) is kept.</summary>
-    public async Task SetWatermarkAsync(ConversationKey key, DateTimeOffset watermark, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        await _storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        var entity = new TableEntity(key.PartitionKey, SubscriptionRowKey) { ["DeliveryWatermark"] = watermark };
-        await _subscriptions.UpdateEntityAsync(entity, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>Claims the "nothing matched" note of the period delivered at <paramref name="period"/>: true when this
     /// call recorded it (no note was claimed for it or a later period), false when one was, so that a request handled twice
     /// (a redelivered queue message, two processes) sends one note.</summary>

@@ -5,7 +5,7 @@ using static Digest.Conversation.RichText;
 namespace Digest.Conversation.Commands;
 
 /// <summary><c>digest</c>: sends now what matched since the last delivery, whatever the mode.</summary>
-internal sealed class DigestCommand(SubscriptionStore store, NotifySubscribers notifier, TimeProvider time) : IConversationCommand
+internal sealed class DigestCommand(SubscriptionStore store, NotifySubscribers notifier, DeliveryWatermarks watermarks, TimeProvider time) : IConversationCommand
 {
     public IReadOnlyList<string> Names { get; } = ["digest"];
 
@@ -18,7 +18,7 @@ internal sealed class DigestCommand(SubscriptionStore store, NotifySubscribers n
         }
 
         // The scheduled deliveries' path (outbox, receipts, watermark): a paper sent either way is never sent again.
-        var subscription = await request.GetSubscriptionAsync(cancellationToken).ConfigureAwait(false);
+        var subscription = await watermarks.ApplyAsync(await request.GetSubscriptionAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         var since = subscription.DeliveryWatermark ?? time.GetUtcNow().AddDays(-1);
         var delivery = await notifier.DeliverNowAsync(subscription, cancellationToken).ConfigureAwait(false);
         return delivery.Outcome switch

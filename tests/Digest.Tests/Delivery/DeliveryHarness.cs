@@ -47,6 +47,12 @@ public sealed class DeliveryHarness : IAsyncDisposable
 
     public NotifySubscribers Notifier => Services.GetRequiredService<NotifySubscribers>();
 
+    public DeliveryWatermarks Watermarks => Services.GetRequiredService<DeliveryWatermarks>();
+
+    /// <summary>The subscription's watermark as the planner sees it.</summary>
+    public async Task<DateTimeOffset?> WatermarkAsync(ConversationKey key, CancellationToken cancellationToken) =>
+        (await Watermarks.ApplyAsync((await Store.GetAsync(key, cancellationToken))!, cancellationToken)).DeliveryWatermark;
+
     public DeliveryOptions Options => Services.GetRequiredService<IOptions<DeliveryOptions>>().Value;
 
     public static async Task<DeliveryHarness> StartAsync(AzuriteFixture azurite, DateTimeOffset now, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? settings = null)

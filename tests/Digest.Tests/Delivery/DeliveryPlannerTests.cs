@@ -79,11 +79,11 @@ public sealed class DeliveryPlannerTests(AzuriteFixture azurite)
 
         var report = await harness.Notifier.RunAsync(Cancel);
 
-        // Subscriptions, rules, the planner's state, the change log, the papers it names (one partition) and the pending
-        // index: one read each; one write (the planner's state). Nothing per subscription.
+        // Subscriptions, their watermarks, rules, the planner's state, the change log, the papers it names (one partition)
+        // and the pending index: one read each; one write (the planner's state). Nothing per subscription.
         report.Subscriptions.Count.ShouldBe(count);
         report.Subscriptions.ShouldAllBe(subscription => subscription.Outcome == DeliveryOutcome.NothingToSend);
-        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 6, Writes: 1));
+        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 7, Writes: 1));
     }
 
     [Theory]
@@ -109,9 +109,9 @@ public sealed class DeliveryPlannerTests(AzuriteFixture azurite)
 
         plan.PapersPlanned.ShouldBe(0);
         plan.Requests.ShouldBeEmpty();
-        // The six reads of a quiet run and one for the receipts of the subscriptions' one tenant; one write (the
+        // The seven reads of a quiet run and one for the receipts of the subscriptions' one tenant; one write (the
         // planner's state). Nothing per subscription or per pair.
-        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 7, Writes: 1));
+        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 8, Writes: 1));
     }
 
     [Theory]
@@ -144,8 +144,50 @@ public sealed class DeliveryPlannerTests(AzuriteFixture azurite)
         (counter.Current - before).Writes.ShouldBe(((pairs + 99) / 100) + (2 * markerBatches) + 1);
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(130)]
+    public async Task PlanAsync_NewSubscriptions_WritesTheirWatermarksInBatchesOfAHundred(int count)
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        var keys = new List<ConversationKey>();
+        for (var i = 0; i < count; i++)
+        {
+            keys.Add(await harness.SubscribeAsync("a:" + Guid.NewGuid().ToString("N"), DeliveryMode.Instant, Cancel, "nothing-matches-this"));
+        }
+
+        var counter = harness.Services.GetRequiredService<StorageRequestCounter>();
+        var before = counter.Current;
+
+        var plan = await harness.Services.GetRequiredService<DeliveryPlanner>().PlanAsync(Cancel);
+
+        plan.Due.Count.ShouldBe(count);
+        // The watermarks per 100 of a partition, and the planner's state: not a write per subscription.
+        var watermarkBatches = keys.GroupBy(PendingDeliveries.PartitionOf).Sum(partition => (partition.Count() + 99) / 100);
+        (counter.Current - before).Writes.ShouldBe(watermarkBatches + 1);
+        foreach (var key in keys)
+        {
+            (await harness.WatermarkAsync(key, Cancel)).ShouldBe(Morning);
+        }
+    }
+
     [Fact]
-    public async Task SendAsync_RequestOfAPlanInTheSameProcess_ReadsNothingAndWritesLeaseMessagesCountsAndMarker()
+    public async Task PlanAsync_DailySubscriptionWithAWatermarkOnlyOnItsRow_IsNotDueAgainTheSameDay()
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        var key = await harness.SubscribeAsync("a:" + Guid.NewGuid().ToString("N"), new DeliveryMode(DeliveryCadence.Daily, new TimeOnly(8, 0), "UTC"), Cancel, "agent*");
+        // Where an older version kept the watermark: its digest of today went out at 08:05.
+        await harness.Store.UpdateAsync(key, null, current => current with { DeliveryWatermark = Morning.AddHours(-2).AddMinutes(5) }, Cancel);
+
+        var plan = await harness.Services.GetRequiredService<DeliveryPlanner>().PlanAsync(Cancel);
+
+        plan.Due.ShouldNotContain(key);
+        (await harness.WatermarkAsync(key, Cancel)).ShouldBe(Morning.AddHours(-2).AddMinutes(5));
+    }
+
+    [Fact]
+    public async Task SendAsync_RequestOfAPlanInTheSameProcess_ReadsNothingAndWritesLeaseReceiptsAndMarker()
     {
         await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
         var conversation = "a:" + Guid.NewGuid().ToString("N");

@@ -49,7 +49,7 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         receipts.Select(row => row.PaperId).ToHashSet().SetEquals(expected).ShouldBeTrue();
         receipts.ShouldAllBe(row => row.State == DeliveryState.Sent && row.ActivityId!.StartsWith("activity-", StringComparison.Ordinal) && row.Highlights.Length > 0 && row.SentAt == Morning);
         receipts.Select(row => row.ActivityId).Distinct().Count().ShouldBe(messages.Count);
-        (await harness.Store.GetAsync(key, Cancel))!.DeliveryWatermark.ShouldBe(Morning);
+        (await harness.WatermarkAsync(key, Cancel)).ShouldBe(Morning);
 
         harness.Time.Advance(TimeSpan.FromMinutes(15));
         var again = await harness.Notifier.RunAsync(Cancel);
@@ -57,9 +57,8 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         again.For(key)!.Outcome.ShouldBe(DeliveryOutcome.NothingToSend);
         harness.SentTo(conversation).Count.ShouldBe(messages.Count);
         (await harness.Outbox.ListAsync(key, Cancel)).ShouldAllBe(row => row.State == DeliveryState.Sent && row.SentAt == Morning);
-        var after = (await harness.Store.GetAsync(key, Cancel))!;
         // Nothing new: the run writes nothing for the subscription; its window moves with the planner's last run.
-        after.DeliveryWatermark.ShouldBe(Morning);
+        (await harness.WatermarkAsync(key, Cancel)).ShouldBe(Morning);
     }
 
     [Fact] // issue 7 item 8: a row stored before channels were keyed by channel names the thread it was spoken in
@@ -237,7 +236,7 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         pending.Select(row => row.PaperId).ToHashSet().SetEquals(expected).ShouldBeTrue();
         pending.ShouldAllBe(row => row.State == DeliveryState.Pending);
         // The plan is in the rows, so the window moves on: the papers go out from the rows, not from matching again.
-        (await harness.Store.GetAsync(key, Cancel))!.DeliveryWatermark.ShouldBe(Morning);
+        (await harness.WatermarkAsync(key, Cancel)).ShouldBe(Morning);
         var failedRequests = harness.Connector.All.Count;
 
         harness.Time.Advance(TimeSpan.FromMinutes(15));

@@ -66,7 +66,7 @@ public sealed class ThresholdCrossingTests(AzuriteFixture azurite)
         // Subscribed after the paper was first seen: only the upvote change (60 to 70) is in its first window, and the
         // rule matched the paper before it as well, so nothing crossed.
         var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "upvotes>=50");
-        await harness.Store.UpdateAsync(key, null, current => current with { DeliveryWatermark = Morning.AddHours(1).AddMinutes(30) }, Cancel);
+        await harness.Watermarks.SetAsync([key], Morning.AddHours(1).AddMinutes(30), Cancel);
         harness.Time.Advance(TimeSpan.FromMinutes(5));
         var report = await harness.Notifier.RunAsync(Cancel);
 
