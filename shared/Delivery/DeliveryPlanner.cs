@@ -49,8 +49,13 @@ public sealed partial class DeliveryPlanner(
     // The planner lives as long as the process: each run compiles only the rules it has not seen in earlier runs.
     private readonly RuleIndexCache _ruleIndexes = new();
 
-    /// <summary>Plans every due subscription.</summary>
-    public async Task<DeliveryPlan> PlanAsync(CancellationToken cancellationToken)
+    /// <summary>Plans every due subscription, for senders elsewhere (a queue's consumers).</summary>
+    public Task<DeliveryPlan> PlanAsync(CancellationToken cancellationToken) => PlanAsync(sendHere: false, cancellationToken);
+
+    /// <summary>Plans every due subscription. With <paramref name="sendHere"/>, for senders of this process: a request
+    /// then carries the rows it planned and, where this run created the subscription's marker, the lease on it, taken in
+    /// the same write that marks it again, so that its sender sends with no storage request before the messages.</summary>
+    public async Task<DeliveryPlan> PlanAsync(bool sendHere, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         await storage.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
@@ -84,7 +89,7 @@ public sealed partial class DeliveryPlanner(
             .ToList();
         // Read before planning: a subscription without a marker has no Pending rows (see PendingDeliveries.MarkPlannedAsync).
         var marked = activeByKey.Count == 0 ? [] : await pending.ListAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await PlanRowsAsync(due, now, lastPlannedAt, marked.Select(request => request.Key).ToHashSet(), cancellationToken).ConfigureAwait(false);
+        var rows = await PlanRowsAsync(due, now, lastPlannedAt, marked.Select(request => request.Key).ToHashSet(), sendHere, cancellationToken).ConfigureAwait(false);
 
         // Only now does the run count as finished: a crash before leaves the window where it was, and the next run plans
         // again (the receipts keep it from planning twice); rows a crash left are marked, so a later run sends them.
@@ -101,15 +106,15 @@ public sealed partial class DeliveryPlanner(
         // Rows wait while their subscription is paused, unsubscribed, removed or on a quiet day, and go once it is active
         // again. The requests carry what this run read and wrote, so that a sender in this process does not read it
         // again: where this run created the marker and nothing touched it since, the rows it planned are all there is to
-        // send, and the marker's ETag lets the sender lease it without a read.
+        // send, and the lease it took for the sender spares that sender a request.
         // A daily or weekly digest due now that asks for a "nothing matched" note gets a request even with nothing to
         // send: the sender sends the note then. A subscription without a marker has no Pending rows.
         var markedKeys = marked.Select(request => request.Key).ToHashSet();
         var noting = due.Select(subscription => subscription.Subscription)
             .Where(subscription => subscription.NothingMatchedNote && subscription.Mode.Cadence != DeliveryCadence.Instant)
             .Select(subscription => subscription.Key).ToHashSet();
-        var untouched = rows.Markers.Where(marker => marker.Value.Created && rows.Planned.ContainsKey(marker.Key))
-            .ToDictionary(marker => marker.Key, marker => marker.Value.ETag);
+        var leased = rows.Markers.Where(marker => marker.Value is { Created: true, Lease: not null } && rows.Planned.ContainsKey(marker.Key))
+            .ToDictionary(marker => marker.Key, marker => marker.Value.Lease!);
         var requests = markedKeys.Union(rows.Markers.Keys).Union(noting)
             .Where(key => activeByKey.ContainsKey(key) && !quietNow.Contains(key))
             .OrderBy(key => key.PartitionKey, StringComparer.Ordinal)
@@ -118,8 +123,8 @@ public sealed partial class DeliveryPlanner(
                 Subscription = activeByKey[key],
                 Papers = rows.Papers,
                 NothingNote = noting.Contains(key),
-                MarkerETag = untouched.TryGetValue(key, out var etag) ? etag : null,
-                Rows = untouched.ContainsKey(key) ? rows.Planned[key] : null,
+                Lease = leased.GetValueOrDefault(key),
+                Rows = leased.ContainsKey(key) ? rows.Planned[key] : null,
             })
             .ToList();
         var plan = new DeliveryPlan(now, [.. due.Select(subscription => subscription.Subscription.Key)], rows.Rules, rows.Papers.Count, rows.Planned.Values.Sum(planned => planned.Count), requests);
@@ -145,7 +150,7 @@ public sealed partial class DeliveryPlanner(
         var lastPlannedAt = await state.GetLastPlannedAtAsync(cancellationToken).ConfigureAwait(false);
         // Its marker is replaced, never taken as created: the sender lists the rows, since the scheduled run may be
         // planning the same subscription.
-        await PlanRowsAsync([new DueSubscription(subscription, rules, Since(subscription, lastPlannedAt, now))], now, lastPlannedAt, new HashSet<ConversationKey> { subscription.Key }, cancellationToken).ConfigureAwait(false);
+        await PlanRowsAsync([new DueSubscription(subscription, rules, Since(subscription, lastPlannedAt, now))], now, lastPlannedAt, new HashSet<ConversationKey> { subscription.Key }, leaseCreated: false, cancellationToken).ConfigureAwait(false);
         await watermarks.SetAsync([subscription.Key], now, cancellationToken).ConfigureAwait(false);
         return new DeliveryRequest(subscription.Key, now) { Subscription = subscription };
     }
@@ -170,7 +175,7 @@ public sealed partial class DeliveryPlanner(
     // crash leaves no Pending row unmarked) and after (so that a sender that leased the marker before the rows were
     // inserted cannot remove it). Returns the rules indexed, the papers considered, the rows each subscription got and
     // the markers, with which of them this run created and still has untouched.
-    private async Task<PlannedRows> PlanRowsAsync(List<DueSubscription> due, DateTimeOffset now, DateTimeOffset? lastPlannedAt, IReadOnlySet<ConversationKey> marked, CancellationToken cancellationToken)
+    private async Task<PlannedRows> PlanRowsAsync(List<DueSubscription> due, DateTimeOffset now, DateTimeOffset? lastPlannedAt, IReadOnlySet<ConversationKey> marked, bool leaseCreated, CancellationToken cancellationToken)
     {
         if (due.Count == 0)
         {
@@ -193,7 +198,7 @@ public sealed partial class DeliveryPlanner(
         metrics.RuleMatches(rows.Count);
         var keys = due.ToDictionary(subscription => subscription.Subscription.Key.PartitionKey, subscription => subscription.Subscription.Key, StringComparer.Ordinal);
         var planned = rows.GroupBy(row => row.Conversation, StringComparer.Ordinal).ToDictionary(group => keys[group.Key], group => (IReadOnlyList<DeliveryRow>)[.. group]);
-        var markers = await pending.MarkAgainAsync(before.Where(marker => planned.ContainsKey(marker.Key)).ToDictionary(), now, cancellationToken).ConfigureAwait(false);
+        var markers = await pending.MarkAgainAsync(before.Where(marker => planned.ContainsKey(marker.Key)).ToDictionary(), now, leaseCreated, cancellationToken).ConfigureAwait(false);
         foreach (var (key, marker) in before.Where(marker => !markers.ContainsKey(marker.Key)))
         {
             markers[key] = marker with { Created = false }; // marked, but nothing planned for it after all

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Azure;
 using Digest.Papers;
 using Digest.Subscriptions;
 
@@ -21,14 +20,15 @@ public sealed record DeliveryRequest(ConversationKey Key, DateTimeOffset Planned
     [JsonIgnore]
     public Subscription? Subscription { get; init; }
 
-    /// <summary>With <see cref="Rows"/>: the ETag of the subscription's pending marker, which the planner created before
-    /// inserting the rows and found untouched after (<see cref="PendingDeliveries.MarkAgainAsync"/>).</summary>
+    /// <summary>With <see cref="Rows"/>: the sending lease the planner took, for this request's sender, on the pending
+    /// marker it created before inserting the rows and found untouched after (<see cref="PendingDeliveries.MarkAgainAsync"/>),
+    /// taken at <see cref="DeliveryRequest.PlannedAt"/>.</summary>
     [JsonIgnore]
-    public ETag? MarkerETag { get; init; }
+    public MarkerLease? Lease { get; init; }
 
-    /// <summary>When set, the subscription's Pending rows as the planner inserted them (with their ETags), all there is to
-    /// send as long as the marker is as <see cref="MarkerETag"/> says: the sender leases it conditional on that ETag and
-    /// then sends them without listing the rows; a marker changed since makes it list them.</summary>
+    /// <summary>With <see cref="Lease"/>, the subscription's Pending rows as the planner inserted them (with their ETags):
+    /// all there is to send, since nobody else could lease the marker between the planner's two writes. The sender sends
+    /// them without listing the rows, and without a request for the lease while it is young.</summary>
     [JsonIgnore]
     public IReadOnlyList<DeliveryRow>? Rows { get; init; }
 

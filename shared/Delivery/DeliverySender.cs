@@ -78,14 +78,16 @@ public sealed partial class DeliverySender(
             // The lease makes this the subscription's one sender: every row it finds Pending is its to send.
             MarkerLease? lease;
             IReadOnlyList<DeliveryRow> rows;
-            if (request is { Rows: { } planned, MarkerETag: { } created } && await pending.TryLeaseCreatedAsync(key, created, now, cancellationToken).ConfigureAwait(false) is { } fresh)
+            if (request is { Rows: { } planned, Lease: { } leased } && now - request.PlannedAt < _options.PendingLease / 2)
             {
+                // The planner's lease, young enough that no other sender can take it over before this one is done.
                 // Copies: the request's rows are changed below (held, failed).
-                (lease, rows) = (fresh, [.. planned.Select(row => row.Copy())]);
+                (lease, rows) = (leased, [.. planned.Select(row => row.Copy())]);
             }
             else
             {
-                var attempt = await pending.TryLeaseAsync(key, now, _options.PendingLease, cancellationToken).ConfigureAwait(false);
+                // An old lease of the planner's is still this sender's to take again; the rows are then listed.
+                var attempt = await pending.TryLeaseAsync(key, request.Lease?.Id, now, _options.PendingLease, cancellationToken).ConfigureAwait(false);
                 if (attempt.Held)
                 {
                     LogLeaseHeld(logger, key.ToString());

@@ -65,7 +65,7 @@ public sealed partial class NotifySubscribers(DeliveryPlanner planner, DeliveryS
     /// <summary>Runs the step once.</summary>
     public async Task<DeliveryReport> RunAsync(CancellationToken cancellationToken)
     {
-        var plan = await planner.PlanAsync(cancellationToken).ConfigureAwait(false);
+        var plan = await planner.PlanAsync(sendHere: true, cancellationToken).ConfigureAwait(false);
         var results = new SubscriptionDelivery[plan.Requests.Count];
         // Per platform: Slack refusing its credentials says nothing about Teams', and the other way round.
         var unauthorized = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);

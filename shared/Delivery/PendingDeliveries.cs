@@ -86,8 +86,11 @@ public sealed class PendingDeliveries(DigestStorage storage)
     /// <summary>Marks the subscriptions again once their rows are inserted, so that a sender that read a marker before
     /// cannot remove it. A marker <see cref="MarkPlannedAsync"/> created is written only if nothing touched it since
     /// (conditional on its ETag), and is then still <see cref="MarkerWrite.Created"/>: no sender has leased it, and the
-    /// rows this planner inserted are all there is to send. Any other marker is merged, and is not.</summary>
-    public async Task<Dictionary<ConversationKey, MarkerWrite>> MarkAgainAsync(IReadOnlyDictionary<ConversationKey, MarkerWrite> before, DateTimeOffset plannedAt, CancellationToken cancellationToken)
+    /// rows this planner inserted are all there is to send. With <paramref name="leaseCreated"/>, that same write takes
+    /// the sending lease for a sender of this process (<see cref="MarkerWrite.Lease"/>, taken at
+    /// <paramref name="plannedAt"/>), which then sends those rows without a storage request of its own for the lease.
+    /// Any other marker is merged, and is not created.</summary>
+    public async Task<Dictionary<ConversationKey, MarkerWrite>> MarkAgainAsync(IReadOnlyDictionary<ConversationKey, MarkerWrite> before, DateTimeOffset plannedAt, bool leaseCreated, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(before);
         var written = new Dictionary<ConversationKey, MarkerWrite>();
@@ -99,21 +102,22 @@ public sealed class PendingDeliveries(DigestStorage storage)
         var created = before.Where(marker => marker.Value.Created).Select(marker => marker.Key);
         foreach (var batch in Batches(created))
         {
+            var markers = batch.Select(key => LeasedMarker(key, plannedAt, leaseCreated)).ToArray();
             try
             {
                 var response = await storage.PendingDeliveries.SubmitTransactionAsync(
-                    batch.Select(key => new TableTransactionAction(TableTransactionActionType.UpdateMerge, Marker(key, plannedAt), before[key].ETag)),
+                    markers.Select(marker => new TableTransactionAction(TableTransactionActionType.UpdateMerge, marker.Entity, before[marker.Key].ETag)),
                     cancellationToken).ConfigureAwait(false);
                 for (var i = 0; i < batch.Length; i++)
                 {
-                    written[batch[i]] = new MarkerWrite(response.Value[i].Headers.ETag ?? default, Created: true);
+                    written[batch[i]] = Created(markers[i], response.Value[i].Headers.ETag ?? default);
                 }
             }
             catch (TableTransactionFailedException exception) when (exception.Status is 412 or 404)
             {
-                foreach (var key in batch)
+                foreach (var marker in markers)
                 {
-                    written[key] = await MarkAgainOneAsync(key, before[key].ETag, plannedAt, cancellationToken).ConfigureAwait(false);
+                    written[marker.Key] = await MarkAgainOneAsync(marker, before[marker.Key].ETag, plannedAt, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -121,12 +125,30 @@ public sealed class PendingDeliveries(DigestStorage storage)
         return written;
     }
 
-    private async Task<MarkerWrite> MarkAgainOneAsync(ConversationKey key, ETag etag, DateTimeOffset plannedAt, CancellationToken cancellationToken)
+    // A created marker as its planner writes it again: marked, and leased when asked.
+    private static (ConversationKey Key, TableEntity Entity, string? LeaseId) LeasedMarker(ConversationKey key, DateTimeOffset plannedAt, bool lease)
     {
+        var entity = Marker(key, plannedAt);
+        var id = lease ? Guid.NewGuid().ToString("N") : null;
+        if (id is not null)
+        {
+            entity[LeaseId] = id;
+            entity[LeasedAt] = plannedAt;
+        }
+
+        return (key, entity, id);
+    }
+
+    private static MarkerWrite Created((ConversationKey Key, TableEntity Entity, string? LeaseId) marker, ETag etag) =>
+        new(etag, Created: true) { Lease = marker.LeaseId is { } id ? new MarkerLease(marker.Key, id, etag) : null };
+
+    private async Task<MarkerWrite> MarkAgainOneAsync((ConversationKey Key, TableEntity Entity, string? LeaseId) marker, ETag etag, DateTimeOffset plannedAt, CancellationToken cancellationToken)
+    {
+        var key = marker.Key;
         try
         {
-            var updated = await storage.PendingDeliveries.UpdateEntityAsync(Marker(key, plannedAt), etag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
-            return new MarkerWrite(updated.Headers.ETag ?? default, Created: true);
+            var updated = await storage.PendingDeliveries.UpdateEntityAsync(marker.Entity, etag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            return Created(marker, updated.Headers.ETag ?? default);
         }
         catch (RequestFailedException exception) when (exception.Status is 412 or 404)
         {
@@ -175,25 +197,10 @@ public sealed class PendingDeliveries(DigestStorage storage)
             .ToListAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Takes the sending lease of a marker the caller's planner created and found untouched
-    /// (<see cref="MarkAgainAsync"/>), without reading it: no sender can hold it unless it changed since its ETag, and
-    /// then null is returned.</summary>
-    public async Task<MarkerLease?> TryLeaseCreatedAsync(ConversationKey key, ETag created, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        try
-        {
-            return await LeaseAsync(key, created, now, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RequestFailedException exception) when (exception.Status is 412 or 404)
-        {
-            return null;
-        }
-    }
-
     /// <summary>Takes the subscription's sending lease: none when it has no marker (nothing is Pending), or when another
-    /// sender holds a lease younger than <paramref name="leaseLength"/>.</summary>
-    public async Task<LeaseAttempt> TryLeaseAsync(ConversationKey key, DateTimeOffset now, TimeSpan leaseLength, CancellationToken cancellationToken)
+    /// sender holds a lease younger than <paramref name="leaseLength"/>. A lease with the id <paramref name="ours"/> (one
+    /// the planner took for this sender) is not another sender's: it is taken again, fresh.</summary>
+    public async Task<LeaseAttempt> TryLeaseAsync(ConversationKey key, string? ours, DateTimeOffset now, TimeSpan leaseLength, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
         while (true)
@@ -203,7 +210,7 @@ public sealed class PendingDeliveries(DigestStorage storage)
                 return LeaseAttempt.NoMarker;
             }
 
-            if (row.GetString(LeaseId) is { Length: > 0 } && row.GetDateTimeOffset(LeasedAt) is { } leasedAt && now - leasedAt < leaseLength)
+            if (row.GetString(LeaseId) is { Length: > 0 } held && held != ours && row.GetDateTimeOffset(LeasedAt) is { } leasedAt && now - leasedAt < leaseLength)
             {
                 return LeaseAttempt.HeldByAnother;
             }
@@ -313,8 +320,11 @@ public sealed class PendingDeliveries(DigestStorage storage)
 }
 
 /// <summary>A marker a planner wrote: its ETag, and whether the planner created it (none was there) and, after
-/// <see cref="PendingDeliveries.MarkAgainAsync"/>, still has it untouched.</summary>
-public sealed record MarkerWrite(ETag ETag, bool Created);
+/// <see cref="PendingDeliveries.MarkAgainAsync"/>, still has it untouched, with the lease it took then, if asked to.</summary>
+public sealed record MarkerWrite(ETag ETag, bool Created)
+{
+    public MarkerLease? Lease { get; init; }
+}
 
 /// <summary>A sender's lease on a subscription's marker: its id, and the marker's ETag as the lease left it.</summary>
 public sealed record MarkerLease(ConversationKey Key, string Id, ETag ETag);

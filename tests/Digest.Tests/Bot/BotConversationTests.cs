@@ -338,7 +338,7 @@ public sealed class BotConversationTests(AzuriteFixture azurite) : IAsyncLifetim
         var pending = _bot.Services.GetRequiredService<PendingDeliveries>();
         var now = TimeProvider.System.GetUtcNow();
         await pending.MarkAsync([Key(conversation)], now, Cancel);
-        (await pending.TryLeaseAsync(Key(conversation), now, TimeSpan.FromMinutes(5), Cancel)).Lease.ShouldNotBeNull();
+        (await pending.TryLeaseAsync(Key(conversation), null, now, TimeSpan.FromMinutes(5), Cancel)).Lease.ShouldNotBeNull();
         var before = _connector.All.Count;
 
         var digest = await SayAsync(conversation, "digest");

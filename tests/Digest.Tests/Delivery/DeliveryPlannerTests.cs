@@ -38,23 +38,68 @@ public sealed class DeliveryPlannerTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task SendAsync_PlannersRowsSentByAnotherSenderFirst_SendsThemNoMore()
+    public async Task SendAsync_PlannersLeaseYoung_AnotherSenderLeavesTheRowsToThePlannersSender()
     {
         await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
         var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
         var conversation = "a:" + Guid.NewGuid().ToString("N");
         var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*", "diffusion");
         var expected = DeliveryHarness.Expected(papers, "agent*", "diffusion");
-        var request = (await harness.Services.GetRequiredService<DeliveryPlanner>().PlanAsync(Cancel)).Requests.ShouldHaveSingleItem();
-        request.Rows.ShouldNotBeNull(); // the planner created the marker: its rows are handed over
+        var request = (await harness.Services.GetRequiredService<DeliveryPlanner>().PlanAsync(sendHere: true, Cancel)).Requests.ShouldHaveSingleItem();
+        request.Lease.ShouldNotBeNull(); // the planner created the marker: its rows and a lease on it are handed over
         var sender = harness.Services.GetRequiredService<DeliverySender>();
 
-        // Before the planner's own sender gets to it, another sender (a digest asked for in chat) sends everything, and
-        // a later plan marks the subscription again.
-        (await sender.SendAsync(new DeliveryRequest(key, Morning), Cancel)).PapersSent.ShouldBe(expected.Count);
+        // Before the planner's own sender gets to it, another sender (a digest asked for in chat) tries, and a later plan
+        // marks the subscription again.
+        var other = await sender.SendAsync(new DeliveryRequest(key, Morning), Cancel);
         await harness.Services.GetRequiredService<PendingDeliveries>().MarkAsync([key], Morning, Cancel);
+        var planners = await sender.SendAsync(request, Cancel);
+        var after = await sender.SendAsync(new DeliveryRequest(key, Morning), Cancel);
 
-        (await sender.SendAsync(request, Cancel)).PapersSent.ShouldBe(0);
+        other.LeftToAnotherSender.ShouldBeTrue();
+        other.PapersSent.ShouldBe(0);
+        planners.PapersSent.ShouldBe(expected.Count);
+        after.PapersSent.ShouldBe(0);
+        var arrived = harness.PapersSentTo(conversation, papers);
+        arrived.ShouldBeUnique();
+        arrived.ToHashSet().SetEquals(expected).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task SendAsync_PlannersLeaseOlderThanHalfItsLength_TakesItAgainAndSendsEachPaperOnce()
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        var conversation = "a:" + Guid.NewGuid().ToString("N");
+        await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*", "diffusion");
+        var expected = DeliveryHarness.Expected(papers, "agent*", "diffusion");
+        var request = (await harness.Services.GetRequiredService<DeliveryPlanner>().PlanAsync(sendHere: true, Cancel)).Requests.ShouldHaveSingleItem();
+        harness.Time.Advance(harness.Options.PendingLease * 0.6);
+
+        var result = await harness.Services.GetRequiredService<DeliverySender>().SendAsync(request, Cancel);
+
+        result.PapersSent.ShouldBe(expected.Count);
+        harness.PapersSentTo(conversation, papers).ShouldBeUnique();
+        (await harness.Services.GetRequiredService<PendingDeliveries>().ListAsync(Cancel)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task SendAsync_PlannersLeaseExpiredAndTakenOverByAnotherSender_SendsThemNoMore()
+    {
+        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        var conversation = "a:" + Guid.NewGuid().ToString("N");
+        var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*", "diffusion");
+        var expected = DeliveryHarness.Expected(papers, "agent*", "diffusion");
+        var request = (await harness.Services.GetRequiredService<DeliveryPlanner>().PlanAsync(sendHere: true, Cancel)).Requests.ShouldHaveSingleItem();
+        var sender = harness.Services.GetRequiredService<DeliverySender>();
+        harness.Time.Advance(harness.Options.PendingLease + TimeSpan.FromSeconds(1));
+
+        // The planner's process stalled past the lease: a later run's sender takes the subscription over.
+        (await sender.SendAsync(new DeliveryRequest(key, harness.Time.GetUtcNow()), Cancel)).PapersSent.ShouldBe(expected.Count);
+        var late = await sender.SendAsync(request, Cancel);
+
+        late.PapersSent.ShouldBe(0);
         var arrived = harness.PapersSentTo(conversation, papers);
         arrived.ShouldBeUnique();
         arrived.ToHashSet().SetEquals(expected).ShouldBeTrue();
@@ -187,7 +232,7 @@ public sealed class DeliveryPlannerTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task SendAsync_RequestOfAPlanInTheSameProcess_ReadsNothingAndWritesLeaseReceiptsAndMarker()
+    public async Task SendAsync_RequestOfAPlanInTheSameProcess_ReadsNothingAndWritesReceiptsAndMarker()
     {
         await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
         var conversation = "a:" + Guid.NewGuid().ToString("N");
@@ -196,7 +241,7 @@ public sealed class DeliveryPlannerTests(AzuriteFixture azurite)
         await planner.PlanAsync(Cancel);
         harness.Time.Advance(TimeSpan.FromMinutes(15));
         var papers = await harness.SeedPapersAsync(harness.Time.GetUtcNow().AddMinutes(-5), Cancel);
-        var request = (await planner.PlanAsync(Cancel)).Requests.ShouldHaveSingleItem();
+        var request = (await planner.PlanAsync(sendHere: true, Cancel)).Requests.ShouldHaveSingleItem();
         var counter = harness.Services.GetRequiredService<StorageRequestCounter>();
         var before = counter.Current;
 
@@ -205,9 +250,9 @@ public sealed class DeliveryPlannerTests(AzuriteFixture azurite)
         var expected = DeliveryHarness.Expected(papers, "agent*", "diffusion");
         result.PapersSent.ShouldBe(expected.Count);
         harness.PapersSentTo(conversation, papers).ToHashSet().SetEquals(expected).ShouldBeTrue();
-        // The planner's rows, subscription and papers are used as they are: the lease on the marker the planner created
-        // (no read: its ETag is the planner's), a receipt per message, the marker removed.
-        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 0, Writes: 2 + result.MessagesSent));
+        // The planner's rows, subscription, papers and lease (taken when it marked the subscription) are used as they
+        // are: a receipt per message, the marker removed.
+        (counter.Current - before).ShouldBe(new StorageTransactions(Reads: 0, Writes: 1 + result.MessagesSent));
         (await harness.Services.GetRequiredService<PendingDeliveries>().ListAsync(Cancel)).ShouldBeEmpty();
         (await harness.Outbox.ListAsync(key, Cancel)).Count(row => row.State == DeliveryState.Sent).ShouldBe(expected.Count);
     }

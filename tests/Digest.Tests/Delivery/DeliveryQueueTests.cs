@@ -30,7 +30,7 @@ public sealed class DeliveryQueueTests(AzuriteFixture azurite)
         var message = (await harness.Services.GetRequiredService<DigestStorage>().DeliveryQueue.PeekMessagesAsync(32, Cancel)).Value.ShouldHaveSingleItem();
         var request = DeliveryMessage.Parse(message.Body.ToString());
         (request.Key, request.PlannedAt).ShouldBe((key, Morning));
-        (request.MarkerETag, request.Rows).ShouldBe((null, null));
+        (request.Lease, request.Rows).ShouldBe((null, null));
         papers.ShouldAllBe(paper => !message.Body.ToString().Contains(paper.Id, StringComparison.Ordinal));
         harness.Connector.All.ShouldBeEmpty("planning sends nothing");
     }

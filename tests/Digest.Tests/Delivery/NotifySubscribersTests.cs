@@ -296,7 +296,7 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         var pending = harness.Services.GetRequiredService<PendingDeliveries>();
         await pending.MarkAsync([key], Morning.AddMinutes(-1), Cancel);
         await harness.Outbox.TryPlanAsync(key, inFlight.Id, ["agents"], Morning.AddMinutes(-1), Cancel);
-        (await pending.TryLeaseAsync(key, Morning.AddMinutes(-1), harness.Options.PendingLease, Cancel)).Lease.ShouldNotBeNull();
+        (await pending.TryLeaseAsync(key, null, Morning.AddMinutes(-1), harness.Options.PendingLease, Cancel)).Lease.ShouldNotBeNull();
 
         (await harness.Notifier.RunAsync(Cancel)).For(key)!.Outcome.ShouldBe(DeliveryOutcome.NothingToSend);
         harness.PapersSentTo(conversation, papers).ShouldBeEmpty();
@@ -320,7 +320,7 @@ public sealed class NotifySubscribersTests(AzuriteFixture azurite)
         var expected = DeliveryHarness.Expected(papers, "agent*");
         var pending = harness.Services.GetRequiredService<PendingDeliveries>();
         await pending.MarkAsync([key], Morning.AddMinutes(-1), Cancel);
-        var lease = (await pending.TryLeaseAsync(key, Morning.AddMinutes(-1), harness.Options.PendingLease, Cancel)).Lease!;
+        var lease = (await pending.TryLeaseAsync(key, null, Morning.AddMinutes(-1), harness.Options.PendingLease, Cancel)).Lease!;
 
         // While that sender sends (nothing, here), this run plans the papers and marks the subscription again.
         (await harness.Notifier.RunAsync(Cancel)).For(key)!.Outcome.ShouldBe(DeliveryOutcome.NothingToSend);
