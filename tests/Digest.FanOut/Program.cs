@@ -108,7 +108,7 @@ async Task<RunResult> RunAsync()
     var throttledBefore = connector.Throttled;
     var before = counter.Current;
     var planning = Stopwatch.StartNew();
-    var plan = queueConsumers > 0 ? (await dispatcher.PlanAndEnqueueAsync(ct)).Plan : await planner.PlanAsync(ct);
+    var plan = queueConsumers > 0 ? (await dispatcher.PlanAndEnqueueAsync(ct)).Plan : await planner.PlanAsync(sendHere: true, ct);
     planning.Stop();
     var planned = counter.Current;
     var sending = Stopwatch.StartNew();
