@@ -53,7 +53,7 @@ public sealed partial class DeliverySender(
         var key = request.Key;
         var now = time.GetUtcNow();
         var progress = new Progress();
-        return await GuardAsync(key, now, progress, async () =>
+        return await GuardAsync(key, progress, async () =>
         {
             // The planner asks only for active subscriptions, and the digest command for any installed one.
             var subscription = request.Subscription ?? await subscriptions.GetAsync(key, cancellationToken).ConfigureAwait(false);
@@ -145,7 +145,7 @@ public sealed partial class DeliverySender(
         var key = subscription.Key;
         var now = time.GetUtcNow();
         var progress = new Progress { Platform = TelemetryPlatform(subscription.Address.Platform) };
-        return await GuardAsync(key, now, progress, async () =>
+        return await GuardAsync(key, progress, async () =>
         {
             var held = await outbox.ListHeldAsync(key, cancellationToken).ConfigureAwait(false);
             if (!_messengers.TryGetValue(subscription.Address.Platform, out var messenger))
@@ -248,7 +248,7 @@ public sealed partial class DeliverySender(
         cadence == DeliveryCadence.Weekly ? "Nothing matched your rules this week." : "Nothing matched your rules today.";
 
     // Everything that can fail stays with the subscription: the result says what happened.
-    private async Task<SubscriptionDelivery> GuardAsync(ConversationKey key, DateTimeOffset now, Progress progress, Func<Task<SubscriptionDelivery>> send, CancellationToken cancellationToken)
+    private async Task<SubscriptionDelivery> GuardAsync(ConversationKey key, Progress progress, Func<Task<SubscriptionDelivery>> send, CancellationToken cancellationToken)
     {
         try
         {

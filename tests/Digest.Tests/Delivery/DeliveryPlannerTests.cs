@@ -1,4 +1,5 @@
 using Digest.Delivery;
+using Digest.Papers;
 using Digest.Storage;
 using Digest.Subscriptions;
 using Digest.Tests.Infrastructure;
@@ -40,12 +41,8 @@ public sealed class DeliveryPlannerTests(AzuriteFixture azurite)
     [Fact]
     public async Task SendAsync_PlannersLeaseYoung_AnotherSenderLeavesTheRowsToThePlannersSender()
     {
-        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
-        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
-        var conversation = "a:" + Guid.NewGuid().ToString("N");
-        var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*", "diffusion");
-        var expected = DeliveryHarness.Expected(papers, "agent*", "diffusion");
-        var request = (await harness.Services.GetRequiredService<DeliveryPlanner>().PlanAsync(sendHere: true, Cancel)).Requests.ShouldHaveSingleItem();
+        await using var planned = await PlanForThisProcessAsync();
+        var (harness, key, request) = (planned.Harness, planned.Key, planned.Request);
         request.Lease.ShouldNotBeNull(); // the planner created the marker: its rows and a lease on it are handed over
         var sender = harness.Services.GetRequiredService<DeliverySender>();
 
@@ -58,51 +55,63 @@ public sealed class DeliveryPlannerTests(AzuriteFixture azurite)
 
         other.LeftToAnotherSender.ShouldBeTrue();
         other.PapersSent.ShouldBe(0);
-        planners.PapersSent.ShouldBe(expected.Count);
+        planners.PapersSent.ShouldBe(planned.Expected.Count);
         after.PapersSent.ShouldBe(0);
-        var arrived = harness.PapersSentTo(conversation, papers);
-        arrived.ShouldBeUnique();
-        arrived.ToHashSet().SetEquals(expected).ShouldBeTrue();
+        planned.ShouldHaveArrivedOnce();
     }
 
     [Fact]
     public async Task SendAsync_PlannersLeaseOlderThanHalfItsLength_TakesItAgainAndSendsEachPaperOnce()
     {
-        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
-        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
-        var conversation = "a:" + Guid.NewGuid().ToString("N");
-        await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*", "diffusion");
-        var expected = DeliveryHarness.Expected(papers, "agent*", "diffusion");
-        var request = (await harness.Services.GetRequiredService<DeliveryPlanner>().PlanAsync(sendHere: true, Cancel)).Requests.ShouldHaveSingleItem();
+        await using var planned = await PlanForThisProcessAsync();
+        var harness = planned.Harness;
         harness.Time.Advance(harness.Options.PendingLease * 0.6);
 
-        var result = await harness.Services.GetRequiredService<DeliverySender>().SendAsync(request, Cancel);
+        var result = await harness.Services.GetRequiredService<DeliverySender>().SendAsync(planned.Request, Cancel);
 
-        result.PapersSent.ShouldBe(expected.Count);
-        harness.PapersSentTo(conversation, papers).ShouldBeUnique();
+        result.PapersSent.ShouldBe(planned.Expected.Count);
+        planned.ShouldHaveArrivedOnce();
         (await harness.Services.GetRequiredService<PendingDeliveries>().ListAsync(Cancel)).ShouldBeEmpty();
     }
 
     [Fact]
     public async Task SendAsync_PlannersLeaseExpiredAndTakenOverByAnotherSender_SendsThemNoMore()
     {
-        await using var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
-        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
-        var conversation = "a:" + Guid.NewGuid().ToString("N");
-        var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*", "diffusion");
-        var expected = DeliveryHarness.Expected(papers, "agent*", "diffusion");
-        var request = (await harness.Services.GetRequiredService<DeliveryPlanner>().PlanAsync(sendHere: true, Cancel)).Requests.ShouldHaveSingleItem();
+        await using var planned = await PlanForThisProcessAsync();
+        var harness = planned.Harness;
         var sender = harness.Services.GetRequiredService<DeliverySender>();
         harness.Time.Advance(harness.Options.PendingLease + TimeSpan.FromSeconds(1));
 
         // The planner's process stalled past the lease: a later run's sender takes the subscription over.
-        (await sender.SendAsync(new DeliveryRequest(key, harness.Time.GetUtcNow()), Cancel)).PapersSent.ShouldBe(expected.Count);
-        var late = await sender.SendAsync(request, Cancel);
+        (await sender.SendAsync(new DeliveryRequest(planned.Key, harness.Time.GetUtcNow()), Cancel)).PapersSent.ShouldBe(planned.Expected.Count);
+        var late = await sender.SendAsync(planned.Request, Cancel);
 
         late.PapersSent.ShouldBe(0);
-        var arrived = harness.PapersSentTo(conversation, papers);
-        arrived.ShouldBeUnique();
-        arrived.ToHashSet().SetEquals(expected).ShouldBeTrue();
+        planned.ShouldHaveArrivedOnce();
+    }
+
+    // One instant subscription whose rules match the fixture's papers, planned for a sender of this process.
+    private async Task<PlannedSubscription> PlanForThisProcessAsync()
+    {
+        var harness = await DeliveryHarness.StartAsync(azurite, Morning, Cancel);
+        var papers = await harness.SeedPapersAsync(Morning.AddMinutes(-10), Cancel);
+        var conversation = "a:" + Guid.NewGuid().ToString("N");
+        var key = await harness.SubscribeAsync(conversation, DeliveryMode.Instant, Cancel, "agent*", "diffusion");
+        var request = (await harness.Services.GetRequiredService<DeliveryPlanner>().PlanAsync(sendHere: true, Cancel)).Requests.ShouldHaveSingleItem();
+        return new PlannedSubscription(harness, conversation, key, papers, DeliveryHarness.Expected(papers, "agent*", "diffusion"), request);
+    }
+
+    private sealed record PlannedSubscription(DeliveryHarness Harness, string Conversation, ConversationKey Key, IReadOnlyList<Paper> Papers, HashSet<string> Expected, DeliveryRequest Request)
+        : IAsyncDisposable
+    {
+        public void ShouldHaveArrivedOnce()
+        {
+            var arrived = Harness.PapersSentTo(Conversation, Papers);
+            arrived.ShouldBeUnique();
+            arrived.ToHashSet().SetEquals(Expected).ShouldBeTrue();
+        }
+
+        public ValueTask DisposeAsync() => Harness.DisposeAsync();
     }
 
     [Theory]
