@@ -113,7 +113,7 @@ public sealed partial class DeliveryPlanner(
         var noting = due.Select(subscription => subscription.Subscription)
             .Where(subscription => subscription.NothingMatchedNote && subscription.Mode.Cadence != DeliveryCadence.Instant)
             .Select(subscription => subscription.Key).ToHashSet();
-        var leased = rows.Markers.Where(marker => marker.Value is { Created: true, Lease: not null } && rows.Planned.ContainsKey(marker.Key))
+        var leased = rows.Markers.Where(marker => marker.Value.Lease is not null && rows.Planned.ContainsKey(marker.Key))
             .ToDictionary(marker => marker.Key, marker => marker.Value.Lease!);
         var requests = markedKeys.Union(rows.Markers.Keys).Union(noting)
             .Where(key => activeByKey.ContainsKey(key) && !quietNow.Contains(key))

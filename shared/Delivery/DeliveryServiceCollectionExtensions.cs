@@ -31,10 +31,6 @@ public static class DeliveryServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton<PaperStore>();
         services.TryAddSingleton<PaperCorpus>();
-        services.TryAddSingleton<DeliveryOutbox>();
-        services.TryAddSingleton<DeliveryWatermarks>();
-        services.TryAddSingleton<PendingDeliveries>();
-        services.TryAddSingleton<PlannerState>();
         services.TryAddSingleton<PaperCardSplitter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformMessenger, TeamsMessenger>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPlatformMessenger, SlackMessenger>());
