@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using Digest.Platforms.Teams;
 using Digest.Platforms.Teams.Connector;
 using Digest.Platforms.Teams.Schema;
@@ -87,6 +88,16 @@ public sealed class BotConnectorClientTests : IAsyncLifetime
         form["grant_type"].ShouldBe("client_credentials");
         form["client_id"].ShouldBe(_appId);
         form["scope"].ShouldBe("https://api.botframework.com/.default");
+    }
+
+    [Fact]
+    public async Task Send_BodyGoesWithItsLength_NotChunked()
+    {
+        await _client.SendToConversationAsync(_connector.ServiceUrl, "a:1", Activity.CreateText("ünïcode"), Cancel);
+
+        var request = await _connector.NextAsync(Cancel);
+        request.ContentLength.ShouldBe(Encoding.UTF8.GetByteCount(request.Body));
+        request.Text.ShouldBe("ünïcode");
     }
 
     [Fact]

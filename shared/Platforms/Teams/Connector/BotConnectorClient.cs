@@ -190,7 +190,10 @@ public sealed partial class BotConnectorClient : IDisposable
         }
 
         var token = await _tokens.GetTokenAsync(cancellationToken).ConfigureAwait(false);
-        using var request = new HttpRequestMessage(method, target) { Content = JsonContent.Create(body, requestType) };
+        // Serialised once, with its length: no chunked body, and no serialiser state kept across the send's awaits.
+        using var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, requestType));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        using var request = new HttpRequestMessage(method, target) { Content = content };
         if (token is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);

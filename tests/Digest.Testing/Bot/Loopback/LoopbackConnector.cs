@@ -11,7 +11,8 @@ namespace Digest.Tests.Bot.Loopback;
 /// <param name="RawTarget">The path and query exactly as sent (escaping visible).</param>
 /// <param name="Authorization">The Authorization header, if any.</param>
 /// <param name="Body">The JSON body.</param>
-public sealed record ConnectorRequest(string Method, string RawTarget, string? Authorization, string Body)
+/// <param name="ContentLength">The Content-Length header; null for a chunked body.</param>
+public sealed record ConnectorRequest(string Method, string RawTarget, string? Authorization, string Body, long? ContentLength = null)
 {
     public JsonObject Json => JsonNode.Parse(Body)!.AsObject();
 
@@ -131,7 +132,7 @@ public sealed class LoopbackConnector : IAsyncDisposable
         }
 
         var rawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
-        var request = new ConnectorRequest(context.Request.Method, rawTarget, context.Request.Headers.Authorization.ToString() is { Length: > 0 } auth ? auth : null, body);
+        var request = new ConnectorRequest(context.Request.Method, rawTarget, context.Request.Headers.Authorization.ToString() is { Length: > 0 } auth ? auth : null, body, context.Request.ContentLength);
         Interlocked.Increment(ref _arrived);
         if (!_countOnly)
         {
