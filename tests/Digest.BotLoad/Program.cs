@@ -164,22 +164,27 @@ if (platform != "slack")
 
 return errors == 0 ? 0 : 1;
 
-// A request every 1/rate s from the start, whatever the answers do.
+// A request every 1/rate s from the start, whatever the answers do. The pacing thread sleeps in steps of 1 ms: .NET's
+// timers (Task.Delay) fire on the coarse clock's 4 ms ticks here, which would send four requests at once every 4 ms.
 async Task<(long Started, double Milliseconds, HttpStatusCode? Status)[]> OpenLoopAsync(int firstIndex, int count)
 {
     var tasks = new Task<(long Started, double Milliseconds, HttpStatusCode? Status)>[count];
-    var started = Stopwatch.StartNew();
-    for (var i = 0; i < count; i++)
+    var pacer = new Thread(() =>
     {
-        var wait = TimeSpan.FromSeconds((double)i / rate) - started.Elapsed;
-        if (wait > TimeSpan.FromMilliseconds(1))
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < count; i++)
         {
-            await Task.Delay(wait, TimeProvider.System, cancellationToken);
+            var due = TimeSpan.FromSeconds((double)i / rate);
+            while (Stopwatch.GetElapsedTime(started) < due)
+            {
+                Thread.Sleep(1);
+            }
+
+            tasks[i] = SendAsync(firstIndex + i);
         }
-
-        tasks[i] = SendAsync(firstIndex + i);
-    }
-
+    }) { IsBackground = true, Name = "Open-loop pacer" };
+    pacer.Start();
+    await Task.Run(pacer.Join, cancellationToken);
     return await Task.WhenAll(tasks);
 }
 
