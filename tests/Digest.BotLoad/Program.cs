@@ -10,7 +10,8 @@ using Digest.Tests.Slack.Loopback;
 // Open-loop load on the bot with its checks on: a request every 1/rate s whatever the answers do. --platform teams:
 // Teams "help" messages from 1,000 conversations in 50 tenants with a valid RS256 channel token on /api/messages (the
 // bot handles each, replies through the loopback connector and reads or writes the conversation's reference in Azurite); --platform slack: signed "/digest help"
-// slash commands on /api/slack/commands (verified, handled, answered in the response, reference written to Azurite).
+// slash commands on /api/slack/commands (verified, handled, answered in the response, reference written to Azurite);
+// --platform queue: no bot, the durable-queue alternative's storage share (DurableQueueLoad).
 // The bot is its own host (bot/'s Program) in a process of its own, configured through the environment; --in-process
 // hosts it in this process instead, beside the load generator and the loopback servers. Prints latency percentiles,
 // errors and this process's garbage collections. --warmup S (default 10): seconds at the rate before the measured ones.
@@ -29,6 +30,13 @@ var cancellationToken = stop.Token;
 
 await using var azurite = await AzuriteProcess.StartAsync(cancellationToken);
 var appId = Guid.NewGuid().ToString();
+if (platform == "queue")
+{
+    // The alternative to handling within the request, its storage share alone: each Teams activity put in a queue.
+    var activity = TestActivities.Message(appId, "https://smba.trafficmanager.net/amer/", TestActivities.PersonalConversationId(), "help", id: "load-1").ToJsonString();
+    return await DurableQueueLoad.RunAsync(azurite.ConnectionString, activity, rate, seconds, Argument("--warmup", 10), cancellationToken);
+}
+
 await using var identity = await TestIdentityProvider.StartAsync(appId, Guid.NewGuid().ToString(), cancellationToken);
 await using var connector = await LoopbackConnector.StartAsync(cancellationToken, countOnly: true);
 await using var slack = await LoopbackSlack.StartAsync(cancellationToken);
@@ -164,29 +172,8 @@ if (platform != "slack")
 
 return errors == 0 ? 0 : 1;
 
-// A request every 1/rate s from the start, whatever the answers do. The pacing thread sleeps in steps of 1 ms: .NET's
-// timers (Task.Delay) fire on the coarse clock's 4 ms ticks here, which would send four requests at once every 4 ms.
-async Task<(long Started, double Milliseconds, HttpStatusCode? Status)[]> OpenLoopAsync(int firstIndex, int count)
-{
-    var tasks = new Task<(long Started, double Milliseconds, HttpStatusCode? Status)>[count];
-    var pacer = new Thread(() =>
-    {
-        var started = Stopwatch.GetTimestamp();
-        for (var i = 0; i < count; i++)
-        {
-            var due = TimeSpan.FromSeconds((double)i / rate);
-            while (Stopwatch.GetElapsedTime(started) < due)
-            {
-                Thread.Sleep(1);
-            }
-
-            tasks[i] = SendAsync(firstIndex + i);
-        }
-    }) { IsBackground = true, Name = "Open-loop pacer" };
-    pacer.Start();
-    await Task.Run(pacer.Join, cancellationToken);
-    return await Task.WhenAll(tasks);
-}
+Task<(long Started, double Milliseconds, HttpStatusCode? Status)[]> OpenLoopAsync(int firstIndex, int count) =>
+    OpenLoop.RunAsync(firstIndex, count, rate, SendAsync, cancellationToken);
 
 int Argument(string name, int fallback)
 {
