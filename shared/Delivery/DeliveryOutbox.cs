@@ -95,7 +95,6 @@ public sealed record PlannedPaper(ConversationKey Key, string PaperId, IReadOnly
 /// <summary>The outbox/receipts table (<see cref="DigestStorage.Deliveries"/>), created by <see cref="DigestStorage.EnsureCreatedAsync"/>.</summary>
 public sealed class DeliveryOutbox
 {
-    private const int MaxBatch = 100;
     private const int MaxErrorLength = 1000;
 
     // Between a subscription's key and the paper id; sorts after every base64url character, so a subscription's rows are
@@ -231,7 +230,7 @@ public sealed class DeliveryOutbox
         var partitions = papers.Select(paper => NewRow(paper, now)).DistinctBy(row => row.RowKey, StringComparer.Ordinal).GroupBy(row => row.PartitionKey, StringComparer.Ordinal).ToList();
         await Parallel.ForEachAsync(partitions, new ParallelOptions { MaxDegreeOfParallelism = maxConcurrency, CancellationToken = cancellationToken }, async (partition, token) =>
         {
-            foreach (var batch in partition.Chunk(MaxBatch))
+            foreach (var batch in partition.Chunk(TableTransactions.MaxOperations))
             {
                 foreach (var row in await InsertAsync(batch, token).ConfigureAwait(false))
                 {
@@ -312,7 +311,7 @@ public sealed class DeliveryOutbox
     {
         ArgumentNullException.ThrowIfNull(rows);
         var claimed = new List<DeliveryRow>(rows.Count);
-        foreach (var batch in rows.GroupBy(row => row.PartitionKey, StringComparer.Ordinal).SelectMany(partition => partition.Chunk(MaxBatch)))
+        foreach (var batch in TableTransactions.ByPartition(rows))
         {
             var previous = batch.Select(row => row.ClaimedAt).ToArray();
             foreach (var row in batch)
@@ -371,7 +370,7 @@ public sealed class DeliveryOutbox
         ArgumentNullException.ThrowIfNull(rows);
         ArgumentNullException.ThrowIfNull(error);
         var deadLettered = 0;
-        foreach (var batch in rows.GroupBy(row => row.PartitionKey, StringComparer.Ordinal).SelectMany(partition => partition.Chunk(MaxBatch)))
+        foreach (var batch in TableTransactions.ByPartition(rows))
         {
             var actions = new List<TableTransactionAction>(batch.Length);
             foreach (var row in batch)
@@ -412,7 +411,7 @@ public sealed class DeliveryOutbox
         }
 
         var held = new List<DeliveryRow>(rows.Count);
-        foreach (var batch in rows.GroupBy(row => row.PartitionKey, StringComparer.Ordinal).SelectMany(partition => partition.Chunk(MaxBatch)))
+        foreach (var batch in TableTransactions.ByPartition(rows))
         {
             try
             {

@@ -34,7 +34,7 @@ public sealed class PendingDeliveries(DigestStorage storage)
     {
         ArgumentNullException.ThrowIfNull(keys);
         var written = new Dictionary<ConversationKey, ETag>();
-        foreach (var batch in Batches(keys))
+        foreach (var batch in SubscriptionSpread.Batches(keys))
         {
             var response = await storage.PendingDeliveries.SubmitTransactionAsync(
                 batch.Select(key => new TableTransactionAction(TableTransactionActionType.UpsertMerge, Marker(key, plannedAt))),
@@ -58,7 +58,7 @@ public sealed class PendingDeliveries(DigestStorage storage)
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(marked);
         var written = new Dictionary<ConversationKey, MarkerWrite>();
-        foreach (var batch in Batches(keys))
+        foreach (var batch in SubscriptionSpread.Batches(keys))
         {
             try
             {
@@ -100,7 +100,7 @@ public sealed class PendingDeliveries(DigestStorage storage)
         }
 
         var created = before.Where(marker => marker.Value.Created).Select(marker => marker.Key);
-        foreach (var batch in Batches(created))
+        foreach (var batch in SubscriptionSpread.Batches(created))
         {
             var markers = batch.Select(key => LeasedMarker(key, plannedAt, leaseCreated)).ToArray();
             try
@@ -184,7 +184,7 @@ public sealed class PendingDeliveries(DigestStorage storage)
 
     private async Task<TableEntity?> ReadAsync(ConversationKey key, CancellationToken cancellationToken)
     {
-        var marker = await storage.PendingDeliveries.GetEntityIfExistsAsync<TableEntity>(PartitionOf(key), key.PartitionKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var marker = await storage.PendingDeliveries.GetEntityIfExistsAsync<TableEntity>(SubscriptionSpread.PartitionOf(key), key.PartitionKey, cancellationToken: cancellationToken).ConfigureAwait(false);
         return marker.HasValue ? marker.Value : null;
     }
 
@@ -229,7 +229,7 @@ public sealed class PendingDeliveries(DigestStorage storage)
     private async Task<MarkerLease> LeaseAsync(ConversationKey key, ETag etag, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var id = Guid.NewGuid().ToString("N");
-        var lease = new TableEntity(PartitionOf(key), key.PartitionKey) { [LeaseId] = id, [LeasedAt] = now };
+        var lease = new TableEntity(SubscriptionSpread.PartitionOf(key), key.PartitionKey) { [LeaseId] = id, [LeasedAt] = now };
         var response = await storage.PendingDeliveries.UpdateEntityAsync(lease, etag, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
         return new MarkerLease(key, id, response.Headers.ETag ?? default);
     }
@@ -241,7 +241,7 @@ public sealed class PendingDeliveries(DigestStorage storage)
         ArgumentNullException.ThrowIfNull(lease);
         try
         {
-            await storage.PendingDeliveries.DeleteEntityAsync(PartitionOf(lease.Key), lease.Key.PartitionKey, lease.ETag, cancellationToken).ConfigureAwait(false);
+            await storage.PendingDeliveries.DeleteEntityAsync(SubscriptionSpread.PartitionOf(lease.Key), lease.Key.PartitionKey, lease.ETag, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException exception) when (exception.Status is 412 or 404)
         {
@@ -296,21 +296,16 @@ public sealed class PendingDeliveries(DigestStorage storage)
             await MarkAsync(group.Select(KeyOf), group.Key, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var batch in legacy.Chunk(SubscriptionSpread.MaxBatch))
+        foreach (var batch in legacy.Chunk(TableTransactions.MaxOperations))
         {
             await storage.Deliveries.SubmitTransactionAsync(batch.Select(row => new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All)), cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static IEnumerable<ConversationKey[]> Batches(IEnumerable<ConversationKey> keys) => SubscriptionSpread.Batches(keys);
-
-    // One of sixteen partitions (SubscriptionSpread).
-    internal static string PartitionOf(ConversationKey key) => SubscriptionSpread.PartitionOf(key);
-
     private static ConversationKey KeyOf(TableEntity row) =>
         ConversationKey.Create(row.GetString("ChannelId"), row.GetString("TenantId"), row.GetString("ConversationId"));
 
-    private static TableEntity Marker(ConversationKey key, DateTimeOffset plannedAt) => new(PartitionOf(key), key.PartitionKey)
+    private static TableEntity Marker(ConversationKey key, DateTimeOffset plannedAt) => new(SubscriptionSpread.PartitionOf(key), key.PartitionKey)
     {
         ["ChannelId"] = key.ChannelId,
         ["TenantId"] = key.TenantId,

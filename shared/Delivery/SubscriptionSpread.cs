@@ -1,4 +1,5 @@
 using System.Globalization;
+using Digest.Storage;
 using Digest.Subscriptions;
 
 namespace Digest.Delivery;
@@ -11,16 +12,14 @@ namespace Digest.Delivery;
 /// </summary>
 internal static class SubscriptionSpread
 {
-    /// <summary>The most operations of one entity group transaction.</summary>
-    public const int MaxBatch = 100;
-
     private const string Base64UrlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
     /// <summary>The partition of a subscription's row: <c>m00</c> to <c>m15</c>.</summary>
     public static string PartitionOf(ConversationKey key) =>
         string.Create(CultureInfo.InvariantCulture, $"m{Base64UrlAlphabet.IndexOf(key.PartitionKey[0], StringComparison.Ordinal) / 4:D2}");
 
-    /// <summary>The keys, once each, in transactions: by partition, at most <see cref="MaxBatch"/> to one.</summary>
+    /// <summary>The keys, once each, in transactions: by partition, at most
+    /// <see cref="TableTransactions.MaxOperations"/> to one.</summary>
     public static IEnumerable<ConversationKey[]> Batches(IEnumerable<ConversationKey> keys) =>
-        keys.DistinctBy(key => key.PartitionKey).GroupBy(PartitionOf, StringComparer.Ordinal).SelectMany(partition => partition.Chunk(MaxBatch));
+        keys.DistinctBy(key => key.PartitionKey).GroupBy(PartitionOf, StringComparer.Ordinal).SelectMany(partition => partition.Chunk(TableTransactions.MaxOperations));
 }

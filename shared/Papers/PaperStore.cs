@@ -24,9 +24,6 @@ public sealed class PaperWriteConflictException : Exception
 /// <summary>Reads and writes the <c>papers</c> and <c>changes</c> tables.</summary>
 public sealed class PaperStore(DigestStorage storage)
 {
-    /// <summary>The largest number of operations in one table transaction.</summary>
-    public const int MaxBatch = 100;
-
     /// <summary>One paper by id, or null.</summary>
     public async Task<Paper?> GetAsync(string paperId, CancellationToken cancellationToken)
     {
@@ -68,7 +65,7 @@ public sealed class PaperStore(DigestStorage storage)
     public async Task WriteAsync(IReadOnlyList<PaperRow> rows, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        foreach (var batch in Batches(rows))
+        foreach (var batch in TableTransactions.ByPartition(rows))
         {
             var actions = batch.Select(row => row.ETag == default
                 ? new TableTransactionAction(TableTransactionActionType.Add, row)
@@ -88,7 +85,7 @@ public sealed class PaperStore(DigestStorage storage)
     public async Task WriteChangesAsync(IReadOnlyList<ChangeRow> changes, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(changes);
-        foreach (var batch in Batches(changes))
+        foreach (var batch in TableTransactions.ByPartition(changes))
         {
             await storage.Changes.SubmitTransactionAsync(
                 batch.Select(change => new TableTransactionAction(TableTransactionActionType.UpsertReplace, change)),
@@ -113,8 +110,4 @@ public sealed class PaperStore(DigestStorage storage)
         var changes = await storage.Changes.QueryAsync<ChangeRow>(filter, cancellationToken: cancellationToken).ToListAsync(cancellationToken);
         return [.. changes.OrderBy(change => change.PartitionKey, StringComparer.Ordinal).ThenBy(change => change.RowKey, StringComparer.Ordinal)];
     }
-
-    private static IEnumerable<T[]> Batches<T>(IEnumerable<T> rows)
-        where T : ITableEntity =>
-        rows.GroupBy(row => row.PartitionKey, StringComparer.Ordinal).SelectMany(partition => partition.Chunk(MaxBatch));
 }

@@ -194,7 +194,7 @@ public sealed class DeliveryPlannerTests(AzuriteFixture azurite)
         plan.PapersPlanned.ShouldBe(pairs);
         // Receipts in one transaction per 100 rows of the tenant's partition, the pending markers per 100 of a marker
         // partition before and after them, the planner's state.
-        var markerBatches = keys.GroupBy(PendingDeliveries.PartitionOf).Sum(partition => (partition.Count() + 99) / 100);
+        var markerBatches = keys.GroupBy(SubscriptionSpread.PartitionOf).Sum(partition => (partition.Count() + 99) / 100);
         (counter.Current - before).Writes.ShouldBe(((pairs + 99) / 100) + (2 * markerBatches) + 1);
     }
 
@@ -217,7 +217,7 @@ public sealed class DeliveryPlannerTests(AzuriteFixture azurite)
 
         plan.Due.Count.ShouldBe(count);
         // The watermarks per 100 of a partition, and the planner's state: not a write per subscription.
-        var watermarkBatches = keys.GroupBy(PendingDeliveries.PartitionOf).Sum(partition => (partition.Count() + 99) / 100);
+        var watermarkBatches = keys.GroupBy(SubscriptionSpread.PartitionOf).Sum(partition => (partition.Count() + 99) / 100);
         (counter.Current - before).Writes.ShouldBe(watermarkBatches + 1);
         foreach (var key in keys)
         {
