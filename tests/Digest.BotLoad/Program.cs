@@ -28,6 +28,22 @@ using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
 var cancellationToken = stop.Token;
 
+if (platform == "machine")
+{
+    // The machine alone, nothing else running: how often and how long it stalls by itself.
+    if (!MachineStallProbe.IsSupported)
+    {
+        Console.Error.WriteLine("--platform machine reads the thread's processor clock, which only Linux has here.");
+        return 2;
+    }
+
+    var alone = MachineStallProbe.Start();
+    await Task.Delay(TimeSpan.FromSeconds(seconds), TimeProvider.System, cancellationToken);
+    var (idleStalls, idleMedian) = alone.Stop();
+    Console.WriteLine(MachineStallProbe.Describe(idleStalls, idleMedian, seconds));
+    return 0;
+}
+
 await using var azurite = await AzuriteProcess.StartAsync(cancellationToken);
 var appId = Guid.NewGuid().ToString();
 if (platform == "queue")
@@ -128,9 +144,13 @@ while (platform != "slack" && connector.ArrivedCount < warmUp + warmUpAtRate)
 var sentBefore = Answered();
 Console.WriteLine($"Open-loop load on {platform}: {rate} requests/s for {seconds} s ({total} requests) after {warmUpAtRate / rate} s of warm-up at that rate, request checks on, Azurite storage.");
 var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Paused: GC.GetTotalPauseDuration(), Allocated: GC.GetTotalAllocatedBytes());
+var processorBefore = (Bot: (bot as BotProcess)?.ProcessorTime, Own: Process.GetCurrentProcess().TotalProcessorTime);
+var probe = MachineStallProbe.IsSupported ? MachineStallProbe.Start() : null;
 var clock = Stopwatch.StartNew();
 var results = await OpenLoopAsync(warmUp + warmUpAtRate, total);
 var sendingTook = clock.Elapsed;
+var machine = probe?.Stop();
+var processorDuring = (Bot: (bot as BotProcess)?.ProcessorTime - processorBefore.Bot, Own: Process.GetCurrentProcess().TotalProcessorTime - processorBefore.Own);
 var gcDuring = (Gen0: GC.CollectionCount(0) - gcBefore.Gen0, Gen1: GC.CollectionCount(1) - gcBefore.Gen1, Gen2: GC.CollectionCount(2) - gcBefore.Gen2, Paused: GC.GetTotalPauseDuration() - gcBefore.Paused, Allocated: GC.GetTotalAllocatedBytes() - gcBefore.Allocated);
 var accepted = results.Count(result => result.Status == HttpStatusCode.OK);
 while (platform != "slack" && connector.ArrivedCount - sentBefore < accepted && clock.Elapsed < sendingTook + TimeSpan.FromSeconds(60))
@@ -150,12 +170,24 @@ foreach (var group in results.Where(result => result.Status != HttpStatusCode.OK
 }
 
 Console.WriteLine(string.Create(invariant, $"garbage collections while sending: {gcDuring.Gen0} gen0, {gcDuring.Gen1} gen1, {gcDuring.Gen2} gen2; paused {gcDuring.Paused.TotalMilliseconds:F0} ms in all; {gcDuring.Allocated / total / 1024.0:F0} KB allocated per request in this process (the load generator and the loopback servers{(inProcess ? ", and the bot" : "")})"));
+// Processor time is steadier from run to run than the tail, and on two shared cores it is what the tail grows with.
+Console.WriteLine(string.Create(invariant, $"processor time per request: {(processorDuring.Bot is { } botProcessor ? $"bot {botProcessor.TotalMilliseconds / total:F3} ms, " : "")}this process {processorDuring.Own.TotalMilliseconds / total:F3} ms (the load generator and the loopback servers{(inProcess ? ", and the bot" : "")})"));
 Console.WriteLine(string.Create(invariant, $"latency ms: p50 {Percentile(50):F2}  p90 {Percentile(90):F2}  p99 {Percentile(99):F2}  max {latencies[^1]:F2}"));
 // Slow requests come in bursts (each a few tens of milliseconds in which every request waits), not spread out: counted
 // as the requests over 10 ms that started less than 50 ms after the one before them.
 var slow = results.Where(result => result.Milliseconds > 10).Select(result => result.Started).Order().ToArray();
 var bursts = slow.Where((started, index) => index == 0 || Stopwatch.GetElapsedTime(slow[index - 1], started) >= TimeSpan.FromMilliseconds(50)).Count();
 Console.WriteLine(string.Create(invariant, $"requests over 10 ms: {slow.Length}, in {bursts} bursts"));
+if (machine is var (stalls, medianMicroseconds))
+{
+    // What the machine did beside the requests: the tail of the ones that met none of its stalls is the bot's own.
+    Console.WriteLine(MachineStallProbe.Describe(stalls, medianMicroseconds, sendingTook.TotalSeconds));
+    var metStall = results.Select(result => stalls.Any(stall => stall.Overlaps(result.Started, result.Milliseconds))).ToArray();
+    var calm = results.Where((_, index) => !metStall[index]).Select(result => result.Milliseconds).Order().ToArray();
+    var slowInStalls = results.Where((result, index) => metStall[index] && result.Milliseconds > 10).Count();
+    Console.WriteLine(string.Create(invariant, $"requests in flight during a machine stall: {metStall.Count(met => met)}, {slowInStalls} of the {slow.Length} over 10 ms; the other {calm.Length}: p99 {(calm.Length > 0 ? calm[Math.Clamp((int)Math.Ceiling(0.99 * calm.Length) - 1, 0, calm.Length - 1)] : 0):F2} ms, {calm.Count(milliseconds => milliseconds > 10)} over 10 ms"));
+}
+
 if (Text("--timeline", "") is { Length: > 0 } timeline)
 {
     await File.WriteAllLinesAsync(timeline, results.Select(result => string.Create(invariant,
