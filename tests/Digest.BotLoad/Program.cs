@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Digest.Bot;
 using Digest.BotLoad;
 using Digest.Tests.Bot.Loopback;
 using Digest.Tests.Infrastructure;
@@ -11,16 +12,26 @@ using Digest.Tests.Slack.Loopback;
 // Teams "help" messages from 1,000 conversations in 50 tenants with a valid RS256 channel token on /api/messages (the
 // bot handles each, replies through the loopback connector and reads or writes the conversation's reference in Azurite); --platform slack: signed "/digest help"
 // slash commands on /api/slack/commands (verified, handled, answered in the response, reference written to Azurite);
-// --platform queue: no bot, the durable-queue alternative's storage share (DurableQueueLoad).
+// --platform healthz: GET /healthz, the floor (the same machine, generator and HTTP stack, no work in the bot);
+// --platform queue: no bot, the durable-queue alternative's storage share (DurableQueueLoad); --platform machine: nothing
+// but the machine stall probe (MachineStallProbe), which also runs beside every load above.
 // The bot is its own host (bot/'s Program) in a process of its own, configured through the environment; --in-process
 // hosts it in this process instead, beside the load generator and the loopback servers. Prints latency percentiles,
-// errors and this process's garbage collections. --warmup S (default 10): seconds at the rate before the measured ones.
+// errors, this process's garbage collections, the processor time per request and the machine's own stalls while it ran.
+// --warmup S (default 10): seconds at the rate before the measured ones.
 // --bot-env NAME=VALUE (repeatable): an environment variable for the bot's own process only (a runtime setting such as
 // DOTNET_GCgen0size, so the bot can be measured without touching the load generator). --timeline FILE: one CSV line per
 // measured request (its start in ms from the first, its latency in ms, its status), to see when the slow ones happen.
 //   dotnet run -c Release --project tests/Digest.BotLoad -- --platform teams --rate 1000 --seconds 10
 //   dotnet run -c Release --project tests/Digest.BotLoad -- --platform slack --rate 1000 --seconds 10
+//   dotnet run -c Release --project tests/Digest.BotLoad -- --platform machine --seconds 30
 var platform = Text("--platform", "teams");
+if (platform is not ("teams" or "slack" or "healthz" or "queue" or "machine"))
+{
+    Console.Error.WriteLine($"--platform takes teams, slack, healthz, queue or machine, not '{platform}'.");
+    return 2;
+}
+
 var rate = Argument("--rate", 200);
 var seconds = Argument("--seconds", 30);
 var total = rate * seconds;
@@ -95,7 +106,12 @@ async Task<(long Started, double Milliseconds, HttpStatusCode? Status)> SendAsyn
     var started = Stopwatch.GetTimestamp();
     try
     {
-        using var response = platform == "slack" ? await SlackAsync(index) : await TeamsAsync(index);
+        using var response = platform switch
+        {
+            "slack" => await SlackAsync(index),
+            "healthz" => await client.GetAsync(BotHostingExtensions.LivenessPath.TrimStart('/'), cancellationToken),
+            _ => await TeamsAsync(index),
+        };
         return (started, Stopwatch.GetElapsedTime(started).TotalMilliseconds, response.StatusCode);
     }
     catch (HttpRequestException)
@@ -123,12 +139,12 @@ Task<HttpResponseMessage> SlackAsync(int index) => slackClient.SignedAsync(Slack
     ("response_url", slack.NewResponseUrl()), ("trigger_id", index.ToString(CultureInfo.InvariantCulture) + "." + Guid.NewGuid().ToString("N"))),
     SlackTestClient.FormContentType, cancellationToken);
 
-int Answered() => platform == "slack" ? 0 : connector.ArrivedCount;
+int Answered() => platform == "teams" ? connector.ArrivedCount : 0;
 
 // Warm-up: JIT, key fetch, connection pool, tables, and a first contact from every conversation (its row written); then
 // --warmup seconds at the rate, not measured: tiered compilation goes on optimising for seconds under load, and the
 // measured seconds should see the bot, not the compiler at work beside it.
-var warmUp = platform == "slack" ? channels.Length : conversations.Length;
+var warmUp = platform == "teams" ? conversations.Length : channels.Length;
 for (var i = 0; i < warmUp; i++)
 {
     await SendAsync(i);
@@ -136,7 +152,7 @@ for (var i = 0; i < warmUp; i++)
 
 var warmUpAtRate = rate * Argument("--warmup", 10);
 await OpenLoopAsync(warmUp, warmUpAtRate);
-while (platform != "slack" && connector.ArrivedCount < warmUp + warmUpAtRate)
+while (platform == "teams" && connector.ArrivedCount < warmUp + warmUpAtRate)
 {
     await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System, cancellationToken);
 }
@@ -153,7 +169,7 @@ var machine = probe?.Stop();
 var processorDuring = (Bot: (bot as BotProcess)?.ProcessorTime - processorBefore.Bot, Own: Process.GetCurrentProcess().TotalProcessorTime - processorBefore.Own);
 var gcDuring = (Gen0: GC.CollectionCount(0) - gcBefore.Gen0, Gen1: GC.CollectionCount(1) - gcBefore.Gen1, Gen2: GC.CollectionCount(2) - gcBefore.Gen2, Paused: GC.GetTotalPauseDuration() - gcBefore.Paused, Allocated: GC.GetTotalAllocatedBytes() - gcBefore.Allocated);
 var accepted = results.Count(result => result.Status == HttpStatusCode.OK);
-while (platform != "slack" && connector.ArrivedCount - sentBefore < accepted && clock.Elapsed < sendingTook + TimeSpan.FromSeconds(60))
+while (platform == "teams" && connector.ArrivedCount - sentBefore < accepted && clock.Elapsed < sendingTook + TimeSpan.FromSeconds(60))
 {
     await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System, cancellationToken);
 }
@@ -197,7 +213,7 @@ if (Text("--timeline", "") is { Length: > 0 } timeline)
     Console.WriteLine(string.Create(invariant, $"timeline: {timeline}, start_ms counted from Stopwatch timestamp {results[0].Started} (frequency {Stopwatch.Frequency}/s)"));
 }
 
-if (platform != "slack")
+if (platform == "teams")
 {
     Console.WriteLine(string.Create(invariant, $"replies through the connector: {connector.ArrivedCount - sentBefore} for {accepted} requests answered 200, all sent {(drained - sendingTook).TotalSeconds:F1} s after the last request"));
 }
