@@ -43,7 +43,8 @@ internal sealed partial class MachineStallProbe
         _thread = new Thread(Run) { IsBackground = true, Name = "Machine stall probe" };
     }
 
-    /// <summary>About how often the probe runs: it sleeps 1 ms between pieces of work.</summary>
+    /// <summary>About how often the probe runs (1.5 ms): it sleeps 1 ms between pieces of work, which takes a little
+    /// longer.</summary>
     public static long Interval { get; } = Stopwatch.Frequency * 3 / 2000;
 
     public static bool IsSupported => OperatingSystem.IsLinux();
@@ -65,7 +66,7 @@ internal sealed partial class MachineStallProbe
 
     /// <summary>The samples whose piece of work took at least <see cref="Factor"/> times the median, merged into
     /// stalls.</summary>
-    internal static (IReadOnlyList<MachineStall> Stalls, double MedianMicroseconds) Stalls(IReadOnlyList<(long Started, long Nanoseconds)> samples)
+    private static (IReadOnlyList<MachineStall> Stalls, double MedianMicroseconds) Stalls(IReadOnlyList<(long Started, long Nanoseconds)> samples)
     {
         if (samples.Count == 0)
         {
