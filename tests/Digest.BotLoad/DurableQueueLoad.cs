@@ -60,12 +60,11 @@ internal static class DurableQueueLoad
 
         var invariant = CultureInfo.InvariantCulture;
         var latencies = results.Where(result => result.Ok).Select(result => result.Milliseconds).Order().ToArray();
-        double Percentile(double p) => latencies.Length == 0 ? double.NaN : latencies[Math.Clamp((int)Math.Ceiling(p / 100 * latencies.Length) - 1, 0, latencies.Length - 1)];
         var errors = results.Count(result => !result.Ok);
         var took = sendingTook.TotalSeconds;
         Console.WriteLine(string.Create(invariant, $"Durable queue on Azurite: {rate} puts/s for {seconds} s ({results.Length} activities of {activityJson.Length} characters) after {warmUpSeconds} s of warm-up at that rate, {Consumers} consumers receiving up to 32 at a time (an empty queue asked again after 50 ms) and deleting each."));
         Console.WriteLine(string.Create(invariant, $"puts {results.Length}, achieved {results.Length / took:F1}/s, errors {errors}"));
-        Console.WriteLine(string.Create(invariant, $"put latency ms (what the request would wait for): p50 {Percentile(50):F2}  p90 {Percentile(90):F2}  p99 {Percentile(99):F2}  max {(latencies.Length == 0 ? double.NaN : latencies[^1]):F2}"));
+        Console.WriteLine(string.Create(invariant, $"put latency ms (what the request would wait for): p50 {Percentiles.Of(latencies, 50):F2}  p90 {Percentiles.Of(latencies, 90):F2}  p99 {Percentiles.Of(latencies, 99):F2}  max {Percentiles.Of(latencies, 100):F2}"));
         Console.WriteLine(string.Create(invariant, $"while putting: {during.Received / took:F0} received/s, {during.Deleted / took:F0} deleted/s; storage requests {(during.Put + during.Receives + during.Deleted) / took:F0}/s ({during.Receives / took:F0} of them receives)"));
         Console.WriteLine(string.Create(invariant, $"received twice (deleted by the other consumer): {Volatile.Read(ref duplicates)}"));
         var left = Volatile.Read(ref put) - Volatile.Read(ref deleted);

@@ -88,7 +88,8 @@ foreach (var setting in Values("--bot-env"))
 }
 
 await using IAsyncDisposable bot = inProcess ? await BotTestHost.StartAsync(configuration, cancellationToken) : await BotProcess.StartAsync(configuration, cancellationToken);
-var botAddress = bot is BotTestHost host ? host.BaseAddress : ((BotProcess)bot).BaseAddress;
+var botProcess = bot as BotProcess;
+var botAddress = botProcess?.BaseAddress ?? ((BotTestHost)bot).BaseAddress;
 
 // A channel reuses one token for its lifetime; the bot still verifies its signature on every request.
 var token = identity.ChannelToken(connector.ServiceUrl);
@@ -160,13 +161,13 @@ while (platform == "teams" && connector.ArrivedCount < warmUp + warmUpAtRate)
 var sentBefore = Answered();
 Console.WriteLine($"Open-loop load on {platform}: {rate} requests/s for {seconds} s ({total} requests) after {warmUpAtRate / rate} s of warm-up at that rate, request checks on, Azurite storage.");
 var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Paused: GC.GetTotalPauseDuration(), Allocated: GC.GetTotalAllocatedBytes());
-var processorBefore = (Bot: (bot as BotProcess)?.ProcessorTime, Own: Process.GetCurrentProcess().TotalProcessorTime);
+var processorBefore = (Bot: botProcess?.ProcessorTime, Own: Process.GetCurrentProcess().TotalProcessorTime);
 var probe = MachineStallProbe.IsSupported ? MachineStallProbe.Start() : null;
 var clock = Stopwatch.StartNew();
 var results = await OpenLoopAsync(warmUp + warmUpAtRate, total);
 var sendingTook = clock.Elapsed;
 var machine = probe?.Stop();
-var processorDuring = (Bot: (bot as BotProcess)?.ProcessorTime - processorBefore.Bot, Own: Process.GetCurrentProcess().TotalProcessorTime - processorBefore.Own);
+var processorDuring = (Bot: botProcess?.ProcessorTime - processorBefore.Bot, Own: Process.GetCurrentProcess().TotalProcessorTime - processorBefore.Own);
 var gcDuring = (Gen0: GC.CollectionCount(0) - gcBefore.Gen0, Gen1: GC.CollectionCount(1) - gcBefore.Gen1, Gen2: GC.CollectionCount(2) - gcBefore.Gen2, Paused: GC.GetTotalPauseDuration() - gcBefore.Paused, Allocated: GC.GetTotalAllocatedBytes() - gcBefore.Allocated);
 var accepted = results.Count(result => result.Status == HttpStatusCode.OK);
 while (platform == "teams" && connector.ArrivedCount - sentBefore < accepted && clock.Elapsed < sendingTook + TimeSpan.FromSeconds(60))
@@ -177,7 +178,6 @@ while (platform == "teams" && connector.ArrivedCount - sentBefore < accepted && 
 var drained = clock.Elapsed;
 var latencies = results.Select(result => result.Milliseconds).Order().ToArray();
 var errors = results.Count(result => result.Status != HttpStatusCode.OK);
-double Percentile(double p) => latencies[Math.Clamp((int)Math.Ceiling(p / 100 * latencies.Length) - 1, 0, latencies.Length - 1)];
 var invariant = CultureInfo.InvariantCulture;
 Console.WriteLine(string.Create(invariant, $"requests {total}, achieved {total / sendingTook.TotalSeconds:F1}/s, errors {errors}"));
 foreach (var group in results.Where(result => result.Status != HttpStatusCode.OK).GroupBy(result => result.Status))
@@ -188,7 +188,7 @@ foreach (var group in results.Where(result => result.Status != HttpStatusCode.OK
 Console.WriteLine(string.Create(invariant, $"garbage collections while sending: {gcDuring.Gen0} gen0, {gcDuring.Gen1} gen1, {gcDuring.Gen2} gen2; paused {gcDuring.Paused.TotalMilliseconds:F0} ms in all; {gcDuring.Allocated / total / 1024.0:F0} KB allocated per request in this process (the load generator and the loopback servers{(inProcess ? ", and the bot" : "")})"));
 // Processor time is steadier from run to run than the tail, and on two shared cores it is what the tail grows with.
 Console.WriteLine(string.Create(invariant, $"processor time per request: {(processorDuring.Bot is { } botProcessor ? $"bot {botProcessor.TotalMilliseconds / total:F3} ms, " : "")}this process {processorDuring.Own.TotalMilliseconds / total:F3} ms (the load generator and the loopback servers{(inProcess ? ", and the bot" : "")})"));
-Console.WriteLine(string.Create(invariant, $"latency ms: p50 {Percentile(50):F2}  p90 {Percentile(90):F2}  p99 {Percentile(99):F2}  max {latencies[^1]:F2}"));
+Console.WriteLine(string.Create(invariant, $"latency ms: p50 {Percentiles.Of(latencies, 50):F2}  p90 {Percentiles.Of(latencies, 90):F2}  p99 {Percentiles.Of(latencies, 99):F2}  max {latencies[^1]:F2}"));
 // Slow requests come in bursts (each a few tens of milliseconds in which every request waits), not spread out: counted
 // as the requests over 10 ms that started less than 50 ms after the one before them.
 var slow = results.Where(result => result.Milliseconds > 10).Select(result => result.Started).Order().ToArray();
@@ -201,7 +201,7 @@ if (machine is var (stalls, medianMicroseconds))
     var metStall = results.Select(result => stalls.Any(stall => stall.Overlaps(result.Started, result.Milliseconds))).ToArray();
     var calm = results.Where((_, index) => !metStall[index]).Select(result => result.Milliseconds).Order().ToArray();
     var slowInStalls = results.Where((result, index) => metStall[index] && result.Milliseconds > 10).Count();
-    Console.WriteLine(string.Create(invariant, $"requests in flight during a machine stall: {metStall.Count(met => met)}, {slowInStalls} of the {slow.Length} over 10 ms; the other {calm.Length}: p99 {(calm.Length > 0 ? calm[Math.Clamp((int)Math.Ceiling(0.99 * calm.Length) - 1, 0, calm.Length - 1)] : 0):F2} ms, {calm.Count(milliseconds => milliseconds > 10)} over 10 ms"));
+    Console.WriteLine(string.Create(invariant, $"requests in flight during a machine stall: {metStall.Count(met => met)}, {slowInStalls} of the {slow.Length} over 10 ms; the other {calm.Length}: p99 {Percentiles.Of(calm, 99):F2} ms, {calm.Count(milliseconds => milliseconds > 10)} over 10 ms"));
 }
 
 if (Text("--timeline", "") is { Length: > 0 } timeline)
